@@ -1,0 +1,1 @@
+"""Samskapa: a real-time, self-hosted workshop board for reflecting on service logic."""

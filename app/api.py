@@ -1,0 +1,197 @@
+"""The HTTP API: templates, creating, finding and deleting rooms, the QR code, health."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
+
+from app import models as m
+from app.errors import ApiError, ErrorBody, field_problems
+from app.room import now_utc
+from app.services import Services
+from app.store import JoinCodeTaken, as_utc, hash_token
+from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
+
+router = APIRouter()
+JOIN_CODE_ATTEMPTS = 20
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422, 429, 503)
+}
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+class RoomCreate(BaseModel):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    template: str | dict[str, Any] = Field(
+        default=DEFAULT_TEMPLATE_ID, description="A built-in template id, or a whole template."
+    )
+    language: Language = "sv"
+
+
+class RoomCreated(BaseModel):
+    room_id: str
+    join_code: str
+    participant_url: str
+    facilitator_url: str
+    facilitator_token: str
+
+
+class JoinTarget(BaseModel):
+    room_id: str
+    title: str
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=Health, responses=ERRORS)
+async def health(services: ServicesDep) -> Health:
+    try:
+        await asyncio.to_thread(services.store.ping)
+    except Exception as error:
+        raise ApiError(503, "store_unavailable", "The database does not answer.") from error
+    return Health(status="ok")
+
+
+@router.get("/api/templates", response_model=list[Template])
+async def list_templates() -> list[Template]:
+    return list(builtin_templates().values())
+
+
+@router.get("/api/templates/{template_id}", response_model=Template, responses=ERRORS)
+async def get_template(template_id: str) -> Template:
+    template = builtin_templates().get(template_id)
+    if template is None:
+        raise ApiError(404, "template_not_found", f"No template {template_id!r}.")
+    return template
+
+
+def _resolve_template(choice: str | dict[str, Any]) -> Template:
+    if isinstance(choice, str):
+        template = builtin_templates().get(choice)
+        if template is None:
+            raise ApiError(422, "template_not_found", f"No template {choice!r}.")
+        return template
+    try:
+        return Template.model_validate(choice)
+    except ValidationError as error:
+        problems = field_problems(error, prefix="template")
+        message = "The template is not valid: " + "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
+        raise ApiError(422, "invalid_template", message, problems) from error
+
+
+def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple[str, str]:
+    base = services.settings.public_url
+    # The token travels in the fragment, which browsers never send to a server or a log.
+    return f"{base}/r/{room_id}", f"{base}/r/{room_id}/present#token={facilitator_token}"
+
+
+@router.post("/api/rooms", status_code=201, response_model=RoomCreated, responses=ERRORS)
+async def create_room(body: RoomCreate, services: ServicesDep) -> RoomCreated:
+    template = _resolve_template(body.template)
+    room_id = secrets.token_urlsafe(18)  # 144 random bits
+    facilitator_token = secrets.token_urlsafe(32)
+    created = now_utc()
+    for _ in range(JOIN_CODE_ATTEMPTS):
+        join_code = f"{secrets.randbelow(1_000_000):06d}"
+        row = m.Room(
+            id=room_id,
+            join_code=join_code,
+            title=body.title,
+            language=body.language,
+            template_json=template.model_dump_json(),
+            phase="lobby",
+            results_visible=False,
+            voting_locked=False,
+            groups_json=json.dumps([]),
+            facilitator_token_hash=hash_token(facilitator_token),
+            created_at=created,
+            expires_at=created + timedelta(days=services.settings.room_ttl_days),
+        )
+        try:
+            await asyncio.to_thread(services.store.create_room, row)
+            break
+        except JoinCodeTaken:
+            continue
+    else:
+        raise ApiError(503, "no_join_code", "No free join code was found; try again.")
+    participant_url, facilitator_url = room_urls(services, room_id, facilitator_token)
+    return RoomCreated(
+        room_id=room_id,
+        join_code=join_code,
+        participant_url=participant_url,
+        facilitator_url=facilitator_url,
+        facilitator_token=facilitator_token,
+    )
+
+
+@router.get("/api/join/{join_code}", response_model=JoinTarget, responses=ERRORS)
+async def find_room_by_code(join_code: str, request: Request, services: ServicesDep) -> JoinTarget:
+    """Rate-limited per client address, so the million codes cannot be walked."""
+    client = request.client.host if request.client else "unknown"
+    if not services.join_limiter.allow(client):
+        retry = services.join_limiter.retry_after(client)
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many join attempts; wait a minute.",
+            headers={"Retry-After": str(retry)},
+        )
+    if not (len(join_code) == 6 and join_code.isascii() and join_code.isdigit()):
+        raise ApiError(422, "invalid_join_code", "A join code is six digits.")
+    row = await asyncio.to_thread(services.store.find_by_join_code, join_code, now_utc())
+    if row is None:
+        raise ApiError(404, "room_not_found", "No room has that code.")
+    return JoinTarget(room_id=row.id, title=row.title)
+
+
+async def _live_room_row(services: Services, room_id: str) -> m.Room:
+    row = await asyncio.to_thread(services.store.get_room, room_id)
+    if row is None or as_utc(row.expires_at) <= now_utc():
+        raise ApiError(404, "room_not_found", "No such room.")
+    return row
+
+
+@router.get(
+    "/api/rooms/{room_id}/qr.svg",
+    responses={200: {"content": {"image/svg+xml": {}}}, **ERRORS},
+    response_class=Response,
+)
+async def room_qr(room_id: str, services: ServicesDep) -> Response:
+    await _live_room_row(services, room_id)
+    participant_url = f"{services.settings.public_url}/r/{room_id}"
+    qr = segno.make(participant_url, error="m")
+    svg = qr.svg_inline(scale=10, dark="#000", light="#fff", title="QR code: " + participant_url)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.delete("/api/rooms/{room_id}", status_code=204, responses=ERRORS, response_class=Response)
+async def delete_room(
+    room_id: str,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Deletes the room and everything in it, for good. Needs the facilitator token."""
+    row = await _live_room_row(services, room_id)
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "unauthorized", "Send the facilitator token as 'Authorization: Bearer …'.")
+    token = authorization[7:].strip()
+    if not hmac.compare_digest(hash_token(token), row.facilitator_token_hash):
+        raise ApiError(403, "forbidden", "That is not this room's facilitator token.")
+    await services.rooms.delete(room_id)
+    return Response(status_code=204)

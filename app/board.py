@@ -1,0 +1,472 @@
+"""A room's state and its rules: pure, synchronous, no asyncio, no I/O, no FastAPI.
+
+Commands are handled in two steps, as in event sourcing: `decide` checks a command against
+the state and the actor's role and returns the events it causes without changing anything;
+`evolve` applies one event. Between the two the live room can commit the events to the
+store, so nothing is acknowledged or broadcast before it is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from app import protocol as p
+from app.aggregates import Aggregate, AggregateKey
+from app.templates.model import Language, Template
+
+FACILITATOR_ID = "facilitator"
+# Positions are floats between neighbours; below this gap the area is renumbered.
+MIN_POSITION_GAP = 1e-6
+
+
+class DomainError(Exception):
+    """A command the rules refuse. The connection lives on; the client gets `code`."""
+
+    def __init__(self, code: p.ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Actor(NamedTuple):
+    role: p.Role
+    participant_id: str | None
+
+    @property
+    def id(self) -> str:
+        return self.participant_id or FACILITATOR_ID
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role == "facilitator"
+
+
+class Audience(NamedTuple):
+    """Who receives an event: everyone, or one participant and/or the facilitators."""
+
+    everyone: bool
+    facilitators: bool = True
+    participant_id: str | None = None
+
+    def includes(self, role: p.Role, participant_id: str | None) -> bool:
+        if self.everyone or (self.facilitators and role == "facilitator"):
+            return True
+        return participant_id is not None and participant_id == self.participant_id
+
+
+EVERYONE = Audience(everyone=True)
+
+
+class Emitted(NamedTuple):
+    event: p.Event
+    audience: Audience
+
+
+@dataclass(slots=True)
+class Note:
+    id: str
+    area_id: str
+    text: str
+    color: p.Color
+    author_id: str
+    position: float
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    voters: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Participant:
+    id: str
+    name: str | None = None
+    group: str | None = None
+
+
+@dataclass
+class Board:
+    room_id: str
+    template: Template
+    title: str
+    language: Language
+    created_at: datetime
+    expires_at: datetime
+    phase: p.Phase = "lobby"
+    results_visible: bool = False
+    voting_locked: bool = False
+    timer_ends_at: datetime | None = None
+    groups: list[p.GroupDef] = field(default_factory=list)
+    round: int = 1
+    max_notes: int = 5000
+    participants: dict[str, Participant] = field(default_factory=dict)
+    notes: dict[str, Note] = field(default_factory=dict)
+    # (participant_id, AggregateKey without group) -> value
+    scores: dict[tuple[str, AggregateKey], int] = field(default_factory=dict)
+    aggregates: dict[AggregateKey, Aggregate] = field(default_factory=dict)
+    answered: dict[str, int] = field(default_factory=dict)
+    voters: int = 0
+    completed: int = 0
+
+    def __post_init__(self) -> None:
+        self._statement_ids = frozenset(self.template.statement_ids())
+        self._area_ids = frozenset(self.template.area_ids())
+
+    # ------------------------------------------------------------ decide
+
+    def decide(self, command: p.Command, actor: Actor, now: datetime) -> list[Emitted]:
+        if command.type in p.FACILITATOR_COMMANDS and not actor.is_facilitator:
+            raise DomainError(p.ErrorCode.FORBIDDEN, "Only the facilitator may do that.")
+        match command:
+            case p.SetScore():
+                return self._decide_score(command, actor)
+            case p.SetProfile():
+                return self._decide_profile(command, actor)
+            case p.AddNote():
+                return self._decide_add_note(command, actor, now)
+            case p.EditNote():
+                return self._decide_edit_note(command, actor, now)
+            case p.MoveNote():
+                return self._decide_move_note(command, actor, now)
+            case p.DeleteNote():
+                self._own_note(command.note_id, actor)
+                return [Emitted(p.NoteDeleted(note_id=command.note_id), EVERYONE)]
+            case p.VoteNote():
+                return self._decide_vote(command, actor, now)
+            case p.SetPhase():
+                return [Emitted(p.PhaseChanged(phase=command.phase), EVERYONE)]
+            case p.SetResultsVisible():
+                return [Emitted(p.ResultsVisibility(visible=command.visible), EVERYONE)]
+            case p.SetVotingLocked():
+                return [Emitted(p.VotingLocked(locked=command.locked), EVERYONE)]
+            case p.SetTimer():
+                ends = None if command.seconds is None else now + timedelta(seconds=command.seconds)
+                return [Emitted(p.TimerChanged(ends_at=ends, seconds=command.seconds), EVERYONE)]
+            case p.SetGroups():
+                ids = [group.id for group in command.groups]
+                if len(set(ids)) != len(ids):
+                    raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
+                event = p.RoomUpdated(title=self.title, language=self.language, groups=command.groups)
+                return [Emitted(event, EVERYONE)]
+            case p.UpdateRoom():
+                event = p.RoomUpdated(
+                    title=command.title or self.title,
+                    language=command.language or self.language,
+                    groups=self.groups,
+                )
+                return [Emitted(event, EVERYONE)]
+        raise AssertionError(f"unhandled command {command.type}")  # pragma: no cover
+
+    def decide_join(self, participant_id: str, name: str | None) -> list[Emitted]:
+        participant = p.ParticipantPublic(id=participant_id, name=name or None, group=None)
+        audience = Audience(everyone=bool(name), participant_id=participant_id)
+        return [Emitted(p.ParticipantJoined(participant=participant), audience)]
+
+    def _writable(self, actor: Actor) -> None:
+        if self.phase == "closed" and not actor.is_facilitator:
+            raise DomainError(p.ErrorCode.ROOM_CLOSED, "The room is closed.")
+
+    def _decide_score(self, command: p.SetScore, actor: Actor) -> list[Emitted]:
+        if actor.participant_id is None:
+            raise DomainError(p.ErrorCode.FORBIDDEN, "Only participants grade statements.")
+        self._writable(actor)
+        if self.voting_locked:
+            raise DomainError(p.ErrorCode.VOTING_LOCKED, "Voting is locked.")
+        if command.statement_id not in self._statement_ids:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No statement {command.statement_id!r}.")
+        event = p.ScoreSet(
+            statement_id=command.statement_id,
+            kind=command.kind,
+            round=self.round,
+            value=command.value,
+        )
+        return [
+            Emitted(
+                event,
+                Audience(everyone=False, facilitators=False, participant_id=actor.participant_id),
+            )
+        ]
+
+    def _decide_profile(self, command: p.SetProfile, actor: Actor) -> list[Emitted]:
+        if actor.participant_id is None:
+            raise DomainError(p.ErrorCode.FORBIDDEN, "The facilitator has no profile.")
+        if command.group is not None and command.group not in {g.id for g in self.groups}:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {command.group!r}.")
+        before = self.participants[actor.participant_id]
+        name = command.name or None
+        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=command.group)
+        # A name is public once given; a change of name (or its removal) must reach everyone.
+        audience = Audience(everyone=bool(name or before.name), participant_id=actor.participant_id)
+        return [Emitted(p.ParticipantUpdated(participant=public), audience)]
+
+    def _area(self, area_id: str) -> str:
+        if area_id not in self._area_ids:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No area {area_id!r}.")
+        return area_id
+
+    def _own_note(self, note_id: str, actor: Actor) -> Note:
+        self._writable(actor)
+        note = self.notes.get(note_id)
+        if note is None:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No note {note_id!r}.")
+        if not actor.is_facilitator and note.author_id != actor.id:
+            raise DomainError(p.ErrorCode.NOT_AUTHOR, "Only its author or the facilitator may change a note.")
+        return note
+
+    def _decide_add_note(self, command: p.AddNote, actor: Actor, now: datetime) -> list[Emitted]:
+        self._writable(actor)
+        area_id = self._area(command.area_id)
+        if len(self.notes) >= self.max_notes:
+            raise DomainError(p.ErrorCode.LIMIT_REACHED, "This room holds no more notes.")
+        last = max((n.position for n in self.notes.values() if n.area_id == area_id), default=0.0)
+        note = Note(
+            id=_note_id(self.room_id, actor.id, command.cid),
+            area_id=area_id,
+            text=command.text,
+            color=command.color,
+            author_id=actor.id,
+            position=float(int(last) + 1),
+            created_at=now,
+            updated_at=now,
+        )
+        return [Emitted(p.NoteAdded(note=self.public_note(note)), EVERYONE)]
+
+    def _decide_edit_note(self, command: p.EditNote, actor: Actor, now: datetime) -> list[Emitted]:
+        note = self._own_note(command.note_id, actor)
+        if command.base_version is not None and command.base_version != note.version:
+            raise DomainError(p.ErrorCode.CONFLICT, f"The note changed (now version {note.version}).")
+        changed = _replace(
+            note,
+            text=command.text or note.text,
+            color=command.color or note.color,
+            updated_at=now,
+            version=note.version + 1,
+        )
+        return [Emitted(p.NoteUpdated(note=self.public_note(changed)), EVERYONE)]
+
+    def _decide_move_note(self, command: p.MoveNote, actor: Actor, now: datetime) -> list[Emitted]:
+        note = self._own_note(command.note_id, actor)
+        area_id = self._area(command.area_id)
+        others = sorted(
+            (n for n in self.notes.values() if n.area_id == area_id and n.id != note.id),
+            key=lambda n: (n.position, n.id),
+        )
+        index = min(command.index, len(others))
+        before = others[index - 1].position if index > 0 else None
+        after = others[index].position if index < len(others) else None
+        if before is None and after is None:
+            position = 1.0
+        elif before is None:
+            position = after - 1.0  # type: ignore[operator]
+        elif after is None:
+            position = before + 1.0
+        else:
+            position = (before + after) / 2
+        if before is not None and after is not None and after - before < MIN_POSITION_GAP:
+            return self._renumber(others, note, index, area_id, now)
+        moved = _replace(note, area_id=area_id, position=position, updated_at=now, version=note.version + 1)
+        return [Emitted(p.NoteUpdated(note=self.public_note(moved)), EVERYONE)]
+
+    def _renumber(
+        self, others: list[Note], note: Note, index: int, area_id: str, now: datetime
+    ) -> list[Emitted]:
+        ordered = [*others[:index], note, *others[index:]]
+        emitted = []
+        for rank, item in enumerate(ordered, start=1):
+            moved = item is note
+            renumbered = _replace(
+                item,
+                area_id=area_id,
+                position=float(rank),
+                updated_at=now if moved else item.updated_at,
+                version=item.version + 1,
+            )
+            emitted.append(Emitted(p.NoteUpdated(note=self.public_note(renumbered)), EVERYONE))
+        return emitted
+
+    def _decide_vote(self, command: p.VoteNote, actor: Actor, now: datetime) -> list[Emitted]:
+        self._writable(actor)
+        note = self.notes.get(command.note_id)
+        if note is None:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No note {command.note_id!r}.")
+        voters = set(note.voters)
+        if command.voted:
+            voters.add(actor.id)
+        else:
+            voters.discard(actor.id)
+        voted = _replace(note, voters=voters, version=note.version + 1)
+        mine = Audience(everyone=False, facilitators=False, participant_id=actor.participant_id)
+        if actor.is_facilitator:
+            mine = Audience(everyone=False, facilitators=True)
+        return [
+            Emitted(p.NoteUpdated(note=self.public_note(voted)), EVERYONE),
+            Emitted(p.MyVote(note_id=note.id, voted=command.voted), mine),
+        ]
+
+    # ------------------------------------------------------------ evolve
+
+    def evolve(self, event: p.Event, actor: Actor) -> None:
+        match event:
+            case p.ScoreSet():
+                self._set_score(
+                    actor.id, AggregateKey(event.round, event.kind, event.statement_id), event.value
+                )
+            case p.NoteAdded() | p.NoteUpdated():
+                self._put_note(event.note)
+            case p.NoteDeleted():
+                self.notes.pop(event.note_id, None)
+            case p.PhaseChanged():
+                self.phase = event.phase
+            case p.ResultsVisibility():
+                self.results_visible = event.visible
+            case p.VotingLocked():
+                self.voting_locked = event.locked
+            case p.TimerChanged():
+                self.timer_ends_at = event.ends_at
+            case p.RoomUpdated():
+                self.title, self.language, self.groups = event.title, event.language, event.groups
+                known = {group.id for group in event.groups}
+                for participant in self.participants.values():
+                    if participant.group not in known:
+                        participant.group = None
+            case p.ParticipantJoined() | p.ParticipantUpdated():
+                self.participants[event.participant.id] = Participant(
+                    event.participant.id, event.participant.name, event.participant.group
+                )
+            case p.MyVote():
+                note = self.notes.get(event.note_id)
+                if note is not None:
+                    (note.voters.add if event.voted else note.voters.discard)(actor.id)
+            case p.RoomDeleted():
+                pass
+
+    def _put_note(self, public: p.NotePublic) -> None:
+        existing = self.notes.get(public.id)
+        # Who voted is private; the voter's own `my_vote` event below updates the set.
+        voters = existing.voters if existing else set()
+        self.notes[public.id] = Note(
+            id=public.id,
+            area_id=public.area_id,
+            text=public.text,
+            color=public.color,
+            author_id=public.author_id,
+            position=public.position,
+            created_at=public.created_at,
+            updated_at=public.updated_at,
+            version=public.version,
+            voters=voters,
+        )
+
+    def _set_score(self, participant_id: str, key: AggregateKey, value: int | None) -> None:
+        previous = self.scores.pop((participant_id, key), None)
+        aggregate = self.aggregates.setdefault(key, Aggregate())
+        if previous is not None:
+            aggregate.remove(previous)
+        if value is not None:
+            self.scores[(participant_id, key)] = value
+            aggregate.add(value)
+        if key.round == self.round and key.kind == "today":
+            self._count_answer(participant_id, (value is not None) - (previous is not None))
+
+    def _count_answer(self, participant_id: str, delta: int) -> None:
+        if not delta:
+            return
+        before = self.answered.get(participant_id, 0)
+        after = before + delta
+        self.answered[participant_id] = after
+        total = len(self._statement_ids)
+        self.voters += (after > 0) - (before > 0)
+        self.completed += (after >= total) - (before >= total)
+
+    def load_score(self, participant_id: str, key: AggregateKey, value: int) -> None:
+        """Restore one stored score (used when a room is loaded, not for live changes)."""
+        self._set_score(participant_id, key, value)
+
+    # ------------------------------------------------------------ views
+
+    def public_note(self, note: Note) -> p.NotePublic:
+        author = self.participants.get(note.author_id)
+        return p.NotePublic(
+            id=note.id,
+            area_id=note.area_id,
+            text=note.text,
+            color=note.color,
+            author_id=note.author_id,
+            author_name=author.name if author else None,
+            position=note.position,
+            votes=len(note.voters),
+            version=note.version,
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+        )
+
+    def ordered_notes(self) -> Iterable[Note]:
+        return sorted(self.notes.values(), key=lambda n: (n.area_id, n.position, n.id))
+
+    def my_scores(self, participant_id: str) -> dict[str, int]:
+        return {
+            statement_id: self.scores[(participant_id, AggregateKey(self.round, "today", statement_id))]
+            for statement_id in self.template.statement_ids()
+            if (participant_id, AggregateKey(self.round, "today", statement_id)) in self.scores
+        }
+
+    def spectrum(self, seq: int, full: bool) -> p.Spectrum:
+        """The aggregates as sent: `full` for facilitators and, once revealed, everyone."""
+        statements = None
+        overall = None
+        if full:
+            statements = []
+            means = []
+            for statement_id in self.template.statement_ids():
+                aggregate = (
+                    self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
+                )
+                statements.append(
+                    p.StatementSpectrum(
+                        statement_id=statement_id,
+                        n=aggregate.n,
+                        mean=aggregate.mean,
+                        median=aggregate.median,
+                        sd=aggregate.sd,
+                        histogram=list(aggregate.histogram),
+                    )
+                )
+                if aggregate.mean is not None:
+                    means.append(aggregate.mean)
+            overall = sum(means) / len(means) if means else None
+        return p.Spectrum(
+            seq=seq,
+            round=self.round,
+            visible=self.results_visible,
+            voters=self.voters,
+            completed=self.completed,
+            statements=statements,
+            overall=overall,
+        )
+
+    def settings(self) -> p.RoomSettings:
+        return p.RoomSettings(
+            title=self.title,
+            language=self.language,
+            phase=self.phase,
+            results_visible=self.results_visible,
+            voting_locked=self.voting_locked,
+            timer_ends_at=self.timer_ends_at,
+            groups=self.groups,
+            round=self.round,
+            expires_at=self.expires_at,
+        )
+
+
+def _note_id(room_id: str, actor_id: str, cid: str) -> str:
+    """Derived from the command, so a re-sent add_note can never create a second note."""
+    digest = hashlib.blake2b(f"{room_id}\x00{actor_id}\x00{cid}".encode(), digest_size=12)
+    return "n_" + digest.hexdigest()
+
+
+def _replace(note: Note, **changes: object) -> Note:
+    return dataclasses.replace(note, **changes)  # type: ignore[arg-type]

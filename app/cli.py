@@ -1,0 +1,40 @@
+"""The `samskapa` command: `serve` runs the app (migrating first), `migrate` only migrates."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from app.db import migrate
+from app.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="samskapa", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
+    serve.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if args.command == "migrate" or not args.no_migrate:
+        migrate(settings.effective_database_url)
+    if args.command == "serve":
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            reload=args.reload,
+            ws_max_size=settings.max_frame_bytes,
+            ws_per_message_deflate=False,
+            proxy_headers=True,
+            log_level="info",
+        )

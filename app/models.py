@@ -1,0 +1,83 @@
+"""The database tables (SQLModel). Alembic's migrations in migrations/ must match these;
+tests/test_migrations.py fails when they drift apart.
+
+Rows are a projection of the room's events (see app/store.py); the live room in memory is
+the authority while it runs, the database is what survives a restart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Room(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    join_code: str = Field(max_length=6, unique=True, index=True)
+    title: str = Field(max_length=120)
+    language: str = Field(max_length=8)
+    template_json: str = Field(sa_column=Column(Text, nullable=False))
+    phase: str = Field(max_length=16)
+    results_visible: bool
+    voting_locked: bool
+    timer_ends_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    groups_json: str = Field(sa_column=Column(Text, nullable=False))
+    round: int = 1
+    seq: int = 0
+    facilitator_token_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column(index=True))
+
+
+class Participant(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    name: str | None = Field(default=None, max_length=60)
+    group: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc_column())
+
+
+class Note(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")
+    area_id: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    color: str = Field(max_length=16)
+    author_id: str = Field(max_length=64)
+    position: float
+    version: int
+    created_at: datetime = Field(sa_column=_utc_column())
+    updated_at: datetime = Field(sa_column=_utc_column())
+
+
+class NoteVote(SQLModel, table=True):
+    note_id: str = Field(foreign_key="note.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    voter_id: str = Field(primary_key=True, max_length=64)
+    room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")
+
+
+class Score(SQLModel, table=True):
+    """One answer: its key has room for rounds, kinds (today/desired) and more statements."""
+
+    room_id: str = Field(foreign_key="room.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    participant_id: str = Field(primary_key=True, max_length=64)
+    round: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    statement_id: str = Field(primary_key=True, max_length=64)
+    value: int
+
+
+class AppliedCommand(SQLModel, table=True):
+    """Client command ids already applied, so a command re-sent after a restart is a no-op."""
+
+    room_id: str = Field(foreign_key="room.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    actor_id: str = Field(primary_key=True, max_length=64)
+    cid: str = Field(primary_key=True, max_length=64)
+    seq: int

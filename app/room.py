@@ -1,0 +1,424 @@
+"""A live room in this process: its connections, sequence numbers, replay buffer, coalesced
+spectrum ticks, score batching and the calls that commit events before they are announced.
+
+The rules live in app/board.py; this module only orders, stores and delivers. State changes
+happen synchronously between awaits, so nothing interleaves half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from app import models as m
+from app import protocol as p
+from app.aggregates import AggregateKey
+from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted
+from app.bus import Bus, BusMessage
+from app.connection import Connection
+from app.settings import Settings
+from app.store import Store, hash_token
+
+log = logging.getLogger(__name__)
+
+RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
+
+
+class Replayable(NamedTuple):
+    seq: int
+    audience: Audience
+    event: p.Event
+
+
+class Rejected(Exception):
+    """Hello refused: the socket is closed with `close_code` after the error frame."""
+
+    def __init__(self, error: p.Error, close_code: int) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.close_code = close_code
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class LiveRoom:
+    def __init__(
+        self,
+        board: Board,
+        seq: int,
+        facilitator_token_hash: str,
+        participant_tokens: dict[str, str],
+        applied: dict[tuple[str, str], int],
+        store: Store,
+        bus: Bus,
+        settings: Settings,
+    ) -> None:
+        self.board = board
+        self.room_id = board.room_id
+        self.seq = seq
+        # A new epoch per load: a client resuming from another epoch gets a snapshot.
+        self.epoch = secrets.token_hex(8)
+        self._facilitator_token_hash = facilitator_token_hash
+        self._participant_tokens = participant_tokens  # token hash -> participant id
+        self._applied = applied  # (actor id, cid) -> seq, for commands that were stored
+        self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._store = store
+        self._bus = bus
+        self._settings = settings
+        self._lock = asyncio.Lock()
+        self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
+        self.connections: set[Connection] = set()
+        self._facilitators: set[Connection] = set()
+        self._by_participant: dict[str, set[Connection]] = {}
+        self._last_score_seq = seq
+        self._pending_scores: dict[tuple[str, AggregateKey], int | None] = {}
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._spectrum_dirty = False
+        self._presence_dirty = False
+        self._last_tick = 0.0
+        self.deleted = False
+        self.on_empty: Callable[[LiveRoom], None] | None = None
+        self._unsubscribe = bus.subscribe(self.room_id, self._deliver)
+
+    # ------------------------------------------------------------ joining
+
+    async def join(self, connection: Connection, hello: p.Hello) -> None:
+        """Identify the client, then send its welcome and start delivering to it."""
+        if self.deleted:
+            raise Rejected(
+                p.Error(code=p.ErrorCode.NOT_FOUND, message="The room was deleted."),
+                p.CloseCode.ROOM_DELETED,
+            )
+        token: str | None = None
+        participant_id: str | None
+        role: p.Role = "participant"
+        if hello.token is None:
+            participant_id, token = await self._create_participant(hello.name)
+        else:
+            role, participant_id = self._authenticate(hello.token)
+        connection.identify(role, participant_id)
+        connection.send(self._welcome(connection, hello, token).model_dump_json())
+        self._register(connection)
+
+    def _authenticate(self, token: str) -> tuple[p.Role, str | None]:
+        token_hash = hash_token(token)
+        if hmac.compare_digest(token_hash, self._facilitator_token_hash):
+            return "facilitator", None
+        participant_id = self._participant_tokens.get(token_hash)
+        if participant_id is None:
+            raise Rejected(
+                p.Error(code=p.ErrorCode.UNAUTHORIZED, message="Unknown token for this room."),
+                p.CloseCode.UNAUTHORIZED,
+            )
+        return "participant", participant_id
+
+    async def _create_participant(self, name: str | None) -> tuple[str, str]:
+        async with self._lock:
+            if len(self.board.participants) >= self._settings.max_participants_per_room:
+                raise Rejected(
+                    p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full."),
+                    p.CloseCode.UNAUTHORIZED,
+                )
+            participant_id = "p_" + secrets.token_urlsafe(12)
+            token = secrets.token_urlsafe(32)
+            emitted = self.board.decide_join(participant_id, name)
+            row = m.Participant(
+                id=participant_id,
+                room_id=self.room_id,
+                token_hash=hash_token(token),
+                name=name or None,
+                created_at=now_utc(),
+            )
+            actor = Actor("participant", participant_id)
+            await self._commit(actor, None, emitted, new_participant=row)
+            self._participant_tokens[row.token_hash] = participant_id
+            self._apply(emitted, actor)
+            return participant_id, token
+
+    def _welcome(self, connection: Connection, hello: p.Hello, token: str | None) -> p.Welcome:
+        role, participant_id = connection.role, connection.participant_id
+        participant = self.board.participants.get(participant_id or "")
+        you = p.You(
+            role=role,
+            participant_id=participant_id,
+            token=token,
+            name=participant.name if participant else None,
+            group=participant.group if participant else None,
+        )
+        events = self._missed_events(hello, role, participant_id)
+        return p.Welcome(
+            epoch=self.epoch,
+            seq=self.seq,
+            server_time=now_utc(),
+            you=you,
+            snapshot=None if events is not None else self.snapshot(role, participant_id),
+            events=events,
+        )
+
+    def _missed_events(
+        self, hello: p.Hello, role: p.Role, participant_id: str | None
+    ) -> list[dict[str, object]] | None:
+        """The events after `last_seq` this client may see, or None when a snapshot is due."""
+        last_seq = hello.last_seq
+        if hello.epoch != self.epoch or last_seq is None or last_seq > self.seq:
+            return None
+        oldest = self._replay[0].seq if self._replay else self.seq + 1
+        if last_seq < oldest - 1:
+            return None  # too far behind: what it missed has left the buffer
+        return [
+            item.event.model_dump(mode="json")
+            for item in self._replay
+            if item.seq > last_seq and item.audience.includes(role, participant_id)
+        ]
+
+    def snapshot(self, role: p.Role, participant_id: str | None) -> p.Snapshot:
+        board = self.board
+        full = role == "facilitator" or board.results_visible
+        me = participant_id or (FACILITATOR_ID if role == "facilitator" else "")
+        if role == "facilitator":
+            people = [
+                p.ParticipantPublic(id=x.id, name=x.name, group=x.group) for x in board.participants.values()
+            ]
+        else:
+            people = [
+                p.ParticipantPublic(id=x.id, name=x.name, group=x.group if x.id == participant_id else None)
+                for x in board.participants.values()
+                if x.name or x.id == participant_id
+            ]
+        return p.Snapshot(
+            room_id=self.room_id,
+            settings=board.settings(),
+            template=board.template,
+            notes=[board.public_note(note) for note in board.ordered_notes()],
+            my_votes=[note.id for note in board.notes.values() if me in note.voters],
+            my_scores=board.my_scores(participant_id) if participant_id else {},
+            participants=people,
+            online=self.online_participants,
+            spectrum=board.spectrum(self._last_score_seq, full),
+        )
+
+    def _register(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        if connection.role == "facilitator":
+            self._facilitators.add(connection)
+        elif connection.participant_id is not None:
+            self._by_participant.setdefault(connection.participant_id, set()).add(connection)
+        self._presence_changed()
+
+    def leave(self, connection: Connection) -> None:
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        self._facilitators.discard(connection)
+        if connection.participant_id is not None:
+            mine = self._by_participant.get(connection.participant_id)
+            if mine is not None:
+                mine.discard(connection)
+                if not mine:
+                    del self._by_participant[connection.participant_id]
+        self._presence_changed()
+        if not self.connections and self.on_empty is not None:
+            self.on_empty(self)
+
+    @property
+    def online_participants(self) -> int:
+        return len(self._by_participant)
+
+    # ------------------------------------------------------------ commands
+
+    async def handle(self, connection: Connection, command: p.Command) -> None:
+        actor = Actor(connection.role, connection.participant_id)
+        try:
+            if isinstance(command, p.SetScore):
+                self._handle_score(connection, actor, command)
+            else:
+                await self._handle_stored(connection, actor, command)
+        except DomainError as error:
+            connection.send(
+                p.Error(code=error.code, message=error.message, cid=command.cid).model_dump_json()
+            )
+
+    def _handle_score(self, connection: Connection, actor: Actor, command: p.SetScore) -> None:
+        """The hot path: no await, no database round trip; the change is batched."""
+        key = (actor.id, command.cid)
+        seen = self._recent_score_cids.get(key)
+        if seen is not None:
+            connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
+            return
+        emitted = self.board.decide(command, actor, now_utc())
+        self._apply(emitted, actor)
+        self._recent_score_cids[key] = self.seq
+        if len(self._recent_score_cids) > RECENT_SCORE_CIDS:
+            self._recent_score_cids.popitem(last=False)
+        connection.send(p.Ack(cid=command.cid, seq=self.seq).model_dump_json())
+
+    async def _handle_stored(self, connection: Connection, actor: Actor, command: p.Command) -> None:
+        async with self._lock:
+            seen = self._applied.get((actor.id, command.cid))
+            if seen is None:
+                if self.deleted:
+                    raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
+                emitted = self.board.decide(command, actor, now_utc())
+                await self._commit(actor, command.cid, emitted)
+                self._apply(emitted, actor)
+                seen = self._applied[(actor.id, command.cid)] = self.seq
+        connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
+
+    async def _commit(
+        self,
+        actor: Actor,
+        cid: str | None,
+        emitted: list[Emitted],
+        new_participant: m.Participant | None = None,
+    ) -> None:
+        """Store first: an event is announced only once its rows are committed."""
+        events = [item.event for item in emitted]
+        try:
+            await asyncio.to_thread(
+                self._store.commit_events,
+                self.room_id,
+                actor.id,
+                cid,
+                events,
+                self.seq + len(events),
+                new_participant,
+            )
+        except Exception as error:
+            log.exception("storing events for room %s failed", self.room_id)
+            raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
+
+    def _apply(self, emitted: list[Emitted], actor: Actor) -> None:
+        for event, audience in emitted:
+            self.seq += 1
+            event.seq = self.seq
+            self.board.evolve(event, actor)
+            if isinstance(event, p.ScoreSet):
+                self._score_changed(actor.id, event)
+            elif isinstance(event, p.ResultsVisibility | p.RoomUpdated):
+                self._spectrum_changed()
+            self._replay.append(Replayable(self.seq, audience, event))
+            self._bus.publish(BusMessage(self.room_id, self.seq, event, audience))
+
+    # ------------------------------------------------------------ delivery
+
+    def _deliver(self, message: BusMessage) -> None:
+        """Serialise once, then hand the same frame to every connection that may see it."""
+        audience = message.audience
+        frame = message.event.model_dump_json()
+        if audience.everyone:
+            targets: set[Connection] | list[Connection] = self.connections
+        else:
+            targets = list(self._facilitators) if audience.facilitators else []
+            if audience.participant_id is not None:
+                targets.extend(self._by_participant.get(audience.participant_id, ()))
+        for connection in targets:
+            connection.send(frame)
+        if isinstance(message.event, p.RoomDeleted):
+            for connection in list(self.connections):
+                connection.close(p.CloseCode.ROOM_DELETED, "room deleted")
+
+    def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
+        self._last_score_seq = event.seq
+        self._pending_scores[(actor_id, AggregateKey(event.round, event.kind, event.statement_id))] = (
+            event.value
+        )
+        if self._flush_handle is None and self._flush_task is None:
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)
+        self._spectrum_changed()
+
+    def _spectrum_changed(self) -> None:
+        self._spectrum_dirty = True
+        self._schedule_tick()
+
+    def _presence_changed(self) -> None:
+        self._presence_dirty = True
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        if self._tick_handle is not None:
+            return
+        interval = 1.0 / self._settings.spectrum_hz
+        delay = max(0.0, self._last_tick + interval - time.monotonic())
+        self._tick_handle = asyncio.get_running_loop().call_later(delay, self._tick)
+
+    def _tick(self) -> None:
+        """At most `spectrum_hz` times a second: one frame per audience, not per change."""
+        self._tick_handle = None
+        self._last_tick = time.monotonic()
+        if self._spectrum_dirty:
+            self._spectrum_dirty = False
+            full = self.board.spectrum(self._last_score_seq, full=True).model_dump_json()
+            if self.board.results_visible:
+                for connection in self.connections:
+                    connection.send(full)
+            else:
+                hidden = self.board.spectrum(self._last_score_seq, full=False).model_dump_json()
+                for connection in self.connections:
+                    connection.send(full if connection.role == "facilitator" else hidden)
+        if self._presence_dirty:
+            self._presence_dirty = False
+            frame = p.Presence(
+                online=self.online_participants, participants=len(self.board.participants)
+            ).model_dump_json()
+            for connection in self.connections:
+                connection.send(frame)
+
+    # ------------------------------------------------------------ score batches
+
+    def _start_flush(self) -> None:
+        self._flush_handle = None
+        self._flush_task = asyncio.get_running_loop().create_task(self.flush_scores())
+
+    async def flush_scores(self) -> None:
+        """Write pending score changes; on failure they are kept and retried."""
+        while self._pending_scores:
+            batch, self._pending_scores = self._pending_scores, {}
+            try:
+                await asyncio.to_thread(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
+            except Exception:
+                log.exception("flushing scores for room %s failed; retrying", self.room_id)
+                for key, value in batch.items():
+                    self._pending_scores.setdefault(key, value)
+                await asyncio.sleep(self._settings.score_flush_seconds)
+        self._flush_task = None
+
+    async def drain(self) -> None:
+        """Store everything pending (before unloading the room or stopping the server)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._flush_task is not None:
+            await self._flush_task
+        await self.flush_scores()
+
+    # ------------------------------------------------------------ ending
+
+    def mark_deleted(self) -> None:
+        """Tell every client the room is gone and close their sockets."""
+        self.deleted = True
+        self._pending_scores.clear()
+        self._apply([Emitted(p.RoomDeleted(), EVERYONE)], Actor("facilitator", None))
+        self.stop()
+
+    def close_all(self, code: int, reason: str) -> None:
+        for connection in list(self.connections):
+            connection.close(code, reason)
+
+    def stop(self) -> None:
+        for handle in (self._tick_handle, self._flush_handle):
+            if handle is not None:
+                handle.cancel()
+        self._tick_handle = self._flush_handle = None
+        self._unsubscribe()

@@ -1,0 +1,22 @@
+"""What the routes share for the app's lifetime, built once in the lifespan (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from app.bus import Bus
+from app.limits import SlidingWindowLimiter
+from app.rooms import RoomRegistry
+from app.settings import Settings
+from app.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    bus: Bus
+    rooms: RoomRegistry
+    join_limiter: SlidingWindowLimiter
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

@@ -1,0 +1,59 @@
+"""Configuration, read once from the environment (prefix SAMSKAPA_) and validated.
+
+Owns every tunable of the server; nothing else reads os.environ. Units are in the names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAMSKAPA_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+
+    room_ttl_days: float = Field(default=30, gt=0)
+    expiry_sweep_seconds: float = Field(default=3600, gt=0)
+    # Spectrum messages per room and second; ARCHITECTURE.md asks for at most ten.
+    spectrum_hz: float = Field(default=10, gt=0, le=50)
+    # Scores are written in batches; a crash loses at most this window (must stay <= 1 s).
+    score_flush_seconds: float = Field(default=0.25, gt=0, le=1)
+    # Events kept in memory per room for replay to a reconnecting client.
+    replay_events: int = Field(default=2000, ge=10)
+    # Abuse limits: a frame above max_frame_bytes or a sustained command rate above the
+    # bucket closes the socket (documented close codes in docs/protocol.md).
+    max_frame_bytes: int = Field(default=65536, ge=1024)
+    command_rate_per_second: float = Field(default=30, gt=0)
+    command_burst: int = Field(default=60, ge=1)
+    # Frames queued for one client before it is dropped as too slow (it resyncs on reconnect).
+    send_queue_frames: int = Field(default=512, ge=8)
+    # Join-code lookups per client address per minute.
+    join_lookups_per_minute: int = Field(default=20, ge=1)
+    max_participants_per_room: int = Field(default=5000, ge=1)
+    max_notes_per_room: int = Field(default=5000, ge=1)
+    # Keep an idle room in memory briefly after its last client leaves (brief disconnects).
+    room_idle_unload_seconds: float = Field(default=60, ge=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'samskapa.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

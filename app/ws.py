@@ -1,0 +1,158 @@
+"""The one WebSocket route: accept, read the hello, hand frames to the room. Thin on purpose;
+the rules are in app/board.py and the ordering in app/room.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+
+from app import protocol as p
+from app.connection import Connection
+from app.room import LiveRoom, Rejected, now_utc
+from app.services import Services
+
+router = APIRouter()
+
+HELLO_TIMEOUT_SECONDS = 10.0
+CLOSE_GRACE_SECONDS = 5.0
+
+
+class TokenBucket:
+    """Commands per connection: `rate` a second on average, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.capacity = rate, float(burst)
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def parse(frame: str) -> p.Hello | p.Ping | p.Command | p.Error:
+    """A client frame as a typed message, or the error to send back (never raises)."""
+    try:
+        return p.client_message_adapter.validate_json(frame)
+    except ValidationError as error:
+        return _describe(error, frame)
+
+
+def _describe(error: ValidationError, frame: str) -> p.Error:
+    first = error.errors(include_url=False)[0]
+    cid = None
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        raw_cid = json.loads(frame).get("cid")
+        cid = raw_cid if isinstance(raw_cid, str) and len(raw_cid) <= 64 else None
+    kind = first["type"]
+    if kind == "json_invalid":
+        return p.Error(code=p.ErrorCode.INVALID_JSON, message="The frame is not valid JSON.", cid=cid)
+    if kind == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag")
+        return p.Error(code=p.ErrorCode.UNKNOWN_TYPE, message=f"Unknown message type {tag!r}.", cid=cid)
+    if kind in {"union_tag_not_found", "model_attributes_type"}:
+        return p.Error(
+            code=p.ErrorCode.INVALID_MESSAGE,
+            message="A message is a JSON object with a 'type'.",
+            cid=cid,
+        )
+    field = ".".join(str(part) for part in first["loc"][1:]) or "message"
+    return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
+
+
+async def _receive_text(socket: WebSocket, connection: Connection, limit: int) -> str | None:
+    """The next text frame; None when the socket ended or a frame broke the rules."""
+    while True:
+        message = await socket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        text: str | None = message.get("text")
+        if text is None:
+            error = p.Error(code=p.ErrorCode.INVALID_MESSAGE, message="Send JSON as text frames.")
+            connection.send(error.model_dump_json())
+            continue
+        if len(text) > limit // 4 and len(text.encode()) > limit:
+            connection.close(p.CloseCode.MESSAGE_TOO_BIG, "frame too big")
+            return None
+        return text
+
+
+@router.websocket("/ws/rooms/{room_id}")
+async def room_socket(socket: WebSocket, room_id: str) -> None:
+    services: Services = socket.app.state.services
+    settings = services.settings
+    await socket.accept()
+    connection = Connection(socket, settings.send_queue_frames)
+    room: LiveRoom | None = None
+    try:
+        room = await services.rooms.get(room_id)
+        if room is None:
+            _refuse(connection, p.ErrorCode.NOT_FOUND, "No such room.", p.CloseCode.ROOM_NOT_FOUND)
+            return
+        hello = await _await_hello(socket, connection, settings.max_frame_bytes)
+        if hello is None:
+            return
+        try:
+            await room.join(connection, hello)
+        except Rejected as rejected:
+            connection.send(rejected.error.model_dump_json())
+            connection.close(rejected.close_code, rejected.error.message)
+            return
+        bucket = TokenBucket(settings.command_rate_per_second, settings.command_burst)
+        while (frame := await _receive_text(socket, connection, settings.max_frame_bytes)) is not None:
+            if not bucket.take():
+                connection.close(p.CloseCode.RATE_LIMITED, "too many messages")
+                return
+            message = parse(frame)
+            if isinstance(message, p.Error):
+                connection.send(message.model_dump_json())
+            elif isinstance(message, p.Ping):
+                connection.send(p.Pong(cid=message.cid, server_time=now_utc()).model_dump_json())
+            elif isinstance(message, p.Hello):
+                error = p.Error(code=p.ErrorCode.ALREADY_GREETED, message="Hello is sent once.")
+                connection.send(error.model_dump_json())
+            else:
+                await room.handle(connection, message)
+    except Exception as error:  # a disconnect mid-receive, or a bug: never take the room down
+        if type(error).__name__ != "WebSocketDisconnect":
+            services.log.exception("socket for room %s failed", room_id)
+    finally:
+        if room is not None:
+            room.leave(connection)
+        await connection.finish(CLOSE_GRACE_SECONDS)
+
+
+async def _await_hello(socket: WebSocket, connection: Connection, limit: int) -> p.Hello | None:
+    try:
+        async with asyncio.timeout(HELLO_TIMEOUT_SECONDS):
+            while (frame := await _receive_text(socket, connection, limit)) is not None:
+                message = parse(frame)
+                if isinstance(message, p.Hello):
+                    return message
+                if isinstance(message, p.Error):
+                    connection.send(message.model_dump_json())
+                else:
+                    error = p.Error(
+                        code=p.ErrorCode.HELLO_REQUIRED,
+                        message="Send hello first.",
+                        cid=getattr(message, "cid", None),
+                    )
+                    connection.send(error.model_dump_json())
+            return None
+    except TimeoutError:
+        connection.close(p.CloseCode.HELLO_TIMEOUT, "no hello")
+        return None
+
+
+def _refuse(connection: Connection, code: p.ErrorCode, message: str, close_code: int) -> None:
+    connection.send(p.Error(code=code, message=message).model_dump_json())
+    connection.close(close_code, message)
