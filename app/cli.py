@@ -38,3 +38,7 @@ def main(argv: list[str] | None = None) -> None:
             proxy_headers=True,
             log_level="info",
         )
+
+
+if __name__ == "__main__":
+    main()

@@ -59,9 +59,10 @@ class RoomClient:
             hello.update(epoch=self.epoch, last_seq=self.last_seq)
         self.close_code = None
         self.welcome = None
+        since = len(self.messages)
         self._reader = asyncio.create_task(self._read(self._socket))
         await self._socket.send(json.dumps(hello))
-        welcome = await self.wait_for(lambda m: m["type"] in {"welcome", "error"}, timeout)
+        welcome = await self.wait_for(lambda m: m["type"] in {"welcome", "error"}, timeout, since)
         if welcome["type"] == "error":
             raise CommandFailed(welcome)
         return welcome
@@ -110,9 +111,11 @@ class RoomClient:
 
     # ------------------------------------------------------------ receiving
 
-    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 10) -> Message:
-        """The first message (already received or still to come) that matches."""
-        start = 0
+    async def wait_for(
+        self, predicate: Callable[[Message], bool], timeout: float = 10, since: int = 0
+    ) -> Message:
+        """The first matching message from index `since` on (received or still to come)."""
+        start = since
         async with asyncio.timeout(timeout), self._changed:
             while True:
                 for message in self.messages[start:]:

@@ -53,6 +53,10 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def _session(self) -> Session:
+        # Rows handed out of the store stay readable after the commit.
+        return Session(self.engine, expire_on_commit=False)
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -61,23 +65,23 @@ class Store:
 
     def create_room(self, room: m.Room) -> None:
         try:
-            with Session(self.engine) as session:
+            with self._session() as session:
                 session.add(room)
                 session.commit()
         except IntegrityError as error:
             raise JoinCodeTaken from error
 
     def find_by_join_code(self, join_code: str, now: datetime) -> m.Room | None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             query = select(m.Room).where(m.Room.join_code == join_code, col(m.Room.expires_at) > now)
             return session.exec(query).first()
 
     def get_room(self, room_id: str) -> m.Room | None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return session.get(m.Room, room_id)
 
     def load_room(self, room_id: str) -> StoredRoom | None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             room = session.get(m.Room, room_id)
             if room is None:
                 return None
@@ -99,7 +103,7 @@ class Store:
 
     def delete_room(self, room_id: str) -> bool:
         """Remove the room and everything in it, in one transaction."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             for table in (m.AppliedCommand, m.Score, m.NoteVote, m.Note, m.Participant):
                 session.execute(delete(table).where(table.__table__.c.room_id == room_id))  # type: ignore[union-attr]
             result = session.execute(delete(m.Room).where(col(m.Room.id) == room_id))
@@ -107,11 +111,11 @@ class Store:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def expired_room_ids(self, now: datetime) -> list[str]:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return list(session.exec(select(m.Room.id).where(col(m.Room.expires_at) <= now)).all())
 
     def count_rooms(self) -> int:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return session.exec(select(func.count()).select_from(m.Room)).one()
 
     # ------------------------------------------------------------ events
@@ -126,7 +130,7 @@ class Store:
         new_participant: m.Participant | None = None,
     ) -> None:
         """Write what the events change, and the command id, in one transaction."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             if new_participant is not None:
                 session.add(new_participant)
             for event in events:

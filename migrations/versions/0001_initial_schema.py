@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -33,9 +32,7 @@ def upgrade() -> None:
         sa.Column("groups_json", sa.Text(), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column(
-            "facilitator_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
-        ),
+        sa.Column("facilitator_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -108,7 +105,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notevote", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notevote_room_id"), ["room_id"], unique=False)
-
 
 
 def downgrade() -> None:

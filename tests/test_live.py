@@ -1,0 +1,288 @@
+"""The workshop over real sockets: a real server process, real WebSocket clients.
+
+Runs once on SQLite and once on PostgreSQL (the `server` fixture is parametrised).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.client import CommandFailed, RoomClient
+
+STATEMENTS = [f"s{i}" for i in range(1, 11)]
+
+
+async def facilitator_and(
+    room: dict[str, Any], clients: Callable[..., RoomClient], participants: int
+) -> tuple[RoomClient, list[RoomClient]]:
+    facilitator = clients(room["room_id"], room["facilitator_token"])
+    await facilitator.connect()
+    people = [clients(room["room_id"]) for _ in range(participants)]
+    await asyncio.gather(*(person.connect() for person in people))
+    return facilitator, people
+
+
+@pytest.mark.parametrize("participants", [2, 20])
+async def test_everyone_sees_everyones_notes(new_room, clients, participants: int) -> None:
+    room = await new_room()
+    facilitator, people = await facilitator_and(room, clients, participants)
+    areas = ["thoughts", "insights", "who", "now", "needed"]
+    for index, person in enumerate(people):
+        await person.command("add_note", area_id=areas[index % 5], text=f"Lapp {index} från deltagare")
+    for viewer in [facilitator, *people]:
+        await viewer.wait_until(lambda v=viewer: len(v.notes) == participants)
+        texts = sorted(note["text"] for note in viewer.notes.values())
+        assert texts == sorted(f"Lapp {i} från deltagare" for i in range(participants))
+
+
+async def test_scores_aggregate_exactly(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, people = await facilitator_and(room, clients, 12)
+    rng = random.Random(7)
+    given: dict[str, list[int]] = {s: [] for s in STATEMENTS}
+    last_seq = 0
+    for person in people:
+        for statement in rng.sample(STATEMENTS, 6):
+            first, final = rng.randint(1, 10), rng.randint(1, 10)
+            await person.command("set_score", statement_id=statement, value=first)
+            ack = await person.command("set_score", statement_id=statement, value=final)
+            last_seq = max(last_seq, ack["seq"])
+            given[statement].append(final)
+    # One answer is cleared again: it must leave every figure.
+    cleared_statement = next(s for s in STATEMENTS if given[s])
+    ack = await people[0].command("set_score", statement_id=cleared_statement, value=None)
+    mine = people[0]
+    if any(msg.get("statement_id") == cleared_statement for msg in _acked_scores(mine)):
+        pass
+    await facilitator.wait_until(
+        lambda: facilitator.spectrum is not None and facilitator.spectrum["seq"] >= ack["seq"]
+    )
+    spectrum = facilitator.spectrum
+    assert spectrum is not None
+    expected = _scores_from_messages(people)
+    for entry in spectrum["statements"]:
+        values = expected[entry["statement_id"]]
+        assert entry["n"] == len(values)
+        assert entry["histogram"] == [values.count(v) for v in range(1, 11)]
+        if values:
+            assert entry["mean"] == pytest.approx(statistics.fmean(values))
+            assert entry["median"] == pytest.approx(statistics.median(values))
+            assert entry["sd"] == pytest.approx(statistics.pstdev(values))
+        else:
+            assert entry["mean"] is None and entry["median"] is None
+    means = [statistics.fmean(v) for v in expected.values() if v]
+    assert spectrum["overall"] == pytest.approx(statistics.fmean(means))
+    assert spectrum["voters"] == 12
+
+
+def _acked_scores(client: RoomClient) -> list[dict[str, Any]]:
+    return [m for m in client.messages if m["type"] == "score_set"]
+
+
+def _scores_from_messages(people: list[RoomClient]) -> dict[str, list[int]]:
+    """Each participant's final answers, as its own score_set events told it."""
+    result: dict[str, list[int]] = {s: [] for s in STATEMENTS}
+    for person in people:
+        final: dict[str, int | None] = {}
+        for event in _acked_scores(person):
+            final[event["statement_id"]] = event["value"]
+        for statement, value in final.items():
+            if value is not None:
+                result[statement].append(value)
+    return result
+
+
+async def test_hidden_results_do_not_reach_participants(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    await alice.command("set_score", statement_id="s1", value=3)
+    ack = await bob.command("set_score", statement_id="s1", value=9)
+    await bob.wait_until(lambda: bob.spectrum is not None and bob.spectrum["seq"] >= ack["seq"])
+    for person in (alice, bob):
+        for message in person.messages:
+            if message["type"] == "spectrum":
+                assert message["statements"] is None and message["overall"] is None
+            if message["type"] == "score_set":
+                assert message.get("value") in {3, 9}
+        # Nobody learns another's score: only its own score_set events arrive.
+        values = {m["value"] for m in person.messages if m["type"] == "score_set"}
+        assert values == ({3} if person is alice else {9})
+    assert bob.spectrum is not None and bob.spectrum["voters"] == 2
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= ack["seq"])
+    assert facilitator.spectrum is not None and facilitator.spectrum["statements"][0]["n"] == 2
+
+    reveal = await facilitator.command("set_results_visible", visible=True)
+    await alice.wait_until(lambda: bool(alice.spectrum and alice.spectrum["statements"]))
+    assert alice.spectrum is not None
+    assert alice.spectrum["statements"][0]["histogram"][2] == 1
+    assert alice.spectrum["statements"][0]["histogram"][8] == 1
+    assert reveal["seq"] > ack["seq"]
+
+
+async def test_facilitator_commands_are_refused_for_participants(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice,) = await facilitator_and(room, clients, 1)
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("set_phase", {"phase": "closed"}),
+        ("set_results_visible", {"visible": True}),
+        ("set_voting_locked", {"locked": True}),
+        ("set_timer", {"seconds": 60}),
+        ("set_groups", {"groups": [{"id": "chefer", "name": "Chefer"}]}),
+        ("update_room", {"title": "Kapad"}),
+    ]
+    for command, fields in attempts:
+        with pytest.raises(CommandFailed) as refused:
+            await alice.command(command, **fields)
+        assert refused.value.code == "forbidden"
+    # Nothing changed, and the facilitator may do each of them.
+    assert alice.settings["phase"] == "lobby" and alice.settings["results_visible"] is False
+    await facilitator.command("set_voting_locked", locked=True)
+    with pytest.raises(CommandFailed) as locked:
+        await alice.command("set_score", statement_id="s1", value=5)
+    assert locked.value.code == "voting_locked"
+    await facilitator.command("set_phase", phase="grade")
+    await alice.wait_until(lambda: alice.settings["phase"] == "grade" and alice.settings["voting_locked"])
+
+
+async def test_reconnect_returns_exactly_the_missing_events(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    await alice.command("add_note", area_id="thoughts", text="Före avbrottet")
+    await bob.wait_until(lambda: len(bob.notes) == 1)
+    seen_before = bob.last_seq
+    await bob.drop()
+
+    added = await alice.command("add_note", area_id="insights", text="Medan Bob var borta")
+    note_id = next(n["id"] for n in alice.notes.values() if n["text"] == "Medan Bob var borta")
+    await alice.command("edit_note", note_id=note_id, text="Medan Bob var borta (ändrad)")
+    await facilitator.command("set_phase", phase="document")
+    await alice.command("set_score", statement_id="s2", value=4)  # private to Alice
+
+    welcome = await bob.connect()
+    assert welcome["snapshot"] is None, "a short gap is replayed, not re-sent whole"
+    replayed = welcome["events"]
+    assert [e["seq"] for e in replayed] == sorted(e["seq"] for e in replayed)
+    assert all(e["seq"] > seen_before for e in replayed)
+    assert [e["type"] for e in replayed] == ["note_added", "note_updated", "phase_changed"]
+    assert replayed[0]["seq"] == added["seq"]
+    assert bob.notes[note_id]["text"] == "Medan Bob var borta (ändrad)"
+    assert bob.settings["phase"] == "document"
+
+    # A client from another epoch or far behind gets a snapshot instead.
+    stale = clients(room["room_id"], bob.token)
+    stale.epoch, stale.last_seq = "not-this-epoch", 1
+    welcome = await stale.connect()
+    assert welcome["snapshot"] is not None and welcome["events"] is None
+    assert {n["text"] for n in welcome["snapshot"]["notes"]} == {
+        "Före avbrottet",
+        "Medan Bob var borta (ändrad)",
+    }
+
+
+async def test_a_resent_command_is_applied_once(new_room, clients) -> None:
+    room = await new_room()
+    _facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    first = await alice.command("add_note", area_id="now", text="Starta en brukarpanel", cid="same-cid")
+    await alice.drop()
+    await alice.connect()
+    again = await alice.command("add_note", area_id="now", text="Starta en brukarpanel", cid="same-cid")
+    assert again["seq"] == first["seq"]
+    note = next(iter(alice.notes.values()))
+    await alice.command("vote_note", note_id=note["id"], voted=True, cid="vote-1")
+    await alice.command("vote_note", note_id=note["id"], voted=True, cid="vote-1")
+    await alice.command("vote_note", note_id=note["id"], voted=True, cid="vote-2")
+    await bob.wait_until(lambda: bool(bob.notes) and next(iter(bob.notes.values()))["votes"] == 1)
+    await asyncio.sleep(0)  # nothing else is queued behind: the count stays one
+    assert len(bob.notes) == 1
+    assert [m["type"] for m in bob.messages].count("note_added") == 1
+
+
+async def test_notes_edit_move_delete_and_authorship(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    for text in ("Ett", "Två", "Tre"):
+        await alice.command("add_note", area_id="who", text=text)
+    await bob.wait_until(lambda: len(bob.notes) == 3)
+    by_text = {note["text"]: note["id"] for note in alice.notes.values()}
+
+    with pytest.raises(CommandFailed) as not_author:
+        await bob.command("edit_note", note_id=by_text["Ett"], text="Bob skriver om")
+    assert not_author.value.code == "not_author"
+    with pytest.raises(CommandFailed) as unknown:
+        await bob.command("delete_note", note_id="n_finns_inte")
+    assert unknown.value.code == "not_found"
+
+    await alice.command("move_note", note_id=by_text["Tre"], area_id="needed", index=0)
+    await alice.command("move_note", note_id=by_text["Två"], area_id="needed", index=0)
+    await facilitator.command("edit_note", note_id=by_text["Ett"], text="Ett (förtydligad)")
+    await facilitator.command("delete_note", note_id=by_text["Två"])
+    ack = await alice.command("move_note", note_id=by_text["Ett"], area_id="needed", index=1)
+
+    for viewer in (alice, bob, facilitator):
+        await viewer.wait_until(lambda v=viewer: (v.last_seq or 0) >= ack["seq"])
+        needed = sorted(
+            (n for n in viewer.notes.values() if n["area_id"] == "needed"), key=lambda n: n["position"]
+        )
+        assert [n["text"] for n in needed] == ["Tre", "Ett (förtydligad)"]
+        assert by_text["Två"] not in viewer.notes
+
+
+async def test_server_restart_keeps_everything(database_url, tmp_path) -> None:
+    from tests.servers import ServerProcess
+
+    server = ServerProcess(database_url, tmp_path)
+    server.start()
+    try:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            room = (await http.post("/api/rooms", json={"title": "Omstart"})).json()
+        facilitator = RoomClient(server.base_url, room["room_id"], room["facilitator_token"])
+        alice = RoomClient(server.base_url, room["room_id"])
+        await facilitator.connect()
+        await alice.connect(name="Alice")
+        await facilitator.command("set_groups", groups=[{"id": "staff", "name": "Medarbetare"}])
+        await alice.command("set_profile", name="Alice", group="staff")
+        await facilitator.command("set_phase", phase="document")
+        await facilitator.command("set_results_visible", visible=True)
+        await facilitator.command("set_timer", seconds=600)
+        await alice.command("add_note", area_id="insights", text="Värde skapas i användningen")
+        note_id = next(iter(alice.notes))
+        await alice.command("vote_note", note_id=note_id, voted=True)
+        for statement, value in zip(STATEMENTS, range(1, 11), strict=True):
+            await alice.command("set_score", statement_id=statement, value=value)
+        acked = await alice.command("set_score", statement_id="s10", value=7)
+        await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= acked["seq"])
+
+        server.stop()  # graceful: pending score batches are written on the way down
+        await alice.wait_until(lambda: alice.close_code is not None)
+        server.start()
+
+        await alice.connect()  # same token, old epoch: a fresh snapshot
+        assert alice.welcome is not None
+        snapshot = alice.welcome["snapshot"]
+        assert alice.welcome["you"]["name"] == "Alice" and alice.welcome["you"]["group"] == "staff"
+        assert snapshot["my_scores"] == {
+            **{s: v for s, v in zip(STATEMENTS, range(1, 11), strict=True)},
+            "s10": 7,
+        }
+        assert snapshot["my_votes"] == [note_id]
+        settings = snapshot["settings"]
+        assert settings["phase"] == "document" and settings["results_visible"] is True
+        assert settings["timer_ends_at"] is not None
+        assert settings["groups"] == [{"id": "staff", "name": "Medarbetare"}]
+        assert [n["text"] for n in snapshot["notes"]] == ["Värde skapas i användningen"]
+        assert snapshot["notes"][0]["votes"] == 1 and snapshot["notes"][0]["author_name"] == "Alice"
+        assert snapshot["spectrum"]["statements"][9]["mean"] == 7
+        await facilitator.connect()
+        assert facilitator.role == "facilitator"
+        await alice.close()
+        await facilitator.close()
+    finally:
+        server.stop()
