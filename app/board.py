@@ -77,6 +77,8 @@ class Note:
     position: float
     created_at: datetime
     updated_at: datetime
+    # Bumped by edits and moves by a person (not by votes or renumbering): `base_version`
+    # on edit_note compares against it.
     version: int = 1
     voters: set[str] = field(default_factory=set)
 
@@ -194,11 +196,15 @@ class Board:
     def _decide_profile(self, command: p.SetProfile, actor: Actor) -> list[Emitted]:
         if actor.participant_id is None:
             raise DomainError(p.ErrorCode.FORBIDDEN, "The facilitator has no profile.")
-        if command.group is not None and command.group not in {g.id for g in self.groups}:
-            raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {command.group!r}.")
-        before = self.participants[actor.participant_id]
-        name = command.name or None
-        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=command.group)
+        self._writable(actor)
+        before = self.participants.get(actor.participant_id) or Participant(actor.participant_id)
+        # A field left out stays as it is; an empty name (or null) means anonymous again.
+        given = command.model_fields_set
+        name = (command.name or None) if "name" in given else before.name
+        group = command.group if "group" in given else before.group
+        if group is not None and group not in {g.id for g in self.groups}:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {group!r}.")
+        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=group)
         # A name is public once given; a change of name (or its removal) must reach everyone.
         audience = Audience(everyone=bool(name or before.name), participant_id=actor.participant_id)
         return [Emitted(p.ParticipantUpdated(participant=public), audience)]
@@ -283,7 +289,7 @@ class Board:
                 area_id=area_id,
                 position=float(rank),
                 updated_at=now if moved else item.updated_at,
-                version=item.version + 1,
+                version=item.version + 1 if moved else item.version,
             )
             emitted.append(Emitted(p.NoteUpdated(note=self.public_note(renumbered)), EVERYONE))
         return emitted
@@ -298,7 +304,8 @@ class Board:
             voters.add(actor.id)
         else:
             voters.discard(actor.id)
-        voted = _replace(note, voters=voters, version=note.version + 1)
+        # Votes do not touch the version: it guards the author's text against lost updates.
+        voted = _replace(note, voters=voters)
         mine = Audience(everyone=False, facilitators=False, participant_id=actor.participant_id)
         if actor.is_facilitator:
             mine = Audience(everyone=False, facilitators=True)

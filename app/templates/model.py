@@ -7,9 +7,10 @@ Must not import anything from the rest of the app.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Language = Literal["sv", "en", "fi"]
 LANGUAGES: tuple[Language, ...] = ("sv", "en", "fi")
@@ -85,8 +86,30 @@ class Template(_Strict):
             raise ValueError("languages must not repeat")
         return languages
 
+    @model_validator(mode="after")
+    def _first_language_everywhere(self) -> Template:
+        """Every text must exist in the template's first language, the fallback for all."""
+        first = self.languages[0]
+        missing = [path for path, text in _localized_texts(self, "") if first not in text]
+        if missing:
+            shown = ", ".join(missing[:5])
+            raise ValueError(f"missing the {first!r} text (the template's first language) at {shown}")
+        return self
+
     def statement_ids(self) -> list[str]:
         return [statement.id for statement in self.statements]
 
     def area_ids(self) -> list[str]:
         return [area.id for area in self.areas]
+
+
+def _localized_texts(value: object, path: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every localized text inside a template, with where it sits (e.g. statements[3].left)."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _localized_texts(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _localized_texts(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        yield path, value
