@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import json
 import secrets
 from datetime import timedelta
@@ -176,7 +177,10 @@ async def room_qr(room_id: str, services: ServicesDep) -> Response:
     await _live_room_row(services, room_id)
     participant_url = f"{services.settings.public_url}/r/{room_id}"
     qr = segno.make(participant_url, error="m")
-    svg = qr.svg_inline(scale=10, dark="#000", light="#fff", title="QR code: " + participant_url)
+    buffer = io.BytesIO()
+    # A standalone SVG (with its namespace) so that it also works as an <img> source.
+    qr.save(buffer, kind="svg", scale=10, xmldecl=False, dark="#000", light="#fff", title=participant_url)
+    svg = buffer.getvalue()
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 

@@ -104,6 +104,7 @@ class Board:
     timer_ends_at: datetime | None = None
     groups: list[p.GroupDef] = field(default_factory=list)
     round: int = 1
+    join_code: str = ""
     max_notes: int = 5000
     participants: dict[str, Participant] = field(default_factory=dict)
     notes: dict[str, Note] = field(default_factory=dict)
@@ -458,6 +459,7 @@ class Board:
     def settings(self) -> p.RoomSettings:
         return p.RoomSettings(
             title=self.title,
+            join_code=self.join_code,
             language=self.language,
             phase=self.phase,
             results_visible=self.results_visible,

@@ -15,6 +15,7 @@ from app.bus import make_bus
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.limits import SlidingWindowLimiter
+from app.pages import install_pages
 from app.room import now_utc
 from app.rooms import RoomRegistry
 from app.services import Services
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(ws.router)
+    install_pages(app)
     return app
 
 

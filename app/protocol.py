@@ -262,6 +262,7 @@ class Spectrum(_Message):
 
 class RoomSettings(_Message):
     title: str
+    join_code: str
     language: Language
     phase: Phase
     results_visible: bool

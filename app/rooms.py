@@ -72,6 +72,7 @@ class RoomRegistry:
             timer_ends_at=as_utc(row.timer_ends_at) if row.timer_ends_at else None,
             groups=stored.groups,
             round=row.round,
+            join_code=row.join_code,
             max_notes=self._settings.max_notes_per_room,
         )
         for person in stored.participants:

@@ -1,0 +1,46 @@
+// Number and aggregate formatting: pure, locale-aware (decimal comma in Swedish and Finnish).
+
+const LOCALES = { sv: "sv-SE", en: "en-GB", fi: "fi-FI" };
+
+export function formatNumber(value, language, digits = 1) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return new Intl.NumberFormat(LOCALES[language] ?? language, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+/**
+ * How much a group disagrees, from the population standard deviation on the 1–10 scale
+ * (0 = all agree; 4.5 = half at each end). The bands are coarse on purpose: a label for a
+ * workshop, not a statistic.
+ */
+export function spreadLevel(sd) {
+  if (sd === null || sd === undefined) return null;
+  if (sd < 1.5) return "low";
+  if (sd < 2.5) return "mid";
+  return "high";
+}
+
+/** Seconds left on a timer, given the server's end time and our clock's offset to it. */
+export function secondsLeft(endsAtIso, nowMs, serverOffsetMs = 0) {
+  if (!endsAtIso) return null;
+  const left = (Date.parse(endsAtIso) - (nowMs + serverOffsetMs)) / 1000;
+  return Math.max(0, Math.ceil(left));
+}
+
+export function formatClock(totalSeconds) {
+  if (totalSeconds === null) return "";
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  return `${minutes}:${String(seconds).padStart(2, "0")}`;
+}
+
+/** A textual bar for screen readers and tables: "3 at 2, 5 at 7". */
+export function describeHistogram(histogram, describeBar) {
+  const parts = [];
+  histogram.forEach((count, index) => {
+    if (count > 0) parts.push(describeBar(count, index + 1));
+  });
+  return parts.join(", ");
+}

@@ -1,0 +1,42 @@
+// Loads the locale files (served by the app) and keeps the chosen language.
+
+import { chooseLanguage, createTranslator, LANGUAGES } from "./i18n.js";
+import { h } from "./dom.js";
+
+const STORAGE_KEY = "samskapa:language";
+const cache = new Map();
+
+async function loadMessages(language) {
+  if (!cache.has(language)) {
+    const response = await fetch(`/static/locales/${language}.json`);
+    cache.set(language, await response.json());
+  }
+  return cache.get(language);
+}
+
+/**
+ * Swedish unless the person chose otherwise (remembered) or, in a room, the room's language
+ * says otherwise. The browser's own preference is not used: a Swedish workshop on an
+ * English-configured laptop should still look Swedish.
+ */
+export function storedLanguage() {
+  return localStorage.getItem(STORAGE_KEY);
+}
+
+export async function loadLocale(preferred) {
+  const language = chooseLanguage(preferred ?? storedLanguage());
+  const [messages, fallback] = await Promise.all([loadMessages(language), loadMessages("sv")]);
+  document.documentElement.lang = language;
+  return { language, t: createTranslator(messages, fallback) };
+}
+
+/** A labelled language select; calls `onChange(language)` after remembering the choice. */
+export function languageSwitch(locale, onChange) {
+  const id = `language-${Math.random().toString(36).slice(2, 8)}`;
+  const select = h(
+    "select",
+    { id, on: { change: () => { localStorage.setItem(STORAGE_KEY, select.value); onChange(select.value); } } },
+    LANGUAGES.map((language) => h("option", { value: language, selected: language === locale.language, lang: language }, locale.t(`lang.${language}`))),
+  );
+  return h("div", { class: "language-switch" }, h("label", { for: id, text: locale.t("lang.label") }), select);
+}

@@ -1,0 +1,307 @@
+// The facilitator's view for a 1080p projector: how to join, who is here, the controls,
+// and the live spectrum, profile and board.
+
+import { Board } from "./board.js";
+import { frameThrottle, h } from "./dom.js";
+import { pickText } from "./i18n.js";
+import { LiveConnection } from "./connection.js";
+import { loadLocale, storedLanguage } from "./locale.js";
+import { endedMessage, pageFrame, renderStatus, roomIdFromPath, showError, startTimer } from "./page.js";
+import { distributionChart, figuresLine, figuresTable, legend, polarityProfile } from "./spectrum.js";
+import { statementFigures } from "./state.js";
+
+const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
+const VIEWS = ["spectrum", "profile", "board", "questions"];
+const EXPORTS = [
+  ["json", "pr.exportJson"],
+  ["csv", "pr.exportCsv"],
+  ["md", "pr.exportMd"],
+  ["html", "pr.exportHtml"],
+];
+
+const roomId = roomIdFromPath();
+const tokenKey = `samskapa:facilitator:${roomId}`;
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromLink) {
+  localStorage.setItem(tokenKey, fromLink);
+  // Keep the secret out of the address bar, the history and screenshots of the projector.
+  history.replaceState(null, "", location.pathname);
+}
+const token = localStorage.getItem(tokenKey);
+let locale = await loadLocale();
+let frame = null;
+let parts = null;
+let view = "spectrum";
+let timer = null;
+const live = token ? new LiveConnection({ roomId, token }).start() : null;
+
+function text(localized) {
+  return pickText(localized, locale.language, live.state.template.languages);
+}
+
+function build() {
+  frame = pageFrame(locale, async (language) => {
+    locale = await loadLocale(language);
+    build();
+  });
+  document.body.classList.add("presenter");
+  if (!live) {
+    frame.main.replaceChildren(h("p", { class: "lead" }, locale.t("pr.noToken")));
+    return;
+  }
+  clearInterval(timer);
+  timer = startTimer(frame, live, locale.t);
+  parts = null;
+  render();
+}
+
+function joinPanel() {
+  const { t } = locale;
+  const participantUrl = `${location.origin}/r/${encodeURIComponent(roomId)}`;
+  const code = h("p", { class: "join-code", "aria-label": t("pr.code") });
+  const copied = h("span", { class: "muted", "aria-live": "polite" });
+  return {
+    code,
+    element: h(
+      "section",
+      { class: "join-panel", "aria-labelledby": "join-title" },
+      h("h2", { id: "join-title" }, t("pr.joinAt", { host: location.host })),
+      code,
+      h("img", { class: "qr", src: `/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, alt: t("pr.qr"), width: 260, height: 260 }),
+      h("p", { class: "link" }, h("span", { class: "visually-hidden" }, `${t("pr.link")}: `), h("a", { href: participantUrl }, participantUrl)),
+      h("button", {
+        type: "button",
+        on: { click: async () => { await navigator.clipboard?.writeText(participantUrl); copied.textContent = t("pr.copied"); } },
+      }, t("pr.copy")),
+      copied,
+    ),
+  };
+}
+
+function controls() {
+  const { t } = locale;
+  const phaseButtons = new Map(
+    PHASES.map((phase) => [phase, h("button", { type: "button", on: { click: () => live.send({ type: "set_phase", phase }) } }, t(`phase.${phase}`))]),
+  );
+  const reveal = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_results_visible", visible: !live.state.settings.results_visible }) } });
+  const lock = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_voting_locked", locked: !live.state.settings.voting_locked }) } });
+  const resultsNote = h("p", { class: "muted small" });
+  const minutes = h("input", { id: "timer-minutes", type: "number", min: 1, max: 180, value: 5, inputmode: "numeric" });
+  const timerForm = h("form", { class: "timer-form" },
+    h("label", { for: "timer-minutes" }, t("pr.timer.minutes")), minutes,
+    h("button", { type: "submit" }, t("pr.timer.start")),
+    h("button", { type: "button", on: { click: () => live.send({ type: "set_timer", seconds: null }) } }, t("pr.timer.stop")));
+  timerForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = Math.round(Number(minutes.value) * 60);
+    if (value >= 1) live.send({ type: "set_timer", seconds: value });
+  });
+  const stats = { online: h("li"), voted: h("li"), completed: h("li") };
+  const element = h(
+    "section",
+    { class: "controls", "aria-label": t("pr.heading") },
+    h("ul", { class: "stats" }, stats.online, stats.voted, stats.completed),
+    h("fieldset", { class: "phases" }, h("legend", {}, t("pr.phase")), [...phaseButtons.values()]),
+    h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock),
+    h("fieldset", {}, h("legend", {}, t("pr.timer")), timerForm),
+    groupsEditor(),
+    exportMenu(),
+    deleteRoom(),
+  );
+  return { element, phaseButtons, reveal, lock, resultsNote, stats };
+}
+
+function groupsEditor() {
+  const { t } = locale;
+  const area = h("textarea", { id: "groups-text", rows: 3 });
+  area.value = live.state.settings.groups.map((g) => g.name).join("\n");
+  const form = h("form", {}, h("label", { for: "groups-text" }, t("pr.groups.hint")), area, h("button", { type: "submit" }, t("pr.groups.save")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const names = area.value.split("\n").map((line) => line.trim()).filter(Boolean).slice(0, 12);
+    const groups = names.map((name, index) => ({ id: slug(name, index), name: name.slice(0, 60) }));
+    live.send({ type: "set_groups", groups });
+  });
+  return h("details", { class: "groups" }, h("summary", {}, t("pr.groups")), form);
+}
+
+function slug(name, index) {
+  const base = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 24);
+  return `${base || "grupp"}-${index + 1}`;
+}
+
+function exportMenu() {
+  const { t } = locale;
+  const status = h("p", { class: "muted small", "aria-live": "polite" });
+  const download = async (format) => {
+    status.textContent = "…";
+    const response = await fetch(`/api/rooms/${encodeURIComponent(roomId)}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({ message: response.statusText }));
+      status.textContent = t("error.generic", { message: body.message });
+      return;
+    }
+    const disposition = response.headers.get("content-disposition") ?? "";
+    const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1] ?? `samskapa.${format}`;
+    const url = URL.createObjectURL(await response.blob());
+    const link = h("a", { href: url, download: decodeURIComponent(name) });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    status.textContent = "";
+  };
+  return h(
+    "details",
+    { class: "export-menu" },
+    h("summary", {}, t("pr.export")),
+    h("ul", {}, EXPORTS.map(([format, key]) => h("li", {}, h("button", { type: "button", dataset: { format }, on: { click: () => download(format) } }, t(key))))),
+    status,
+  );
+}
+
+function deleteRoom() {
+  const { t } = locale;
+  const dialog = h("dialog", { class: "confirm", "aria-labelledby": "delete-title" },
+    h("h2", { id: "delete-title" }, t("pr.delete")),
+    h("p", {}, t("pr.deleteConfirm")),
+    h("form", { method: "dialog", class: "row" },
+      h("button", { value: "cancel", type: "submit" }, t("note.cancel")),
+      h("button", { value: "delete", type: "submit", class: "danger" }, t("pr.deleteYes"))));
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "delete") return;
+    await fetch(`/api/rooms/${encodeURIComponent(roomId)}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+    localStorage.removeItem(tokenKey);
+  });
+  return h("div", { class: "delete-room" },
+    h("button", { type: "button", class: "danger", on: { click: () => dialog.showModal() } }, t("pr.delete")), dialog);
+}
+
+function viewSwitch() {
+  const buttons = new Map(
+    VIEWS.map((name) => [name, h("button", { type: "button", on: { click: () => { view = name; showView(); } } }, locale.t(`pr.${name}`))]),
+  );
+  return { element: h("nav", { class: "view-switch", "aria-label": locale.t("pr.tabs") }, [...buttons.values()]), buttons };
+}
+
+function showView() {
+  for (const [name, button] of parts.views.buttons) {
+    button.setAttribute("aria-pressed", String(name === view));
+    parts.panels[name].hidden = name !== view;
+  }
+  if (view === "board") parts.board.update();
+  renderResults(true);
+}
+
+function spectrumPanel() {
+  const template = live.state.template;
+  const cards = new Map();
+  const grid = h("ol", { class: "spectrum-grid" }, template.statements.map((statement, index) => {
+    const label = `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
+    const chart = h("div", { class: "chart" });
+    const figures = h("div", {});
+    cards.set(statement.id, { chart, figures, label });
+    return h("li", { class: "spectrum-card" },
+      h("p", { class: "poles" }, h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`), h("span", { class: "pole-right" }, text(statement.right))),
+      chart, figures);
+  }));
+  const table = h("div", {});
+  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, legend(locale.t), grid, table), cards, table };
+}
+
+function buildParts() {
+  const template = live.state.template;
+  const join = joinPanel();
+  const control = controls();
+  const views = viewSwitch();
+  const spectrum = spectrumPanel();
+  const profile = h("section", { "aria-label": locale.t("pr.profile") });
+  const boardRoot = h("section", { class: "board", "aria-label": locale.t("pr.board") });
+  const questionsPanel = h("section", { class: "questions" },
+    template.reflection_title ? h("h2", {}, text(template.reflection_title)) : null,
+    h("ol", {}, template.questions.map((q) => h("li", {}, text(q.text)))),
+    h("p", { class: "muted" }, locale.t("reflect.by")),
+    template.credit ? h("p", { class: "credit muted small" }, `${locale.t("credit.label")}: ${text(template.credit)}`) : null);
+  const panels = { spectrum: spectrum.element, profile, board: boardRoot, questions: questionsPanel };
+  frame.main.replaceChildren(
+    h("div", { class: "presenter-layout" },
+      h("aside", { class: "sidebar" }, join.element, control.element),
+      h("div", { class: "stage" }, views.element, ...Object.values(panels),
+        h("p", {}, h("a", { href: `/r/${encodeURIComponent(roomId)}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
+  );
+  const board = new Board(boardRoot, live, locale);
+  return { join, control, views, spectrum, profile, board, panels, shownSpectrum: undefined };
+}
+
+function renderResults(force = false) {
+  const state = live.state;
+  if (!force && state.spectrum === parts.shownSpectrum) return;
+  parts.shownSpectrum = state.spectrum;
+  const { t, language } = locale;
+  if (view === "spectrum") {
+    for (const [statementId, card] of parts.spectrum.cards) {
+      const figures = statementFigures(state, statementId);
+      card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
+      card.figures.replaceChildren(figuresLine(figures, { t, language }));
+    }
+    const open = parts.spectrum.table.querySelector("details")?.open ?? false;
+    const table = figuresTable(state.template, state.spectrum, locale);
+    table.open = open;
+    parts.spectrum.table.replaceChildren(table);
+  } else if (view === "profile") {
+    parts.profile.replaceChildren(h("h2", {}, t("profile.heading")), polarityProfile(state.template, state.spectrum, locale));
+  }
+}
+
+function render() {
+  if (!frame || !live) return;
+  const { t } = locale;
+  renderStatus(frame, live, t);
+  const state = live.state;
+  if (live.status === "ended" || state.deleted) {
+    frame.main.replaceChildren(h("p", { class: "lead" }, endedMessage(live, t)));
+    parts = null;
+    return;
+  }
+  if (!state.settings) return;
+  frame.title.textContent = state.settings.title;
+  document.title = `${state.settings.title} – Samskapa`;
+  if (!parts) {
+    parts = buildParts();
+    showView();
+  }
+  const { control, join } = parts;
+  const code = state.settings.join_code;
+  join.code.textContent = code ? `${code.slice(0, 3)} ${code.slice(3)}` : "";
+  for (const [phase, button] of control.phaseButtons) button.setAttribute("aria-pressed", String(state.settings.phase === phase));
+  control.reveal.textContent = t(state.settings.results_visible ? "pr.hide" : "pr.reveal");
+  control.reveal.setAttribute("aria-pressed", String(state.settings.results_visible));
+  control.resultsNote.textContent = t(state.settings.results_visible ? "pr.visibleNote" : "pr.hiddenNote");
+  control.lock.textContent = t(state.settings.voting_locked ? "pr.unlock" : "pr.lock");
+  control.lock.setAttribute("aria-pressed", String(state.settings.voting_locked));
+  control.stats.online.textContent = t("pr.online", { n: state.presence.online });
+  control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });
+  control.stats.completed.textContent = t("pr.completed", { n: state.spectrum?.completed ?? 0 });
+  if (view === "board") parts.board.update();
+  renderResults();
+}
+
+const scheduleRender = frameThrottle(render);
+if (live) {
+  live.addEventListener("change", scheduleRender);
+  live.addEventListener("message", ({ detail: message }) => {
+    if (message.type === "error" && message.cid && frame) showError(frame, locale.t, message);
+  });
+}
+
+// Until someone picks a language, a room page speaks the room's language.
+live?.addEventListener("message", async ({ detail: message }) => {
+  const wanted = live.state.settings?.language;
+  if (message.type === "welcome" && !storedLanguage() && wanted && wanted !== locale.language) {
+    locale = await loadLocale(wanted);
+    build();
+  }
+});
+build();

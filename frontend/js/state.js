@@ -1,0 +1,137 @@
+// The room as a client sees it, built only by applying server messages in order.
+// Pure: no DOM, no sockets (tested with `node --test`).
+
+export function initialState() {
+  return {
+    epoch: null,
+    seq: 0,
+    you: null,
+    roomId: null,
+    settings: null,
+    template: null,
+    notes: new Map(),
+    myVotes: new Set(),
+    myScores: {},
+    participants: new Map(),
+    spectrum: null,
+    presence: { online: 0, participants: 0 },
+    serverOffsetMs: 0,
+    deleted: false,
+  };
+}
+
+function applySnapshot(state, snapshot) {
+  state.roomId = snapshot.room_id;
+  state.settings = { ...snapshot.settings };
+  state.template = snapshot.template;
+  state.notes = new Map(snapshot.notes.map((note) => [note.id, note]));
+  state.myVotes = new Set(snapshot.my_votes);
+  state.myScores = { ...snapshot.my_scores };
+  state.participants = new Map(snapshot.participants.map((p) => [p.id, p]));
+  state.spectrum = snapshot.spectrum;
+  state.presence = { online: snapshot.online, participants: snapshot.participants.length };
+}
+
+/** Apply one server message; returns the state (changed in place) for chaining. */
+export function applyMessage(state, message, nowMs = Date.now()) {
+  switch (message.type) {
+    case "welcome":
+      state.epoch = message.epoch;
+      state.you = { ...message.you };
+      state.serverOffsetMs = Date.parse(message.server_time) - nowMs;
+      if (message.snapshot) applySnapshot(state, message.snapshot);
+      for (const event of message.events ?? []) applyMessage(state, event, nowMs);
+      state.seq = Math.max(state.seq, message.seq);
+      if (message.snapshot) state.seq = message.seq;
+      return state;
+    case "spectrum":
+      state.spectrum = message;
+      return state;
+    case "presence":
+      state.presence = { online: message.online, participants: message.participants };
+      return state;
+    case "ack":
+    case "error":
+    case "pong":
+      if (message.type === "ack") state.seq = Math.max(state.seq, message.seq);
+      return state;
+    default:
+      break;
+  }
+  if (typeof message.seq === "number") state.seq = Math.max(state.seq, message.seq);
+  switch (message.type) {
+    case "note_added":
+    case "note_updated":
+      state.notes.set(message.note.id, message.note);
+      break;
+    case "note_deleted":
+      state.notes.delete(message.note_id);
+      state.myVotes.delete(message.note_id);
+      break;
+    case "my_vote":
+      if (message.voted) state.myVotes.add(message.note_id);
+      else state.myVotes.delete(message.note_id);
+      break;
+    case "score_set":
+      if (message.value === null) delete state.myScores[message.statement_id];
+      else state.myScores[message.statement_id] = message.value;
+      break;
+    case "phase_changed":
+      state.settings.phase = message.phase;
+      break;
+    case "results_visibility":
+      state.settings.results_visible = message.visible;
+      break;
+    case "voting_locked":
+      state.settings.voting_locked = message.locked;
+      break;
+    case "timer_changed":
+      state.settings.timer_ends_at = message.ends_at;
+      break;
+    case "room_updated":
+      state.settings.title = message.title;
+      state.settings.language = message.language;
+      state.settings.groups = message.groups;
+      break;
+    case "participant_joined":
+    case "participant_updated": {
+      const person = message.participant;
+      state.participants.set(person.id, person);
+      if (state.you && person.id === state.you.participant_id) {
+        state.you.name = person.name;
+        state.you.group = person.group;
+      }
+      // Notes show the author's name as it is now.
+      for (const [id, note] of state.notes) {
+        if (note.author_id === person.id) state.notes.set(id, { ...note, author_name: person.name });
+      }
+      break;
+    }
+    case "room_deleted":
+      state.deleted = true;
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+/** The notes of one area in their board order. */
+export function notesIn(state, areaId) {
+  return [...state.notes.values()]
+    .filter((note) => note.area_id === areaId)
+    .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : 1));
+}
+
+export function canChange(state, note) {
+  if (!state.you) return false;
+  if (state.you.role === "facilitator") return true;
+  return note.author_id === state.you.participant_id;
+}
+
+/** The spectrum entry of a statement, or null while hidden or absent. */
+export function statementFigures(state, statementId) {
+  const statements = state.spectrum?.statements;
+  if (!statements) return null;
+  return statements.find((entry) => entry.statement_id === statementId) ?? null;
+}
