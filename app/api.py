@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -105,36 +106,42 @@ def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple
 @router.post("/api/rooms", status_code=201, response_model=RoomCreated, responses=ERRORS)
 async def create_room(body: RoomCreate, services: ServicesDep) -> RoomCreated:
     template = _resolve_template(body.template)
-    room_id = secrets.token_urlsafe(18)  # 144 random bits
-    facilitator_token = secrets.token_urlsafe(32)
     created = now_utc()
+    row = m.Room(
+        id=secrets.token_urlsafe(18),  # 144 random bits
+        join_code="",
+        title=body.title,
+        language=body.language,
+        template_json=template.model_dump_json(),
+        phase="lobby",
+        results_visible=False,
+        voting_locked=False,
+        groups_json=json.dumps([]),
+        facilitator_token_hash="",
+        created_at=created,
+        expires_at=created + timedelta(days=services.settings.room_ttl_days),
+    )
+    return await open_room(services, row, services.store.create_room)
+
+
+async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Room], None]) -> RoomCreated:
+    """Give the room a join code free among live rooms and a facilitator token, store it
+    (`store_room` may write more in the same transaction), and say how to reach it."""
+    facilitator_token = secrets.token_urlsafe(32)
+    row.facilitator_token_hash = hash_token(facilitator_token)
     for _ in range(JOIN_CODE_ATTEMPTS):
-        join_code = f"{secrets.randbelow(1_000_000):06d}"
-        row = m.Room(
-            id=room_id,
-            join_code=join_code,
-            title=body.title,
-            language=body.language,
-            template_json=template.model_dump_json(),
-            phase="lobby",
-            results_visible=False,
-            voting_locked=False,
-            groups_json=json.dumps([]),
-            facilitator_token_hash=hash_token(facilitator_token),
-            created_at=created,
-            expires_at=created + timedelta(days=services.settings.room_ttl_days),
-        )
+        row.join_code = f"{secrets.randbelow(1_000_000):06d}"
         try:
-            await asyncio.to_thread(services.store.create_room, row)
+            await asyncio.to_thread(store_room, row)
             break
         except JoinCodeTaken:
             continue
     else:
         raise ApiError(503, "no_join_code", "No free join code was found; try again.")
-    participant_url, facilitator_url = room_urls(services, room_id, facilitator_token)
+    participant_url, facilitator_url = room_urls(services, row.id, facilitator_token)
     return RoomCreated(
-        room_id=room_id,
-        join_code=join_code,
+        room_id=row.id,
+        join_code=row.join_code,
         participant_url=participant_url,
         facilitator_url=facilitator_url,
         facilitator_token=facilitator_token,
@@ -159,6 +166,17 @@ async def find_room_by_code(join_code: str, request: Request, services: Services
     if row is None:
         raise ApiError(404, "room_not_found", "No room has that code.")
     return JoinTarget(room_id=row.id, title=row.title)
+
+
+async def require_facilitator(services: Services, room_id: str, authorization: str | None) -> m.Room:
+    """The room's row if `authorization` carries its facilitator token; 401/403/404 if not."""
+    row = await _live_room_row(services, room_id)
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "unauthorized", "Send the facilitator token as 'Authorization: Bearer …'.")
+    token = authorization[7:].strip()
+    if not hmac.compare_digest(hash_token(token), row.facilitator_token_hash):
+        raise ApiError(403, "forbidden", "That is not this room's facilitator token.")
+    return row
 
 
 async def _live_room_row(services: Services, room_id: str) -> m.Room:
@@ -191,11 +209,6 @@ async def delete_room(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Deletes the room and everything in it, for good. Needs the facilitator token."""
-    row = await _live_room_row(services, room_id)
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise ApiError(401, "unauthorized", "Send the facilitator token as 'Authorization: Bearer …'.")
-    token = authorization[7:].strip()
-    if not hmac.compare_digest(hash_token(token), row.facilitator_token_hash):
-        raise ApiError(403, "forbidden", "That is not this room's facilitator token.")
+    await require_facilitator(services, room_id, authorization)
     await services.rooms.delete(room_id)
     return Response(status_code=204)

@@ -278,9 +278,7 @@ class Board:
         moved = _replace(note, area_id=area_id, position=position, updated_at=now, version=note.version + 1)
         return [Emitted(p.NoteUpdated(note=self.public_note(moved)), EVERYONE)]
 
-    def _renumber(
-        self, others: list[Note], note: Note, index: int, area_id: str, now: datetime
-    ) -> list[Emitted]:
+    def _renumber(self, others: list[Note], note: Note, index: int, area_id: str, now: datetime) -> list[Emitted]:
         ordered = [*others[:index], note, *others[index:]]
         emitted = []
         for rank, item in enumerate(ordered, start=1):
@@ -320,9 +318,7 @@ class Board:
     def evolve(self, event: p.Event, actor: Actor) -> None:
         match event:
             case p.ScoreSet():
-                self._set_score(
-                    actor.id, AggregateKey(event.round, event.kind, event.statement_id), event.value
-                )
+                self._set_score(actor.id, AggregateKey(event.round, event.kind, event.statement_id), event.value)
             case p.NoteAdded() | p.NoteUpdated():
                 self._put_note(event.note)
             case p.NoteDeleted():
@@ -430,9 +426,7 @@ class Board:
             statements = []
             means = []
             for statement_id in self.template.statement_ids():
-                aggregate = (
-                    self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
-                )
+                aggregate = self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
                 statements.append(
                     p.StatementSpectrum(
                         statement_id=statement_id,

@@ -111,9 +111,7 @@ class RoomClient:
 
     # ------------------------------------------------------------ receiving
 
-    async def wait_for(
-        self, predicate: Callable[[Message], bool], timeout: float = 10, since: int = 0
-    ) -> Message:
+    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 10, since: int = 0) -> Message:
         """The first matching message from index `since` on (received or still to come)."""
         start = since
         async with asyncio.timeout(timeout), self._changed:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import api, ws
+from app import api, export_api, ws
 from app.bus import make_bus
 from app.db import make_engine
 from app.errors import install_error_handlers
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(export_api.router)
     app.include_router(ws.router)
     install_pages(app)
     return app

@@ -174,9 +174,7 @@ class SetGroups(_Command):
 
 class UpdateRoom(_Command):
     type: Literal["update_room"]
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = (
-        None
-    )
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
     language: Language | None = None
 
 
@@ -288,9 +286,7 @@ class Snapshot(_Message):
 class You(_Message):
     role: Role
     participant_id: str | None
-    token: str | None = Field(
-        default=None, description="Only sent when a new participant identity was created."
-    )
+    token: str | None = Field(default=None, description="Only sent when a new participant identity was created.")
     name: str | None = None
     group: str | None = None
 
@@ -440,9 +436,7 @@ Event = Annotated[
     | RoomDeleted,
     Field(discriminator="type"),
 ]
-ServerMessage = Annotated[
-    Welcome | Ack | Error | Pong | Presence | Spectrum | Event, Field(discriminator="type")
-]
+ServerMessage = Annotated[Welcome | Ack | Error | Pong | Presence | Spectrum | Event, Field(discriminator="type")]
 
 client_message_adapter: TypeAdapter[Hello | Ping | Command] = TypeAdapter(ClientMessage)
 server_message_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)

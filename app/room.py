@@ -187,9 +187,7 @@ class LiveRoom:
         full = role == "facilitator" or board.results_visible
         me = participant_id or (FACILITATOR_ID if role == "facilitator" else "")
         if role == "facilitator":
-            people = [
-                p.ParticipantPublic(id=x.id, name=x.name, group=x.group) for x in board.participants.values()
-            ]
+            people = [p.ParticipantPublic(id=x.id, name=x.name, group=x.group) for x in board.participants.values()]
         else:
             people = [
                 p.ParticipantPublic(id=x.id, name=x.name, group=x.group if x.id == participant_id else None)
@@ -245,9 +243,7 @@ class LiveRoom:
             else:
                 await self._handle_stored(connection, actor, command)
         except DomainError as error:
-            connection.send(
-                p.Error(code=error.code, message=error.message, cid=command.cid).model_dump_json()
-            )
+            connection.send(p.Error(code=error.code, message=error.message, cid=command.cid).model_dump_json())
 
     def _handle_score(self, connection: Connection, actor: Actor, command: p.SetScore) -> None:
         """The hot path: no await, no database round trip; the change is batched."""
@@ -330,9 +326,7 @@ class LiveRoom:
 
     def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
         self._last_score_seq = event.seq
-        self._pending_scores[(actor_id, AggregateKey(event.round, event.kind, event.statement_id))] = (
-            event.value
-        )
+        self._pending_scores[(actor_id, AggregateKey(event.round, event.kind, event.statement_id))] = event.value
         if self._flush_handle is None and self._flush_task is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)

@@ -71,6 +71,28 @@ class Store:
         except IntegrityError as error:
             raise JoinCodeTaken from error
 
+    def import_room(
+        self,
+        room: m.Room,
+        participants: list[m.Participant],
+        notes: list[m.Note],
+        votes: list[m.NoteVote],
+        scores: list[m.Score],
+    ) -> None:
+        """A whole room in one transaction: all of it is stored, or none of it."""
+        try:
+            with self._session() as session:
+                session.add(room)
+                session.flush()
+                session.add_all(participants)
+                session.add_all(notes)
+                session.flush()
+                session.add_all(votes)
+                session.add_all(scores)
+                session.commit()
+        except IntegrityError as error:
+            raise JoinCodeTaken from error
+
     def find_by_join_code(self, join_code: str, now: datetime) -> m.Room | None:
         with self._session() as session:
             query = select(m.Room).where(m.Room.join_code == join_code, col(m.Room.expires_at) > now)
@@ -137,9 +159,7 @@ class Store:
                 self._project(session, room_id, actor_id, event)
             if cid is not None:
                 session.add(m.AppliedCommand(room_id=room_id, actor_id=actor_id, cid=cid, seq=seq))
-            session.execute(
-                update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq)
-            )
+            session.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
             session.commit()
 
     def _project(self, session: Session, room_id: str, actor_id: str, event: p.Event) -> None:
@@ -195,18 +215,14 @@ class Store:
                 )
             case p.ParticipantUpdated(participant=who):
                 session.execute(
-                    update(m.Participant)
-                    .where(col(m.Participant.id) == who.id)
-                    .values(name=who.name, group=who.group)
+                    update(m.Participant).where(col(m.Participant.id) == who.id).values(name=who.name, group=who.group)
                 )
             case p.ParticipantJoined() | p.ScoreSet() | p.RoomDeleted():
                 pass  # joins carry their row in commit_events; scores go in batches
         if room_values:
             session.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
 
-    def flush_scores(
-        self, room_id: str, changes: Mapping[tuple[str, AggregateKey], int | None], seq: int
-    ) -> None:
+    def flush_scores(self, room_id: str, changes: Mapping[tuple[str, AggregateKey], int | None], seq: int) -> None:
         """Write a batch of score changes (None = cleared) in one transaction, as two
         executemany statements: the batch costs two round trips, not two per score."""
         keys = [
@@ -239,6 +255,4 @@ class Store:
             )
             if rows:
                 connection.execute(insert(table), rows)
-            connection.execute(
-                update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq)
-            )
+            connection.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))

@@ -11,7 +11,5 @@ __all__ = ["Bus", "BusMessage", "MemoryBus", "Subscriber", "make_bus"]
 def make_bus(redis_url: str | None) -> Bus:
     """The bus chosen by configuration: in-process unless SAMSKAPA_REDIS_URL is set."""
     if redis_url:
-        raise NotImplementedError(
-            "The Redis bus arrives with the multi-instance issue; unset SAMSKAPA_REDIS_URL."
-        )
+        raise NotImplementedError("The Redis bus arrives with the multi-instance issue; unset SAMSKAPA_REDIS_URL.")
     return MemoryBus()
