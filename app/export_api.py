@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
@@ -17,7 +17,7 @@ from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
 from app.room import now_utc
 from app.snapshot import SCHEMA_VERSION, BoardExport, snapshot
-from app.store import hash_token
+from app.store import ImportedRows, hash_token
 
 router = APIRouter()
 
@@ -85,7 +85,7 @@ async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
         expires_at=now + timedelta(days=services.settings.room_ttl_days),
     )
     rows = _imported_rows(export, row.id, now)
-    return await open_room(services, row, lambda room: services.store.import_room(room, *rows))
+    return await open_room(services, row, lambda room: services.store.import_room(room, rows))
 
 
 async def _read_body(request: Request) -> bytes:
@@ -142,50 +142,50 @@ def _check_references(export: BoardExport) -> None:
             raise ApiError(422, "invalid_export", f"notes.{index} refers to an unknown area or participant.")
 
 
-def _imported_rows(
-    export: BoardExport, room_id: str, now: Any
-) -> tuple[list[m.Participant], list[m.Note], list[m.NoteVote], list[m.Score]]:
+def _imported_rows(export: BoardExport, room_id: str, now: datetime) -> ImportedRows:
+    """The export's rows under fresh ids, as plain dicts for one bulk insert per table."""
     new_id = {p.id: "p_" + secrets.token_urlsafe(12) for p in export.participants}
     new_id["facilitator"] = "facilitator"
-    participants = [
-        m.Participant(
-            id=new_id[p.id],
-            room_id=room_id,
+    participants: list[dict[str, object]] = [
+        {
+            "id": new_id[p.id],
+            "room_id": room_id,
             # Nobody holds this token: identities do not carry over from a file.
-            token_hash=hash_token(secrets.token_urlsafe(32)),
-            name=p.name,
-            group=p.group,
-            created_at=now,
-        )
+            "token_hash": hash_token(secrets.token_urlsafe(32)),
+            "name": p.name,
+            "group": p.group,
+            "created_at": now,
+        }
         for p in export.participants
     ]
-    notes, votes = [], []
+    notes: list[dict[str, object]] = []
+    votes: list[dict[str, object]] = []
     for note in export.notes:
         note_id = "n_" + secrets.token_hex(12)
         notes.append(
-            m.Note(
-                id=note_id,
-                room_id=room_id,
-                area_id=note.area_id,
-                text=note.text,
-                color=note.color,
-                author_id=new_id[note.author_id],
-                position=float(note.order + 1),
-                version=note.version,
-                created_at=note.created_at,
-                updated_at=note.updated_at,
-            )
+            {
+                "id": note_id,
+                "room_id": room_id,
+                "area_id": note.area_id,
+                "text": note.text,
+                "color": note.color,
+                "author_id": new_id[note.author_id],
+                "position": float(note.order + 1),
+                "version": note.version,
+                "created_at": note.created_at,
+                "updated_at": note.updated_at,
+            }
         )
-        votes += [m.NoteVote(note_id=note_id, voter_id=new_id[v], room_id=room_id) for v in set(note.voter_ids)]
-    scores = [
-        m.Score(
-            room_id=room_id,
-            participant_id=new_id[s.participant_id],
-            round=s.round,
-            kind=s.kind,
-            statement_id=s.statement_id,
-            value=s.value,
-        )
+        votes += [{"note_id": note_id, "voter_id": new_id[v], "room_id": room_id} for v in set(note.voter_ids)]
+    scores: list[dict[str, object]] = [
+        {
+            "room_id": room_id,
+            "participant_id": new_id[s.participant_id],
+            "round": s.round,
+            "kind": s.kind,
+            "statement_id": s.statement_id,
+            "value": s.value,
+        }
         for s in export.scores
     ]
-    return participants, notes, votes, scores
+    return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}
