@@ -15,6 +15,20 @@ from typing import Protocol
 from app.protocol import CloseCode, Role
 
 
+class Peer(Protocol):
+    """A client as a room sees it: a local socket (Connection) or, when another instance
+    holds the socket, its relay (app/cluster.py). Sending never waits."""
+
+    role: Role
+    participant_id: str | None
+
+    def identify(self, role: Role, participant_id: str | None) -> None: ...
+
+    def send(self, frame: str) -> None: ...
+
+    def close(self, code: int, reason: str = "") -> None: ...
+
+
 class Socket(Protocol):
     """What a connection needs from the transport; tests can pass an in-memory fake."""
 

@@ -15,8 +15,8 @@ from app import models as m
 from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
 from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
-from app.room import now_utc
-from app.snapshot import SCHEMA_VERSION, BoardExport, snapshot
+from app.room import LiveRoom, now_utc
+from app.snapshot import SCHEMA_VERSION, BoardExport
 from app.store import ImportedRows, hash_token
 
 router = APIRouter()
@@ -43,8 +43,8 @@ async def export_room(
     room = await services.rooms.get(room_id)
     if room is None:
         raise ApiError(404, "room_not_found", "No such room.")
-    # Taken in one synchronous step: one seq, whatever participants are doing meanwhile.
-    export = snapshot(room.board, room.seq, now_utc())
+    # Taken in one synchronous step by the room's owner: one seq, whatever people do meanwhile.
+    export = room.export() if isinstance(room, LiveRoom) else await room.request_export()
     render, media_type = RENDERERS[format]
     body = await asyncio.to_thread(render, export)
     name = file_name(export, format)

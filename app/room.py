@@ -21,9 +21,9 @@ from app import models as m
 from app import protocol as p
 from app.aggregates import AggregateKey
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted
-from app.bus import Bus, BusMessage
-from app.connection import Connection
+from app.connection import Peer
 from app.settings import Settings
+from app.snapshot import BoardExport, snapshot
 from app.store import Store, hash_token
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,6 @@ class LiveRoom:
         participant_tokens: dict[str, str],
         applied: dict[tuple[str, str], int],
         store: Store,
-        bus: Bus,
         settings: Settings,
     ) -> None:
         self.board = board
@@ -72,13 +71,12 @@ class LiveRoom:
         self._applied = applied  # (actor id, cid) -> seq, for commands that were stored
         self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._store = store
-        self._bus = bus
         self._settings = settings
         self._lock = asyncio.Lock()
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
-        self.connections: set[Connection] = set()
-        self._facilitators: set[Connection] = set()
-        self._by_participant: dict[str, set[Connection]] = {}
+        self.connections: set[Peer] = set()
+        self._facilitators: set[Peer] = set()
+        self._by_participant: dict[str, set[Peer]] = {}
         self._last_score_seq = seq
         self._pending_scores: dict[tuple[str, AggregateKey], int | None] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -89,11 +87,10 @@ class LiveRoom:
         self._last_tick = 0.0
         self.deleted = False
         self.on_empty: Callable[[LiveRoom], None] | None = None
-        self._unsubscribe = bus.subscribe(self.room_id, self._deliver)
 
     # ------------------------------------------------------------ joining
 
-    async def join(self, connection: Connection, hello: p.Hello) -> None:
+    async def join(self, connection: Peer, hello: p.Hello) -> None:
         """Identify the client, then send its welcome and start delivering to it."""
         if self.deleted:
             raise Rejected(
@@ -146,7 +143,7 @@ class LiveRoom:
             self._apply(emitted, actor)
             return participant_id, token
 
-    def _welcome(self, connection: Connection, hello: p.Hello, token: str | None) -> p.Welcome:
+    def _welcome(self, connection: Peer, hello: p.Hello, token: str | None) -> p.Welcome:
         role, participant_id = connection.role, connection.participant_id
         participant = self.board.participants.get(participant_id or "")
         you = p.You(
@@ -206,7 +203,7 @@ class LiveRoom:
             spectrum=board.spectrum(self._last_score_seq, full),
         )
 
-    def _register(self, connection: Connection) -> None:
+    def _register(self, connection: Peer) -> None:
         self.connections.add(connection)
         if connection.role == "facilitator":
             self._facilitators.add(connection)
@@ -214,7 +211,7 @@ class LiveRoom:
             self._by_participant.setdefault(connection.participant_id, set()).add(connection)
         self._presence_changed()
 
-    def leave(self, connection: Connection) -> None:
+    def leave(self, connection: Peer) -> None:
         if connection not in self.connections:
             return
         self.connections.discard(connection)
@@ -235,7 +232,7 @@ class LiveRoom:
 
     # ------------------------------------------------------------ commands
 
-    async def handle(self, connection: Connection, command: p.Command) -> None:
+    async def handle(self, connection: Peer, command: p.Command) -> None:
         actor = Actor(connection.role, connection.participant_id)
         try:
             if isinstance(command, p.SetScore):
@@ -245,7 +242,7 @@ class LiveRoom:
         except DomainError as error:
             connection.send(p.Error(code=error.code, message=error.message, cid=command.cid).model_dump_json())
 
-    def _handle_score(self, connection: Connection, actor: Actor, command: p.SetScore) -> None:
+    def _handle_score(self, connection: Peer, actor: Actor, command: p.SetScore) -> None:
         """The hot path: no await, no database round trip; the change is batched."""
         key = (actor.id, command.cid)
         seen = self._recent_score_cids.get(key)
@@ -259,7 +256,7 @@ class LiveRoom:
             self._recent_score_cids.popitem(last=False)
         connection.send(p.Ack(cid=command.cid, seq=self.seq).model_dump_json())
 
-    async def _handle_stored(self, connection: Connection, actor: Actor, command: p.Command) -> None:
+    async def _handle_stored(self, connection: Peer, actor: Actor, command: p.Command) -> None:
         async with self._lock:
             seen = self._applied.get((actor.id, command.cid))
             if seen is None:
@@ -304,23 +301,22 @@ class LiveRoom:
             elif isinstance(event, p.ResultsVisibility | p.RoomUpdated):
                 self._spectrum_changed()
             self._replay.append(Replayable(self.seq, audience, event))
-            self._bus.publish(BusMessage(self.room_id, self.seq, event, audience))
+            self._deliver(event, audience)
 
     # ------------------------------------------------------------ delivery
 
-    def _deliver(self, message: BusMessage) -> None:
+    def _deliver(self, event: p.Event, audience: Audience) -> None:
         """Serialise once, then hand the same frame to every connection that may see it."""
-        audience = message.audience
-        frame = message.event.model_dump_json()
+        frame = event.model_dump_json()
         if audience.everyone:
-            targets: set[Connection] | list[Connection] = self.connections
+            targets: set[Peer] | list[Peer] = self.connections
         else:
             targets = list(self._facilitators) if audience.facilitators else []
             if audience.participant_id is not None:
                 targets.extend(self._by_participant.get(audience.participant_id, ()))
         for connection in targets:
             connection.send(frame)
-        if isinstance(message.event, p.RoomDeleted):
+        if isinstance(event, p.RoomDeleted):
             for connection in list(self.connections):
                 connection.close(p.CloseCode.ROOM_DELETED, "room deleted")
 
@@ -397,6 +393,10 @@ class LiveRoom:
             await self._flush_task
         await self.flush_scores()
 
+    def export(self) -> BoardExport:
+        """The board as it is now, in one synchronous step: one consistent seq."""
+        return snapshot(self.board, self.seq, now_utc())
+
     # ------------------------------------------------------------ ending
 
     def mark_deleted(self) -> None:
@@ -415,4 +415,3 @@ class LiveRoom:
             if handle is not None:
                 handle.cancel()
         self._tick_handle = self._flush_handle = None
-        self._unsubscribe()

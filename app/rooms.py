@@ -1,7 +1,8 @@
-"""The rooms this process holds in memory: loaded on first use, unloaded when idle.
+"""The rooms this process serves: the ones it owns (loaded on first use, unloaded when
+idle) and the ones another instance owns, which it relays (app/cluster.py).
 
 One load per room at a time (a lock per room id), so two first visitors never build two
-boards for the same room.
+boards for the same room; one owner per room across instances (a lease on the bus).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from app.aggregates import AggregateKey
 from app.board import Board, Note, Participant
 from app.bus import Bus
+from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
 from app.protocol import CloseCode
 from app.room import LiveRoom, now_utc
 from app.settings import Settings
@@ -28,29 +30,50 @@ class RoomRegistry:
         self._bus = bus
         self._settings = settings
         self._rooms: dict[str, LiveRoom] = {}
+        self._hosts: dict[str, RoomHost] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         self._unload_handles: dict[str, asyncio.TimerHandle] = {}
+        self.node = ClusterNode(bus)
+        bus.on_connection_change(self._bus_changed)
 
     @property
     def loaded(self) -> dict[str, LiveRoom]:
         return self._rooms
 
-    async def get(self, room_id: str) -> LiveRoom | None:
-        """The live room, loading it from the store if needed; None if it does not exist."""
+    async def get(self, room_id: str) -> LiveRoom | RemoteRoom | None:
+        """The room as this instance serves it: owned (loaded from the store if needed) or
+        relayed to its owner; None if it does not exist. Raises Unavailable without a bus."""
         room = self._rooms.get(room_id)
         if room is not None:
             self._cancel_unload(room_id)
             return room
+        remote = self.node.remote_rooms.get(room_id)
+        if remote is not None:
+            return remote
+        if not self._bus.connected:
+            raise Unavailable
         lock = self._loading.setdefault(room_id, asyncio.Lock())
         async with lock:
-            room = self._rooms.get(room_id)
+            owned = self._rooms.get(room_id)
+            if owned is not None:
+                self._cancel_unload(room_id)
+                return owned
+            try:
+                holder = await self._bus.acquire(lease_key(room_id), OWNER_LEASE_MS)
+            except Exception as error:
+                raise Unavailable from error
+            if holder != self._bus.instance_id:
+                remote = self.node.remote_rooms.get(room_id) or RemoteRoom(room_id, holder, self.node)
+                self.node.remote_rooms[room_id] = remote
+                return remote
+            room = await asyncio.to_thread(self._load, room_id)
             if room is None:
-                room = await asyncio.to_thread(self._load, room_id)
-                if room is None:
-                    self._loading.pop(room_id, None)
-                    return None
-                room.on_empty = self._schedule_unload
-                self._rooms[room_id] = room
+                self._loading.pop(room_id, None)
+                await self._bus.release(lease_key(room_id))
+                return None
+            room.on_empty = self._schedule_unload
+            self._rooms[room_id] = room
+            self._hosts[room_id] = RoomHost(room, self._bus, self._lost)
         self._cancel_unload(room_id)
         return room
 
@@ -103,7 +126,6 @@ class RoomRegistry:
             participant_tokens={person.token_hash: person.id for person in stored.participants},
             applied=stored.applied,
             store=self._store,
-            bus=self._bus,
             settings=self._settings,
         )
 
@@ -126,18 +148,48 @@ class RoomRegistry:
         self._unload_handles.pop(room.room_id, None)
         await room.drain()
         if not room.connections and self._rooms.get(room.room_id) is room:
-            room.stop()
+            await self._forget(room, release=True)
+
+    async def _forget(self, room: LiveRoom, release: bool) -> None:
+        room.stop()
+        if self._rooms.get(room.room_id) is room:
             del self._rooms[room.room_id]
-            self._loading.pop(room.room_id, None)
+        self._loading.pop(room.room_id, None)
+        host = self._hosts.pop(room.room_id, None)
+        if host is not None:
+            await host.stop(release=release)
+
+    async def _lost(self, host: RoomHost) -> None:
+        """Our lease is gone (Redis lost it, or we could not renew in time): step down now,
+        before another instance may take over; clients reconnect to whoever owns it next."""
+        room = host.room
+        room.close_all(CloseCode.SERVER_RESTART, "room moving; reconnect")
+        with contextlib.suppress(Exception):
+            await room.drain()
+        # Give the lease back if it is still ours (Redis may be back, or never left): the
+        # next instance to get a client takes the room at once instead of waiting it out.
+        with contextlib.suppress(Exception):
+            await self._forget(room, release=True)
+
+    def _bus_changed(self, connected: bool) -> None:
+        if connected:
+            return
+        for host in list(self._hosts.values()):
+            asyncio.get_running_loop().create_task(self._lost(host))
+        self.node.close_all()
 
     # ------------------------------------------------------------ deleting and stopping
 
     async def delete(self, room_id: str) -> bool:
         """Delete a room everywhere: clients are told and closed, then its rows removed."""
-        room = self._rooms.pop(room_id, None)
         self._cancel_unload(room_id)
+        room = self._rooms.get(room_id)
         if room is not None:
             room.mark_deleted()
+            await self._forget(room, release=True)
+        else:
+            # Whichever instance owns it tells its clients.
+            self._bus.publish(room_channel(room_id), '{"type": "deleted", "inst": "", "conn": ""}')
         return await asyncio.to_thread(self._store.delete_room, room_id)
 
     async def delete_expired(self, now: datetime) -> int:
@@ -152,8 +204,9 @@ class RoomRegistry:
             with contextlib.suppress(Exception):
                 await room.drain()
             room.close_all(CloseCode.SERVER_RESTART, "server restarting; reconnect")
-            room.stop()
+            with contextlib.suppress(Exception):
+                await self._forget(room, release=True)
         for handle in self._unload_handles.values():
             handle.cancel()
         self._unload_handles.clear()
-        self._rooms.clear()
+        self.node.stop()

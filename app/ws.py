@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
 from app import protocol as p
+from app.cluster import RemoteRoom, Unavailable
 from app.connection import Connection
 from app.room import LiveRoom, Rejected, now_utc
 from app.services import Services
@@ -42,7 +43,8 @@ class TokenBucket:
 def parse(frame: str) -> p.Hello | p.Ping | p.Command | p.Error:
     """A client frame as a typed message, or the error to send back (never raises)."""
     try:
-        return p.client_message_adapter.validate_json(frame)
+        # Strict: true is not the score 1 and "yes" is not true; JSON types must be right.
+        return p.client_message_adapter.validate_json(frame, strict=True)
     except ValidationError as error:
         return _describe(error, frame)
 
@@ -69,11 +71,15 @@ def _describe(error: ValidationError, frame: str) -> p.Error:
     return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
 
 
-async def _receive_text(socket: WebSocket, connection: Connection, limit: int) -> str | None:
-    """The next text frame; None when the socket ended or a frame broke the rules."""
+async def _receive_text(socket: WebSocket, connection: Connection, limit: int, bucket: TokenBucket) -> str | None:
+    """The next text frame; None when the socket ended or a frame broke the rules. Every
+    frame counts against the rate limit, whatever it is and whether or not hello came."""
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
+            return None
+        if not bucket.take():
+            connection.close(p.CloseCode.RATE_LIMITED, "too many messages")
             return None
         text: str | None = message.get("text")
         if text is None:
@@ -92,13 +98,18 @@ async def room_socket(socket: WebSocket, room_id: str) -> None:
     settings = services.settings
     await socket.accept()
     connection = Connection(socket, settings.send_queue_frames)
-    room: LiveRoom | None = None
+    room: LiveRoom | RemoteRoom | None = None
     try:
-        room = await services.rooms.get(room_id)
+        try:
+            room = await services.rooms.get(room_id)
+        except Unavailable:
+            _refuse(connection, p.ErrorCode.UNAVAILABLE, "Try again in a moment.", p.CloseCode.SERVER_RESTART)
+            return
         if room is None:
             _refuse(connection, p.ErrorCode.NOT_FOUND, "No such room.", p.CloseCode.ROOM_NOT_FOUND)
             return
-        hello = await _await_hello(socket, connection, settings.max_frame_bytes)
+        bucket = TokenBucket(settings.command_rate_per_second, settings.command_burst)
+        hello = await _await_hello(socket, connection, settings.max_frame_bytes, bucket)
         if hello is None:
             return
         try:
@@ -107,11 +118,7 @@ async def room_socket(socket: WebSocket, room_id: str) -> None:
             connection.send(rejected.error.model_dump_json())
             connection.close(rejected.close_code, rejected.error.message)
             return
-        bucket = TokenBucket(settings.command_rate_per_second, settings.command_burst)
-        while (frame := await _receive_text(socket, connection, settings.max_frame_bytes)) is not None:
-            if not bucket.take():
-                connection.close(p.CloseCode.RATE_LIMITED, "too many messages")
-                return
+        while (frame := await _receive_text(socket, connection, settings.max_frame_bytes, bucket)) is not None:
             message = parse(frame)
             if isinstance(message, p.Error):
                 connection.send(message.model_dump_json())
@@ -131,10 +138,10 @@ async def room_socket(socket: WebSocket, room_id: str) -> None:
         await connection.finish(CLOSE_GRACE_SECONDS)
 
 
-async def _await_hello(socket: WebSocket, connection: Connection, limit: int) -> p.Hello | None:
+async def _await_hello(socket: WebSocket, connection: Connection, limit: int, bucket: TokenBucket) -> p.Hello | None:
     try:
         async with asyncio.timeout(HELLO_TIMEOUT_SECONDS):
-            while (frame := await _receive_text(socket, connection, limit)) is not None:
+            while (frame := await _receive_text(socket, connection, limit, bucket)) is not None:
                 message = parse(frame)
                 if isinstance(message, p.Hello):
                     return message

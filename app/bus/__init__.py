@@ -1,15 +1,17 @@
-"""Fan-out of room events between app instances, behind one small interface."""
+"""Messages and leases between app instances, behind one small interface (app/bus/base.py)."""
 
 from __future__ import annotations
 
-from app.bus.base import Bus, BusMessage, Subscriber
+from app.bus.base import Bus, Subscriber, Unsubscribe
 from app.bus.memory import MemoryBus
 
-__all__ = ["Bus", "BusMessage", "MemoryBus", "Subscriber", "make_bus"]
+__all__ = ["Bus", "MemoryBus", "Subscriber", "Unsubscribe", "make_bus"]
 
 
 def make_bus(redis_url: str | None) -> Bus:
-    """The bus chosen by configuration: in-process unless SAMSKAPA_REDIS_URL is set."""
+    """In-process unless SAMSKAPA_REDIS_URL is set; then Redis, shared by every instance."""
     if redis_url:
-        raise NotImplementedError("The Redis bus arrives with the multi-instance issue; unset SAMSKAPA_REDIS_URL.")
+        from app.bus.redis import RedisBus
+
+        return RedisBus(redis_url)
     return MemoryBus()

@@ -1,38 +1,53 @@
-"""The Bus seam: rooms publish events on a channel per room; subscribers get them in order.
+"""The Bus seam: named channels of text messages between app instances, and leases.
 
-Nothing outside app/bus knows which implementation runs. A message carries the typed event
-and its audience, so a backend that crosses processes serialises it without the room's help.
+Rooms never talk to it directly. app/cluster.py uses channels to relay a follower
+instance's sockets to the instance that owns a room, and leases to decide which instance
+owns it. The in-process bus (one instance) grants every lease; the Redis bus shares them.
+Nothing outside app/bus knows which implementation runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
-from app import protocol as p
-from app.board import Audience
-
-
-@dataclass(frozen=True, slots=True)
-class BusMessage:
-    room_id: str
-    seq: int
-    event: p.Event
-    audience: Audience
-
-
-Subscriber = Callable[[BusMessage], None]
+Subscriber = Callable[[str], None]
+Unsubscribe = Callable[[], None]
 
 
 class Bus(Protocol):
+    instance_id: str
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    def publish(self, message: BusMessage) -> None:
-        """Hand a message over without waiting: rooms never block on fan-out."""
+    @property
+    def connected(self) -> bool:
+        """False while the backend is unreachable; leases held then may already be lost."""
+        ...
 
-    def subscribe(self, room_id: str, subscriber: Subscriber) -> Callable[[], None]:
-        """Receive the room's messages in publish order; returns the unsubscribe call."""
+    def on_connection_change(self, listener: Callable[[bool], None]) -> None:
+        """Be told when the backend is lost (False) and when it is back (True)."""
+
+    def publish(self, channel: str, message: str) -> None:
+        """Queue a message without waiting; messages from one instance keep their order."""
+
+    def subscribe(self, channel: str, subscriber: Subscriber) -> Unsubscribe:
+        """Receive the channel's messages in order; returns the call that stops it."""
+        ...
+
+    async def acquire(self, key: str, ttl_ms: int) -> str:
+        """Take the lease if it is free; returns the holder's instance id either way."""
+        ...
+
+    async def renew(self, key: str, ttl_ms: int) -> bool:
+        """Extend our lease; False if it is no longer ours."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Give the lease up if it is ours."""
+
+    async def holder(self, key: str) -> str | None:
+        """Who holds the lease now (None if nobody)."""
         ...

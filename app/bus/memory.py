@@ -1,16 +1,19 @@
-"""The in-process bus: delivery is a direct call, in publish order, with no copy or queue."""
+"""The in-process bus: one instance, so every lease is ours and delivery is a direct call."""
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
 
-from app.bus.base import BusMessage, Subscriber
+from app.bus.base import Subscriber, Unsubscribe
 
 
 class MemoryBus:
     def __init__(self) -> None:
+        self.instance_id = "local-" + secrets.token_hex(4)
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._leases: dict[str, str] = {}
 
     async def start(self) -> None:
         return None
@@ -18,18 +21,38 @@ class MemoryBus:
     async def stop(self) -> None:
         self._subscribers.clear()
 
-    def publish(self, message: BusMessage) -> None:
-        for subscriber in tuple(self._subscribers.get(message.room_id, ())):
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def on_connection_change(self, listener: Callable[[bool], None]) -> None:
+        return None  # an in-process bus is never lost
+
+    def publish(self, channel: str, message: str) -> None:
+        for subscriber in tuple(self._subscribers.get(channel, ())):
             subscriber(message)
 
-    def subscribe(self, room_id: str, subscriber: Subscriber) -> Callable[[], None]:
-        self._subscribers[room_id].append(subscriber)
+    def subscribe(self, channel: str, subscriber: Subscriber) -> Unsubscribe:
+        self._subscribers[channel].append(subscriber)
 
         def unsubscribe() -> None:
-            subscribers = self._subscribers.get(room_id)
+            subscribers = self._subscribers.get(channel)
             if subscribers and subscriber in subscribers:
                 subscribers.remove(subscriber)
                 if not subscribers:
-                    del self._subscribers[room_id]
+                    del self._subscribers[channel]
 
         return unsubscribe
+
+    async def acquire(self, key: str, ttl_ms: int) -> str:
+        return self._leases.setdefault(key, self.instance_id)
+
+    async def renew(self, key: str, ttl_ms: int) -> bool:
+        return self._leases.get(key) == self.instance_id
+
+    async def release(self, key: str) -> None:
+        if self._leases.get(key) == self.instance_id:
+            del self._leases[key]
+
+    async def holder(self, key: str) -> str | None:
+        return self._leases.get(key)

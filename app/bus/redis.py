@@ -1,0 +1,165 @@
+"""The Redis bus (redis.asyncio): pub/sub channels and leases shared by every instance.
+
+Pub/sub, not streams: a message matters only to instances listening now; anything missed
+while Redis is away is recovered by clients resyncing from the store (a fresh snapshot), so
+a replayable log would cost memory and trimming for nothing. See docs/architecture.md.
+
+One connection publishes (from a queue, in order, never blocking the caller); one pub/sub
+connection listens. When either fails, listeners are told (rooms then step down and close
+their sockets so clients resync), and the bus reconnects and resubscribes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from app.bus.base import Subscriber, Unsubscribe
+
+log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 0.5
+# Renew only if the lease still names us; a lost lease is never silently re-taken.
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+class RedisBus:
+    def __init__(self, url: str) -> None:
+        self.instance_id = "i-" + secrets.token_hex(6)
+        self._url = url
+        self._redis: Redis = Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+        self._pubsub: PubSub | None = None
+        self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._listeners: list[Callable[[bool], None]] = []
+        self._connected = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed_changed = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._redis.ping()
+        self._connected = True
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def on_connection_change(self, listener: Callable[[bool], None]) -> None:
+        self._listeners.append(listener)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected:
+            return
+        self._connected = connected
+        log.warning("redis %s", "reconnected" if connected else "connection lost")
+        for listener in list(self._listeners):
+            listener(connected)
+
+    # ------------------------------------------------------------ pub/sub
+
+    def publish(self, channel: str, message: str) -> None:
+        self._outbox.put_nowait((channel, message))
+
+    async def _publish_loop(self) -> None:
+        while True:
+            channel, message = await self._outbox.get()
+            batch = [(channel, message)]
+            while not self._outbox.empty() and len(batch) < 256:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for item_channel, item in batch:
+                        pipe.publish(item_channel, item)
+                    await pipe.execute()
+            except (RedisError, OSError):
+                # Lost with the connection; the rooms concerned resync their clients.
+                self._set_connected(False)
+                await asyncio.sleep(RECONNECT_SECONDS)
+
+    def subscribe(self, channel: str, subscriber: Subscriber) -> Unsubscribe:
+        first = not self._subscribers.get(channel)
+        self._subscribers[channel].append(subscriber)
+        if first and self._pubsub is not None and self._connected:
+            asyncio.get_running_loop().create_task(self._safe(self._pubsub.subscribe(channel)))
+
+        def unsubscribe() -> None:
+            subscribers = self._subscribers.get(channel)
+            if subscribers and subscriber in subscribers:
+                subscribers.remove(subscriber)
+                if not subscribers:
+                    del self._subscribers[channel]
+                    if self._pubsub is not None and self._connected:
+                        asyncio.get_running_loop().create_task(self._safe(self._pubsub.unsubscribe(channel)))
+
+        return unsubscribe
+
+    async def _safe(self, action: object) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await action  # type: ignore[misc]
+
+    async def _listen(self) -> None:
+        """Read pub/sub messages forever; on failure reconnect and resubscribe."""
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                # A placeholder channel keeps the connection in subscribed mode from the start.
+                await pubsub.subscribe(f"samskapa:instance:{self.instance_id}:alive", *self._subscribers)
+                self._pubsub = pubsub
+                self._set_connected(True)
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None or message.get("type") != "message":
+                        continue
+                    for subscriber in tuple(self._subscribers.get(message["channel"], ())):
+                        try:
+                            subscriber(message["data"])
+                        except Exception:
+                            log.exception("bus subscriber failed on %s", message["channel"])
+            except (RedisError, OSError):
+                self._pubsub = None
+                self._set_connected(False)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await asyncio.sleep(RECONNECT_SECONDS)
+
+    # ------------------------------------------------------------ leases
+
+    async def acquire(self, key: str, ttl_ms: int) -> str:
+        if await self._redis.set(key, self.instance_id, nx=True, px=ttl_ms):
+            return self.instance_id
+        holder = await self._redis.get(key)
+        if holder is None:  # expired between the two calls: try once more
+            return await self.acquire(key, ttl_ms)
+        return str(holder)
+
+    async def renew(self, key: str, ttl_ms: int) -> bool:
+        return bool(await self._redis.eval(_RENEW, 1, key, self.instance_id, ttl_ms))
+
+    async def release(self, key: str) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.eval(_RELEASE, 1, key, self.instance_id)
+
+    async def holder(self, key: str) -> str | None:
+        value = await self._redis.get(key)
+        return None if value is None else str(value)

@@ -1,0 +1,366 @@
+"""Several app instances serving one room: one instance owns it, the others relay.
+
+A room has exactly one owner at a time, chosen by a lease on the bus (Redis when several
+instances run). The owner's LiveRoom is the room's single sequencer, so seq stays one total
+order however many instances clients are connected to. Another instance that receives a
+client for the room keeps the socket and relays it: hello, commands and leave go to the
+owner on the room's channel; the owner's frames come back on that instance's channel,
+batched (one message per frame per instance, not per client).
+
+If the owner dies its lease runs out (OWNER_LEASE_MS) and the relaying instances close their
+clients with SERVER_RESTART; they reconnect, one instance takes the lease and loads the room
+from the store (a new epoch: clients get a snapshot). Nothing acknowledged is lost, because
+notes and settings are committed before they are acknowledged and a re-sent command id is
+recognised from the store. Knows sockets only through the Peer protocol; no FastAPI here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from app import protocol as p
+from app.bus import Bus
+from app.connection import Peer
+from app.room import LiveRoom, Rejected
+from app.snapshot import BoardExport
+
+log = logging.getLogger(__name__)
+
+OWNER_LEASE_MS = 5000
+RENEW_EVERY_SECONDS = 1.5
+OWNER_CHECK_SECONDS = 1.0
+# A relayed hello the owner does not answer in this time means the lease names an instance
+# that is not serving the room (it died, or stepped down); the client reconnects.
+RELAY_ANSWER_SECONDS = 3.0
+EXPORT_TIMEOUT_SECONDS = 10.0
+
+
+def lease_key(room_id: str) -> str:
+    return f"samskapa:room:{room_id}:owner"
+
+
+def room_channel(room_id: str) -> str:
+    return f"samskapa:room:{room_id}:in"
+
+
+def instance_channel(instance_id: str) -> str:
+    return f"samskapa:instance:{instance_id}:out"
+
+
+class Unavailable(Exception):
+    """The bus is unreachable, so nobody can say who owns the room; the client retries."""
+
+
+# ---------------------------------------------------------------- the owner's side
+
+
+class InstanceRelay:
+    """Frames for the sockets one other instance holds, gathered per event-loop turn and
+    sent as one message with each distinct frame once and the ids of its receivers."""
+
+    def __init__(self, bus: Bus, room_id: str, instance_id: str) -> None:
+        self._bus = bus
+        self._room_id = room_id
+        self._channel = instance_channel(instance_id)
+        self._batches: dict[int, tuple[str, list[str]]] = {}
+        self._scheduled = False
+
+    def deliver(self, conn_id: str, frame: str) -> None:
+        entry = self._batches.get(id(frame))
+        if entry is None:
+            self._batches[id(frame)] = (frame, [conn_id])
+        else:
+            entry[1].append(conn_id)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if not self._batches:
+            return
+        batches = [{"frame": frame, "conns": conns} for frame, conns in self._batches.values()]
+        self._batches.clear()
+        self._bus.publish(self._channel, json.dumps({"type": "deliver", "room": self._room_id, "batches": batches}))
+
+    def close(self, conn_id: str, code: int, reason: str) -> None:
+        self.flush()
+        message = {"type": "close", "room": self._room_id, "conn": conn_id, "code": code, "reason": reason}
+        self._bus.publish(self._channel, json.dumps(message))
+
+    def reply(self, message: dict[str, Any]) -> None:
+        self._bus.publish(self._channel, json.dumps(message))
+
+
+class RemotePeer:
+    """On the owner: a client whose socket another instance holds."""
+
+    def __init__(self, relay: InstanceRelay, conn_id: str) -> None:
+        self.relay = relay
+        self.conn_id = conn_id
+        self.role: p.Role = "participant"
+        self.participant_id: str | None = None
+        self.inbox: asyncio.Queue[p.Command | None] = asyncio.Queue()
+        self.closed = False
+
+    def identify(self, role: p.Role, participant_id: str | None) -> None:
+        self.role, self.participant_id = role, participant_id
+
+    def send(self, frame: str) -> None:
+        if not self.closed:
+            self.relay.deliver(self.conn_id, frame)
+
+    def close(self, code: int, reason: str = "") -> None:
+        if not self.closed:
+            self.closed = True
+            self.relay.close(self.conn_id, code, reason)
+
+
+class RoomHost:
+    """The owner's side of a room: relayed clients, and keeping the lease."""
+
+    def __init__(self, room: LiveRoom, bus: Bus, on_lost: Callable[[RoomHost], Awaitable[None]]) -> None:
+        self.room = room
+        self._bus = bus
+        self._on_lost = on_lost
+        self._relays: dict[str, InstanceRelay] = {}
+        self._peers: dict[tuple[str, str], RemotePeer] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self._unsubscribe = bus.subscribe(room_channel(room.room_id), self._receive)
+        self._renewer = asyncio.get_running_loop().create_task(self._keep_lease())
+
+    def _relay(self, instance_id: str) -> InstanceRelay:
+        relay = self._relays.get(instance_id)
+        if relay is None:
+            relay = self._relays[instance_id] = InstanceRelay(self._bus, self.room.room_id, instance_id)
+        return relay
+
+    def _receive(self, raw: str) -> None:
+        message = json.loads(raw)
+        kind, key = message.get("type"), (message.get("inst", ""), message.get("conn", ""))
+        if kind == "open":
+            peer = RemotePeer(self._relay(key[0]), key[1])
+            self._peers[key] = peer
+            worker = asyncio.get_running_loop().create_task(self._serve(peer, message["hello"]))
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        elif kind == "frame" and key in self._peers:
+            try:
+                command = p.client_message_adapter.validate_json(message["command"])
+            except ValidationError:
+                return  # the relaying instance validated it already
+            if not isinstance(command, p.Hello | p.Ping):
+                self._peers[key].inbox.put_nowait(command)
+        elif kind == "leave" and key in self._peers:
+            self._peers.pop(key).inbox.put_nowait(None)
+        elif kind == "export":
+            export = self.room.export()
+            self._relay(key[0]).reply({"type": "export", "req": message["req"], "body": export.model_dump_json()})
+        elif kind == "deleted":
+            self.room.mark_deleted()
+
+    async def _serve(self, peer: RemotePeer, hello: dict[str, Any]) -> None:
+        """One relayed client's commands, in order, as the local socket route does."""
+        try:
+            await self.room.join(peer, p.Hello.model_validate(hello))
+        except Rejected as rejected:
+            peer.send(rejected.error.model_dump_json())
+            peer.close(rejected.close_code, rejected.error.message)
+            return
+        except Exception:
+            log.exception("relayed join failed")
+            peer.close(p.CloseCode.SERVER_RESTART, "try again")
+            return
+        try:
+            while (command := await peer.inbox.get()) is not None:
+                await self.room.handle(peer, command)
+        finally:
+            self.room.leave(peer)
+
+    async def _keep_lease(self) -> None:
+        key = lease_key(self.room.room_id)
+        while True:
+            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            try:
+                async with asyncio.timeout(RENEW_EVERY_SECONDS):
+                    kept = await self._bus.renew(key, OWNER_LEASE_MS)
+            except Exception:
+                kept = False
+            if not kept:
+                log.warning("lost the lease on room %s; stepping down", self.room.room_id)
+                await self._on_lost(self)
+                return
+
+    async def stop(self, release: bool) -> None:
+        """Stop hosting: close relayed clients (they reconnect), give the lease back."""
+        self._unsubscribe()
+        self._renewer.cancel()
+        for peer in list(self._peers.values()):
+            peer.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
+            peer.inbox.put_nowait(None)
+        self._peers.clear()
+        for relay in self._relays.values():
+            relay.flush()
+        if release:
+            await self._bus.release(lease_key(self.room.room_id))
+
+
+# ---------------------------------------------------------------- a relaying instance's side
+
+
+class RemoteRoom:
+    """A room owned by another instance, seen from one that holds some of its sockets."""
+
+    def __init__(self, room_id: str, owner: str, node: ClusterNode) -> None:
+        self.room_id = room_id
+        self.owner = owner
+        self._node = node
+        self.connections: dict[str, Peer] = {}
+        self._ids = itertools.count(1)
+        self._watcher = asyncio.get_running_loop().create_task(self._watch_owner())
+
+    async def join(self, connection: Peer, hello: p.Hello) -> None:
+        conn_id = f"{id(self):x}-{next(self._ids)}"
+        self.connections[conn_id] = connection
+        self._node.register(self, conn_id, connection)
+        self._send({"type": "open", "conn": conn_id, "hello": hello.model_dump(mode="json")})
+        loop = asyncio.get_running_loop()
+        self._node.awaiting[conn_id] = loop.call_later(RELAY_ANSWER_SECONDS, self._unanswered, conn_id)
+
+    def _unanswered(self, conn_id: str) -> None:
+        self._node.awaiting.pop(conn_id, None)
+        log.warning("owner %s did not answer for room %s; clients reconnect", self.owner, self.room_id)
+        self.close_all()
+
+    async def handle(self, connection: Peer, command: p.Command) -> None:
+        conn_id = self._node.conn_id(connection)
+        if conn_id is not None:
+            self._send({"type": "frame", "conn": conn_id, "command": command.model_dump_json()})
+
+    def leave(self, connection: Peer) -> None:
+        conn_id = self._node.conn_id(connection)
+        if conn_id is None:
+            return
+        self.connections.pop(conn_id, None)
+        self._node.unregister(conn_id)
+        self._send({"type": "leave", "conn": conn_id})
+        if not self.connections:
+            self._node.drop_remote(self)
+
+    async def request_export(self) -> BoardExport:
+        return await self._node.request_export(self)
+
+    def announce_deleted(self) -> None:
+        self._send({"type": "deleted"})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        message["inst"] = self._node.instance_id
+        self._node.bus.publish(room_channel(self.room_id), json.dumps(message))
+
+    async def _watch_owner(self) -> None:
+        """If the owner's lease goes elsewhere (it died or stepped down), clients reconnect."""
+        while True:
+            await asyncio.sleep(OWNER_CHECK_SECONDS)
+            try:
+                holder = await self._node.bus.holder(lease_key(self.room_id))
+            except Exception:
+                holder = None
+            if holder != self.owner:
+                self.close_all()
+                return
+
+    def close_all(self) -> None:
+        self._watcher.cancel()
+        for conn_id in list(self.connections):
+            self._node._answered(conn_id)
+        for connection in list(self.connections.values()):
+            connection.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
+        self._node.drop_remote(self)
+
+
+class ClusterNode:
+    """This instance's part: its channel, the rooms it relays, and export requests."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.instance_id = bus.instance_id
+        self.remote_rooms: dict[str, RemoteRoom] = {}
+        self._by_conn: dict[str, Peer] = {}
+        self._conn_ids: dict[int, str] = {}
+        self._exports: dict[str, asyncio.Future[str]] = {}
+        self.awaiting: dict[str, asyncio.TimerHandle] = {}
+        self._requests = itertools.count(1)
+        self._unsubscribe = bus.subscribe(instance_channel(self.instance_id), self._receive)
+
+    def register(self, room: RemoteRoom, conn_id: str, connection: Peer) -> None:
+        self._by_conn[conn_id] = connection
+        self._conn_ids[id(connection)] = conn_id
+
+    def unregister(self, conn_id: str) -> None:
+        self._answered(conn_id)
+        connection = self._by_conn.pop(conn_id, None)
+        if connection is not None:
+            self._conn_ids.pop(id(connection), None)
+
+    def conn_id(self, connection: Peer) -> str | None:
+        return self._conn_ids.get(id(connection))
+
+    def _answered(self, conn_id: str) -> None:
+        handle = self.awaiting.pop(conn_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def drop_remote(self, room: RemoteRoom) -> None:
+        if self.remote_rooms.get(room.room_id) is room:
+            del self.remote_rooms[room.room_id]
+
+    def _receive(self, raw: str) -> None:
+        message = json.loads(raw)
+        kind = message.get("type")
+        if kind == "deliver":
+            for batch in message["batches"]:
+                frame = batch["frame"]
+                for conn_id in batch["conns"]:
+                    if self.awaiting:
+                        self._answered(conn_id)
+                    connection = self._by_conn.get(conn_id)
+                    if connection is not None:
+                        connection.send(frame)
+        elif kind == "close":
+            self._answered(message["conn"])
+            connection = self._by_conn.get(message["conn"])
+            if connection is not None:
+                connection.close(message["code"], message["reason"])
+        elif kind == "export":
+            future = self._exports.pop(message["req"], None)
+            if future is not None and not future.done():
+                future.set_result(message["body"])
+
+    async def request_export(self, room: RemoteRoom) -> BoardExport:
+        request_id = f"{self.instance_id}-{next(self._requests)}"
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._exports[request_id] = future
+        room._send({"type": "export", "req": request_id})
+        try:
+            async with asyncio.timeout(EXPORT_TIMEOUT_SECONDS):
+                body = await future
+        finally:
+            self._exports.pop(request_id, None)
+        return BoardExport.model_validate_json(body)
+
+    def close_all(self) -> None:
+        for room in list(self.remote_rooms.values()):
+            room.close_all()
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        with contextlib.suppress(Exception):
+            self.close_all()

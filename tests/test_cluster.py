@@ -1,0 +1,209 @@
+"""Two app instances sharing PostgreSQL and Redis serve one room (real processes, real
+Redis at 127.0.0.1:6379, a fresh PostgreSQL database). Under CI=true nothing here skips."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from app.client import CommandFailed, RoomClient
+from tests.conftest import require_postgres
+from tests.servers import IN_CI, ServerProcess, fresh_postgres_database
+
+REDIS_URL = os.environ.get("SAMSKAPA_TEST_REDIS", "redis://127.0.0.1:6379/0")
+STATEMENTS = [f"s{i}" for i in range(1, 11)]
+
+
+def require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis at {REDIS_URL} is not reachable: {error}")
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable: {error}")
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    require_redis()
+    require_postgres()
+    with fresh_postgres_database() as database_url:
+        one = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL)
+        two = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL)
+        one.start()
+        two.start()
+        try:
+            yield one, two
+        finally:
+            one.stop()
+            two.stop()
+
+
+async def create_room(server: ServerProcess) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        response = await http.post("/api/rooms", json={"title": "Två instanser"})
+        assert response.status_code == 201
+        return response.json()  # type: ignore[no-any-return]
+
+
+async def connect_all(clients: list[RoomClient]) -> None:
+    for client in clients:
+        await client.connect()
+
+
+async def test_clients_on_both_instances_share_one_room(pair) -> None:
+    one, two = pair
+    room = await create_room(one)
+    facilitator = RoomClient(two.base_url, room["room_id"], room["facilitator_token"])
+    people = [RoomClient((one, two)[i % 2].base_url, room["room_id"]) for i in range(8)]
+    await connect_all([facilitator, *people])
+    try:
+        await facilitator.command("set_results_visible", visible=True)
+        rng = random.Random(3)
+        expected: dict[str, list[int]] = {s: [] for s in STATEMENTS}
+        last = 0
+        for person in people:
+            for statement in rng.sample(STATEMENTS, 5):
+                value = rng.randint(1, 10)
+                ack = await person.command("set_score", statement_id=statement, value=value)
+                expected[statement].append(value)
+                last = max(last, ack["seq"])
+        for index, person in enumerate(people):
+            await person.command("add_note", area_id="insights", text=f"Lapp {index}")
+        for viewer in [facilitator, *people]:
+            await viewer.wait_until(lambda v=viewer: len(v.notes) == 8 and (v.spectrum or {}).get("seq", 0) >= last)
+        orders = []
+        for viewer in [facilitator, *people]:
+            added = [m for m in viewer.messages if m["type"] == "note_added"]
+            assert len(added) == 8, "each note exactly once"
+            orders.append([m["note"]["text"] for m in added])
+            seqs = [m["seq"] for m in viewer.messages if m.get("seq") and m["type"] not in {"spectrum", "ack"}]
+            assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+            spectrum = viewer.spectrum
+            assert spectrum is not None
+            for entry in spectrum["statements"]:
+                values = expected[entry["statement_id"]]
+                assert entry["n"] == len(values)
+                assert entry["histogram"] == [values.count(v) for v in range(1, 11)]
+                if values:
+                    assert entry["mean"] == pytest.approx(statistics.fmean(values))
+            assert spectrum["voters"] == 8
+        assert all(order == orders[0] for order in orders), "one order on every instance"
+    finally:
+        for client in [facilitator, *people]:
+            await client.close()
+
+
+async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) -> None:
+    one, two = pair
+    room = await create_room(one)
+    # The first client decides the owner: make it instance one, then kill it.
+    owner_side = [RoomClient(one.base_url, room["room_id"]) for _ in range(3)]
+    other_side = [RoomClient(two.base_url, room["room_id"]) for _ in range(3)]
+    await connect_all(owner_side + other_side)
+    acked: set[str] = set()
+    for index, person in enumerate(owner_side + other_side):
+        text = f"Före {index}"
+        await person.command("add_note", area_id="thoughts", text=text)
+        acked.add(text)
+    last = await owner_side[0].command("set_score", statement_id="s1", value=4)
+    await asyncio.sleep(0.6)  # past the score batch window: the score is stored
+    one.stop(kill=True)
+
+    # Clients of the dead instance come back through the other one, resuming by token.
+    survivors = []
+    for person in owner_side:
+        moved = RoomClient(two.base_url, room["room_id"], person.token)
+        moved.epoch, moved.last_seq = person.epoch, person.last_seq
+        survivors.append(moved)
+    for person in other_side:
+        await person.wait_until(lambda p=person: p.close_code is not None, timeout=15)
+    everyone = survivors + [RoomClient(two.base_url, room["room_id"], p.token) for p in other_side]
+
+    async def reconnect(client: RoomClient) -> None:
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    await client.connect()
+                    return
+                except (CommandFailed, ConnectionError, OSError, TimeoutError):
+                    await asyncio.sleep(0.3)
+
+    for client in everyone:
+        await reconnect(client)
+    try:
+        for client in everyone:
+            assert {n["text"] for n in client.notes.values()} == acked
+        snapshot = survivors[0].welcome["snapshot"] if survivors[0].welcome else None
+        assert snapshot is not None and snapshot["my_scores"] == {"s1": 4}
+        assert last["seq"] > 0
+        # A command re-sent after the failover, with the cid the dead instance acknowledged,
+        # is applied once.
+        resent = await everyone[0].command("add_note", area_id="thoughts", text="Före 0", cid=_first_cid(owner_side[0]))
+        assert resent["type"] == "ack"
+        await everyone[0].command("add_note", area_id="now", text="Efter bytet")
+        for client in everyone:
+            await client.wait_until(lambda c=client: len(c.notes) == len(acked) + 1)
+
+        # The killed instance restarts and catches up.
+        one.start()
+        late = RoomClient(one.base_url, room["room_id"], other_side[0].token)
+        await reconnect(late)
+        assert {n["text"] for n in late.notes.values()} == acked | {"Efter bytet"}
+        await late.command("add_note", area_id="now", text="Från den omstartade")
+        for client in everyone:
+            await client.wait_until(lambda c=client: any(n["text"] == "Från den omstartade" for n in c.notes.values()))
+        await late.close()
+    finally:
+        for client in everyone:
+            await client.close()
+
+
+def _first_cid(client: RoomClient) -> str:
+    return next(m["cid"] for m in client.messages if m["type"] == "ack")
+
+
+async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_duplicates(pair) -> None:
+    one, two = pair
+    room = await create_room(one)
+    people = [RoomClient((one, two)[i % 2].base_url, room["room_id"]) for i in range(4)]
+    await connect_all(people)
+    for index, person in enumerate(people):
+        await person.command("add_note", area_id="insights", text=f"Innan {index}")
+    admin = redis.Redis.from_url(REDIS_URL)
+    admin.execute_command("CLIENT", "KILL", "SKIPME", "yes")  # every other Redis connection drops
+    for person in people:
+        await person.wait_until(lambda p=person: p.close_code is not None, timeout=15)
+    assert {p.close_code for p in people} <= {4012, 1006, 1011, 1012}
+
+    async def reconnect(client: RoomClient) -> None:
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    await client.connect()
+                    return
+                except (CommandFailed, ConnectionError, OSError, TimeoutError):
+                    await asyncio.sleep(0.3)
+
+    for person in people:
+        await reconnect(person)
+    try:
+        for person in people:
+            assert sorted(n["text"] for n in person.notes.values()) == [f"Innan {i}" for i in range(4)]
+        await people[1].command("add_note", area_id="now", text="Efter avbrottet")
+        for person in people:
+            await person.wait_until(lambda p=person: len(p.notes) == 5)
+            tail = person.messages[person.messages.index(person.welcome) :]
+            assert sum(m["type"] == "note_added" for m in tail) == 1, "no event arrives twice"
+    finally:
+        for person in people:
+            await person.close()
