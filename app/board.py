@@ -205,10 +205,16 @@ class Board:
         group = command.group if "group" in given else before.group
         if group is not None and group not in {g.id for g in self.groups}:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {group!r}.")
-        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=group)
-        # A name is public once given; a change of name (or its removal) must reach everyone.
-        audience = Audience(everyone=bool(name or before.name), participant_id=actor.participant_id)
-        return [Emitted(p.ParticipantUpdated(participant=public), audience)]
+        full = p.ParticipantPublic(id=actor.participant_id, name=name, group=group)
+        private = Emitted(
+            p.ParticipantUpdated(participant=full), Audience(everyone=False, participant_id=actor.participant_id)
+        )
+        if not (name or before.name):
+            return [private]
+        # A name is public once given, and a change of it must reach everyone; the group is
+        # not: others learn the name first, then the facilitators and the person the group.
+        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=None)
+        return [Emitted(p.ParticipantUpdated(participant=public), EVERYONE), private]
 
     def _area(self, area_id: str) -> str:
         if area_id not in self._area_ids:

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import itertools
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 Message = dict[str, Any]
 
@@ -61,7 +63,16 @@ class RoomClient:
         self.welcome = None
         since = len(self.messages)
         self._reader = asyncio.create_task(self._read(self._socket))
-        await self._socket.send(json.dumps(hello))
+        try:
+            await self._socket.send(json.dumps(hello))
+        except ConnectionClosed as closed:
+            # Refused before our hello went out (no such room, busy): report the server's reason.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, timeout)
+            refusal = next((m for m in self.messages[since:] if m["type"] == "error"), None)
+            if refusal is not None:
+                raise CommandFailed(refusal) from closed
+            raise ConnectionError(f"closed before hello ({self.close_code})") from closed
         welcome = await self.wait_for(lambda m: m["type"] in {"welcome", "error"}, timeout, since)
         if welcome["type"] == "error":
             raise CommandFailed(welcome)
@@ -90,7 +101,8 @@ class RoomClient:
 
     def new_cid(self) -> str:
         if not self._cid_prefix:
-            self._cid_prefix = f"c{id(self):x}-"
+            # Random, so a new client object for an old identity never reuses stored cids.
+            self._cid_prefix = f"c{secrets.token_hex(6)}-"
         return f"{self._cid_prefix}{next(self._cids)}"
 
     async def send(self, command: Message) -> str:

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             bus=bus,
             rooms=rooms,
             join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
+            identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
         try:

@@ -59,6 +59,8 @@ class CloseCode(IntEnum):
     ROOM_DELETED = 4010
     HELLO_TIMEOUT = 4011
     SERVER_RESTART = 4012
+    ROOM_FULL = 4013
+    TOO_MANY_JOINS = 4029
 
 
 class _Message(BaseModel):

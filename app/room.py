@@ -105,7 +105,12 @@ class LiveRoom:
         else:
             role, participant_id = self._authenticate(hello.token)
         connection.identify(role, participant_id)
-        connection.send(self._welcome(connection, hello, token).model_dump_json())
+        welcome = self._welcome(connection, hello, token)
+        connection.send(welcome.model_dump_json())
+        if welcome.snapshot is None:
+            # Replayed events say what changed, not what the figures are now.
+            full = role == "facilitator" or self.board.results_visible
+            connection.send(self.board.spectrum(self._last_score_seq, full).model_dump_json())
         self._register(connection)
 
     def _authenticate(self, token: str) -> tuple[p.Role, str | None]:
@@ -125,7 +130,7 @@ class LiveRoom:
             if len(self.board.participants) >= self._settings.max_participants_per_room:
                 raise Rejected(
                     p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full."),
-                    p.CloseCode.UNAUTHORIZED,
+                    p.CloseCode.ROOM_FULL,
                 )
             participant_id = "p_" + secrets.token_urlsafe(12)
             token = secrets.token_urlsafe(32)

@@ -19,4 +19,5 @@ class Services:
     bus: Bus
     rooms: RoomRegistry
     join_limiter: SlidingWindowLimiter
+    identity_limiter: SlidingWindowLimiter
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     send_queue_frames: int = Field(default=512, ge=8)
     # Join-code lookups per client address per minute.
     join_lookups_per_minute: int = Field(default=20, ge=1)
+    # New participant identities (hellos without a token) per client address per minute:
+    # a whole class behind one school NAT fits; a script filling a room does not.
+    new_participants_per_minute: int = Field(default=120, ge=1)
     max_participants_per_room: int = Field(default=5000, ge=1)
     max_notes_per_room: int = Field(default=5000, ge=1)
     # Keep an idle room in memory briefly after its last client leaves (brief disconnects).

@@ -112,6 +112,11 @@ async def room_socket(socket: WebSocket, room_id: str) -> None:
         hello = await _await_hello(socket, connection, settings.max_frame_bytes, bucket)
         if hello is None:
             return
+        address = socket.client.host if socket.client else "unknown"
+        if hello.token is None and not services.identity_limiter.allow(address):
+            refusal = "Too many new participants from your address; wait a minute."
+            _refuse(connection, p.ErrorCode.LIMIT_REACHED, refusal, p.CloseCode.TOO_MANY_JOINS)
+            return
         try:
             await room.join(connection, hello)
         except Rejected as rejected:

@@ -685,13 +685,24 @@ def test_loaded_scores_count_like_live_ones() -> None:
 
 def test_a_name_is_announced_to_everyone_and_its_removal_too() -> None:
     board = new_board()
-    (named,) = run(board, P1, "set_profile", name="Anna")
-    assert named.audience.everyone
+    named, own = run(board, P1, "set_profile", name="Anna")
+    assert named.audience.everyone and not own.audience.includes("participant", "p_2")
     assert board.participants["p_1"].name == "Anna"
     assert board.public_note(board.notes[add_note(board, P1, "Signerad")]).author_name == "Anna"
-    (anonymous,) = run(board, P1, "set_profile", name="")
+    anonymous, _own = run(board, P1, "set_profile", name="")
     assert anonymous.audience.everyone
     assert board.participants["p_1"].name is None
+
+
+def test_a_group_reaches_only_the_facilitators_and_the_person() -> None:
+    board = new_board()
+    run(board, FACILITATOR, "set_groups", groups=[{"id": "staff", "name": "Medarbetare"}])
+    public, private = run(board, P1, "set_profile", name="Anna", group="staff")
+    assert public.audience.everyone and public.event.participant.group is None
+    assert private.event.participant.group == "staff"
+    assert private.audience.includes("facilitator", None) and private.audience.includes("participant", "p_1")
+    assert not private.audience.includes("participant", "p_2")
+    assert board.participants["p_1"].group == "staff"
 
 
 def test_an_anonymous_join_is_not_announced_to_other_participants() -> None:

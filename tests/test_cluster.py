@@ -25,7 +25,8 @@ STATEMENTS = [f"s{i}" for i in range(1, 11)]
 
 def require_redis() -> None:
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as probe:
+            probe.ping()
     except redis.RedisError as error:
         if IN_CI:
             pytest.fail(f"CI=true but Redis at {REDIS_URL} is not reachable: {error}")
@@ -179,8 +180,8 @@ async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_dupli
     await connect_all(people)
     for index, person in enumerate(people):
         await person.command("add_note", area_id="insights", text=f"Innan {index}")
-    admin = redis.Redis.from_url(REDIS_URL)
-    admin.execute_command("CLIENT", "KILL", "SKIPME", "yes")  # every other Redis connection drops
+    with redis.Redis.from_url(REDIS_URL) as admin:
+        admin.execute_command("CLIENT", "KILL", "SKIPME", "yes")  # every other Redis connection drops
     for person in people:
         await person.wait_until(lambda p=person: p.close_code is not None, timeout=15)
     assert {p.close_code for p in people} <= {4012, 1006, 1011, 1012}

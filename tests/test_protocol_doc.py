@@ -1,0 +1,188 @@
+"""docs/protocol.md and app/protocol.py must not drift apart.
+
+Every message type, error code, close code and message field in the code appears in the
+doc; every JSON example in the doc is a valid message (checked with the server's own
+adapters); the limits table states the real defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from app import protocol as p
+from app import ws
+from app.settings import Settings
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
+# Shapes nested in messages whose fields a client must know too.
+NESTED_SHAPES: tuple[type[BaseModel], ...] = (
+    p.NotePublic,
+    p.ParticipantPublic,
+    p.StatementSpectrum,
+    p.RoomSettings,
+    p.Snapshot,
+    p.You,
+    p.GroupDef,
+)
+
+
+def message_models(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside a (possibly Annotated, possibly nested) union."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return message_models(typing.get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [model for arg in typing.get_args(annotation) for model in message_models(arg)]
+    raise TypeError(f"not a message union: {annotation!r}")
+
+
+def type_literal(model: type[BaseModel]) -> str:
+    annotation = model.model_fields["type"].annotation
+    assert typing.get_origin(annotation) is Literal, model
+    (value,) = typing.get_args(annotation)
+    return str(value)
+
+
+CLIENT_TYPES = {type_literal(model): model for model in message_models(p.ClientMessage)}
+SERVER_TYPES = {type_literal(model): model for model in message_models(p.ServerMessage)}
+
+
+@cache
+def doc_text() -> str:
+    return DOC.read_text(encoding="utf-8")
+
+
+@cache
+def inline_code() -> frozenset[str]:
+    """Everything written as `code` in the doc, outside fenced blocks."""
+    prose = re.sub(r"```.*?```", "", doc_text(), flags=re.DOTALL)
+    return frozenset(re.findall(r"`([^`\n]+)`", prose))
+
+
+@cache
+def headings() -> tuple[str, ...]:
+    return tuple(line for line in doc_text().splitlines() if line.startswith("#"))
+
+
+@cache
+def json_blocks() -> tuple[str, ...]:
+    return tuple(re.findall(r"^ *```json\n(.*?)^ *```", doc_text(), flags=re.DOTALL | re.MULTILINE))
+
+
+def typed_examples() -> list[dict[str, Any]]:
+    examples = [json.loads(block) for block in json_blocks()]
+    return [e for e in examples if isinstance(e, dict) and "type" in e]
+
+
+def test_client_and_server_type_names_do_not_overlap() -> None:
+    """The example check below picks the adapter by type name, so the names must be unique."""
+    assert not CLIENT_TYPES.keys() & SERVER_TYPES.keys()
+    assert len(CLIENT_TYPES) == len(message_models(p.ClientMessage))
+    assert len(SERVER_TYPES) == len(message_models(p.ServerMessage))
+
+
+@pytest.mark.parametrize("type_name", sorted(CLIENT_TYPES | SERVER_TYPES))
+def test_every_message_type_is_documented_as_heading_or_code(type_name: str) -> None:
+    in_heading = any(f"`{type_name}`" in heading for heading in headings())
+    assert in_heading or type_name in inline_code(), f"docs/protocol.md never names `{type_name}`"
+
+
+@pytest.mark.parametrize("type_name", sorted(CLIENT_TYPES | SERVER_TYPES))
+def test_every_message_type_has_a_json_example(type_name: str) -> None:
+    documented = {example["type"] for example in typed_examples()}
+    assert type_name in documented, f"docs/protocol.md has no ```json example of {type_name!r}"
+
+
+@pytest.mark.parametrize("code", [code.value for code in p.ErrorCode])
+def test_every_error_code_is_documented(code: str) -> None:
+    assert code in inline_code(), f"error code `{code}` is missing from docs/protocol.md"
+
+
+@pytest.mark.parametrize("code", [int(code) for code in p.CloseCode])
+def test_every_close_code_is_documented(code: int) -> None:
+    assert str(code) in inline_code(), f"close code `{code}` is missing from docs/protocol.md"
+
+
+@pytest.mark.parametrize(
+    "model",
+    sorted({*CLIENT_TYPES.values(), *SERVER_TYPES.values(), *NESTED_SHAPES}, key=lambda m: m.__name__),
+    ids=lambda model: model.__name__,
+)
+def test_every_message_field_is_documented(model: type[BaseModel]) -> None:
+    """A field appears as `code` in the prose or as a key in one of the JSON examples."""
+    example_keys = set(re.findall(r'"([a-z_]+)"\s*:', "\n".join(json_blocks())))
+    missing = [name for name in model.model_fields if name not in inline_code() | example_keys]
+    assert not missing, f"{model.__name__} fields not in docs/protocol.md: {missing}"
+
+
+def test_every_json_block_is_valid_json() -> None:
+    assert json_blocks(), "docs/protocol.md has no ```json blocks"
+    for block in json_blocks():
+        try:
+            json.loads(block)
+        except json.JSONDecodeError as error:
+            pytest.fail(f"not valid JSON ({error}):\n{block}")
+
+
+def test_every_json_example_is_a_valid_message() -> None:
+    """Client examples parse as client messages, server examples as server messages, and the
+    events replayed inside a welcome as server messages too."""
+    checked = 0
+    for example in typed_examples():
+        kind = example["type"]
+        try:
+            if kind in CLIENT_TYPES:
+                # As app/ws.py parses a frame: from JSON text, with exact JSON types.
+                parsed = p.client_message_adapter.validate_json(json.dumps(example), strict=True)
+            elif kind in SERVER_TYPES:
+                parsed = p.server_message_adapter.validate_json(json.dumps(example))
+            else:
+                pytest.fail(f"example of unknown type {kind!r}: {example}")
+            for event in example.get("events") or []:
+                p.server_message_adapter.validate_python(event)
+        except ValidationError as error:
+            pytest.fail(f"the {kind!r} example is not valid:\n{error}\n{json.dumps(example, indent=2)}")
+        assert type_literal(type(parsed)) == kind
+        checked += 1
+    assert checked >= len(CLIENT_TYPES) + len(SERVER_TYPES)
+
+
+def test_examples_round_trip_through_the_models() -> None:
+    """What the doc shows is what the server sends: dumping a parsed server example gives the
+    same JSON back, so the examples hold no field the server would drop or rename."""
+    for example in typed_examples():
+        if example["type"] not in SERVER_TYPES:
+            continue
+        parsed = p.server_message_adapter.validate_python(example)
+        dumped = json.loads(parsed.model_dump_json())
+        assert set(dumped) == set(example), f"{example['type']}: {set(dumped) ^ set(example)}"
+
+
+def test_limits_table_states_the_real_defaults() -> None:
+    rows = re.findall(r"^\| `([a-z_]+)` \| `(SAMSKAPA_[A-Z_]+)` \| ([0-9.]+) \|", doc_text(), re.MULTILINE)
+    assert len(rows) >= 8, "the limits table in docs/protocol.md is missing or malformed"
+    fields = Settings.model_fields
+    for name, variable, documented in rows:
+        assert name in fields, f"docs/protocol.md lists an unknown setting {name!r}"
+        assert variable == f"SAMSKAPA_{name.upper()}"
+        assert float(documented) == float(fields[name].default), f"{name}: doc {documented}"
+    for must in ("max_frame_bytes", "command_rate_per_second", "command_burst", "spectrum_hz"):
+        assert must in {row[0] for row in rows}, f"the limits table lacks {must}"
+
+
+def test_doc_states_the_hello_timeout_and_frame_limit() -> None:
+    text = doc_text()
+    assert f"within **{ws.HELLO_TIMEOUT_SECONDS:g} seconds**" in text
+    assert f"{Settings.model_fields['max_frame_bytes'].default:,} bytes" in text
+    assert p.PROTOCOL_VERSION == 1 and "Protocol version: **1**" in text
