@@ -109,3 +109,15 @@ def test_sd_is_the_population_sd_of_the_group() -> None:
     aggregate = aggregate_of([1, 10])
     assert aggregate.mean == 5.5
     assert aggregate.sd == pytest.approx(4.5)
+
+
+def test_dont_know_is_counted_apart_from_every_figure() -> None:
+    from app.aggregates import UNKNOWN
+
+    aggregate = Aggregate()
+    for value in (UNKNOWN, 3, UNKNOWN, 9):
+        aggregate.add(value)
+    assert aggregate.unknown == 2 and aggregate.n == 2
+    assert aggregate.mean == 6 and aggregate.median == 6
+    aggregate.remove(UNKNOWN)
+    assert aggregate.unknown == 1 and aggregate.histogram[2] == 1 and aggregate.histogram[8] == 1
