@@ -14,6 +14,9 @@ from typing import NamedTuple
 SCALE_MIN = 1
 SCALE_MAX = 10
 BUCKETS = SCALE_MAX - SCALE_MIN + 1
+# "Don't know" is an answer of its own: counted, never part of n, mean, median or spread.
+# Stored as 0 (the store's value column is an integer); "unknown" on the wire.
+UNKNOWN = 0
 
 
 class AggregateKey(NamedTuple):
@@ -29,17 +32,24 @@ class AggregateKey(NamedTuple):
 @dataclass(slots=True)
 class Aggregate:
     histogram: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+    unknown: int = 0
     n: int = 0
     total: int = 0
     total_squares: int = 0
 
     def add(self, value: int) -> None:
+        if value == UNKNOWN:
+            self.unknown += 1
+            return
         self.histogram[value - SCALE_MIN] += 1
         self.n += 1
         self.total += value
         self.total_squares += value * value
 
     def remove(self, value: int) -> None:
+        if value == UNKNOWN:
+            self.unknown -= 1
+            return
         self.histogram[value - SCALE_MIN] -= 1
         self.n -= 1
         self.total -= value

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from app import protocol as p
-from app.aggregates import Aggregate, AggregateKey
+from app.aggregates import UNKNOWN, Aggregate, AggregateKey
+from app.insight import classify
 from app.templates.model import Language, Template
 
 FACILITATOR_ID = "facilitator"
@@ -324,7 +325,8 @@ class Board:
     def evolve(self, event: p.Event, actor: Actor) -> None:
         match event:
             case p.ScoreSet():
-                self._set_score(actor.id, AggregateKey(event.round, event.kind, event.statement_id), event.value)
+                key = AggregateKey(event.round, event.kind, event.statement_id)
+                self._set_score(actor.id, key, to_stored(event.value))
             case p.NoteAdded() | p.NoteUpdated():
                 self._put_note(event.note)
             case p.NoteDeleted():
@@ -417,12 +419,13 @@ class Board:
     def ordered_notes(self) -> Iterable[Note]:
         return sorted(self.notes.values(), key=lambda n: (n.area_id, n.position, n.id))
 
-    def my_scores(self, participant_id: str) -> dict[str, int]:
-        return {
-            statement_id: self.scores[(participant_id, AggregateKey(self.round, "today", statement_id))]
-            for statement_id in self.template.statement_ids()
-            if (participant_id, AggregateKey(self.round, "today", statement_id)) in self.scores
-        }
+    def my_scores(self, participant_id: str) -> dict[str, p.Answer]:
+        mine: dict[str, p.Answer] = {}
+        for statement_id in self.template.statement_ids():
+            value = self.scores.get((participant_id, AggregateKey(self.round, "today", statement_id)))
+            if value is not None:
+                mine[statement_id] = to_answer(value)
+        return mine
 
     def spectrum(self, seq: int, full: bool) -> p.Spectrum:
         """The aggregates as sent: `full` for facilitators and, once revealed, everyone."""
@@ -437,10 +440,12 @@ class Board:
                     p.StatementSpectrum(
                         statement_id=statement_id,
                         n=aggregate.n,
+                        unknown=aggregate.unknown,
                         mean=aggregate.mean,
                         median=aggregate.median,
                         sd=aggregate.sd,
                         histogram=list(aggregate.histogram),
+                        insight=classify(aggregate.histogram),
                     )
                 )
                 if aggregate.mean is not None:
@@ -469,6 +474,15 @@ class Board:
             round=self.round,
             expires_at=self.expires_at,
         )
+
+
+def to_stored(value: p.Answer | None) -> int | None:
+    """The wire's answer as kept in aggregates and the store ("unknown" is UNKNOWN, 0)."""
+    return UNKNOWN if value == "unknown" else value
+
+
+def to_answer(value: int) -> p.Answer:
+    return "unknown" if value == UNKNOWN else value
 
 
 def _note_id(room_id: str, actor_id: str, cid: str) -> str:

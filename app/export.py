@@ -54,6 +54,11 @@ class _View:
     def date(self, moment: datetime) -> str:
         return moment.strftime("%Y-%m-%d")
 
+    def unknown_note(self, figures: ExportedAggregate | None) -> str:
+        if not figures or not figures.unknown:
+            return ""
+        return " " + self.t("stats.unknown", n=figures.unknown)
+
     def figures(self, statement_id: str) -> ExportedAggregate | None:
         return self.current.get(statement_id)
 
@@ -101,6 +106,7 @@ def render_csv(export: BoardExport) -> bytes:
             t("report.median"),
             t("report.sd"),
             *(t("report.count", value=value) for value in range(1, 11)),
+            t("slider.unknown"),
         ]
     )
     for index, statement in enumerate(view.template.statements, start=1):
@@ -116,6 +122,7 @@ def render_csv(export: BoardExport) -> bytes:
                 _csv_number(view, figures.median if figures else None),
                 _csv_number(view, figures.sd if figures else None),
                 *histogram,
+                figures.unknown if figures else 0,
             ]
         )
     writer.writerow([])
@@ -125,7 +132,8 @@ def render_csv(export: BoardExport) -> bytes:
     numbers = {s.id: (i, view.text(s.left)) for i, s in enumerate(view.template.statements, start=1)}
     for score in export.scores:
         number, label = numbers.get(score.statement_id, (0, score.statement_id))
-        writer.writerow([pseudonyms.get(score.participant_id, "P?"), score.round, number, label, score.value])
+        value = t("slider.unknown") if score.value == "unknown" else score.value
+        writer.writerow([pseudonyms.get(score.participant_id, "P?"), score.round, number, label, value])
     return out.getvalue().encode("utf-8")
 
 
@@ -172,7 +180,7 @@ def render_markdown(export: BoardExport) -> bytes:
         lines.append(
             f"| {index} | {_md(view.text(statement.left))} | {_md(view.text(statement.right))} "
             f"| {f.n if f else 0} | {view.number(f.mean if f else None)} | {view.number(f.median if f else None)} "
-            f"| {view.number(f.sd if f else None)} | `{sparkline(histogram)}` |"
+            f"| {view.number(f.sd if f else None)} | `{sparkline(histogram)}`{view.unknown_note(f)} |"
         )
     lines += ["", f"**{t('report.overall')}: {view.number(export.overall)}**", ""]
     if view.template.questions:
@@ -318,6 +326,7 @@ def render_html(export: BoardExport) -> bytes:
             )
         else:
             numbers = e(t("report.noAnswers"))
+        numbers += e(view.unknown_note(figures))
         body.append(
             f'<section class="statement"><div class="poles">'
             f"<span>{index}. {e(left)}</span><span>{e(right)}</span></div>"

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app import models as m
 from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
+from app.board import to_stored
 from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
 from app.room import LiveRoom, now_utc
@@ -184,7 +185,7 @@ def _imported_rows(export: BoardExport, room_id: str, now: datetime) -> Imported
             "round": s.round,
             "kind": s.kind,
             "statement_id": s.statement_id,
-            "value": s.value,
+            "value": to_stored(s.value),
         }
         for s in export.scores
     ]

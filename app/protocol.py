@@ -27,6 +27,9 @@ NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
 Color = Literal["yellow", "pink", "blue", "green", "orange", "purple"]
 Score = Annotated[int, Field(ge=1, le=10)]
+# An answer: a score 1-10, or "unknown" ("Vet ej", "don't know"), its own answer.
+Answer = Score | Literal["unknown"]
+Insight = Literal["too_few", "agreement", "spread", "two_camps"]
 
 
 class ErrorCode(StrEnum):
@@ -86,11 +89,11 @@ class _Command(_Message):
 
 
 class SetScore(_Command):
-    """Grade one statement; `value: null` clears the answer."""
+    """Grade one statement (1-10, or "unknown" for don't know); `value: null` clears it."""
 
     type: Literal["set_score"]
     statement_id: Id
-    value: Score | None
+    value: Answer | None
     kind: ScoreKind = "today"
 
 
@@ -239,10 +242,12 @@ class ParticipantPublic(_Message):
 class StatementSpectrum(_Message):
     statement_id: str
     n: int
+    unknown: int
     mean: float | None
     median: float | None
     sd: float | None
     histogram: list[int]
+    insight: Insight
 
 
 class Spectrum(_Message):
@@ -279,7 +284,7 @@ class Snapshot(_Message):
     template: Template
     notes: list[NotePublic]
     my_votes: list[str]
-    my_scores: dict[str, Score]
+    my_scores: dict[str, Answer]
     participants: list[ParticipantPublic]
     online: int
     spectrum: Spectrum
@@ -407,7 +412,7 @@ class ScoreSet(_Event):
     statement_id: str
     kind: ScoreKind
     round: int
-    value: Score | None
+    value: Answer | None
 
 
 class MyVote(_Event):

@@ -20,7 +20,7 @@ from typing import NamedTuple
 from app import models as m
 from app import protocol as p
 from app.aggregates import AggregateKey
-from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted
+from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
 from app.connection import Peer
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
@@ -327,7 +327,8 @@ class LiveRoom:
 
     def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
         self._last_score_seq = event.seq
-        self._pending_scores[(actor_id, AggregateKey(event.round, event.kind, event.statement_id))] = event.value
+        key = (actor_id, AggregateKey(event.round, event.kind, event.statement_id))
+        self._pending_scores[key] = to_stored(event.value)
         if self._flush_handle is None and self._flush_task is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)

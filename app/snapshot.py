@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import protocol as p
 from app.aggregates import Aggregate, AggregateKey
-from app.board import Board
+from app.board import Board, to_answer
 from app.templates.model import Language, Template
 
 SCHEMA_VERSION = 1
@@ -48,7 +48,7 @@ class ExportedScore(_Part):
     round: int = Field(ge=1)
     kind: p.ScoreKind
     statement_id: str
-    value: p.Score
+    value: p.Answer
 
 
 class ExportedAggregate(_Part):
@@ -56,6 +56,7 @@ class ExportedAggregate(_Part):
     kind: p.ScoreKind
     statement_id: str
     n: int
+    unknown: int = Field(description='Answers of "don\'t know" (never part of n, mean, median or sd).')
     mean: float | None
     median: float | None
     sd: float | None
@@ -101,7 +102,7 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
                 round=key.round,
                 kind=key.kind,
                 statement_id=key.statement_id,
-                value=value,
+                value=to_answer(value),
             )
             for (participant_id, key), value in board.scores.items()
         ),
@@ -164,6 +165,7 @@ def _aggregate(key: AggregateKey, aggregate: Aggregate) -> ExportedAggregate:
         kind=key.kind,
         statement_id=key.statement_id,
         n=aggregate.n,
+        unknown=aggregate.unknown,
         mean=aggregate.mean,
         median=aggregate.median,
         sd=aggregate.sd,

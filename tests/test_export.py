@@ -52,6 +52,7 @@ async def workshop(new_room: Any, clients: Callable[..., RoomClient]) -> tuple[d
         for number in range(1, 11):
             await person.command("set_score", statement_id=f"s{number}", value=(index * 3 + number) % 10 + 1)
     await people[3].command("set_score", statement_id="s4", value=None)
+    await people[2].command("set_score", statement_id="s4", value="unknown")
     await people[0].command("add_note", area_id="thoughts", text="Värdet uppstår hos brukaren")
     await people[1].command("add_note", area_id="now", text="Bjud in brukare; till | planeringen *nu*")
     await people[2].command("add_note", area_id="now", text="Prova ett nytt mötesformat")
@@ -149,9 +150,12 @@ async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
         assert int(row[3]) == figures["n"]
         assert float(row[4].replace(",", ".")) == pytest.approx(figures["mean"], abs=0.005)
         assert [int(c) for c in row[7:17]] == figures["histogram"]
+        assert int(row[17]) == figures["unknown"]
+    assert sum(int(row[17]) for row in statements) == 1, "one don't-know answer, counted apart"
     raw = rows[rows.index(["Alla graderingar, anonymiserade"]) + 2 :]
     assert len(raw) == 39 and {row[0] for row in raw} == {"P1", "P2", "P3", "P4"}
     assert "Åsa" not in response.content.decode("utf-8-sig"), "the raw scores are anonymised"
+    assert sum(row[4] == "Vet ej" for row in raw) == 1
 
 
 async def test_markdown_tells_the_story(http, new_room, clients) -> None:

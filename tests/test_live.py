@@ -216,9 +216,7 @@ async def test_notes_edit_move_delete_and_authorship(new_room, clients) -> None:
 
     for viewer in (alice, bob, facilitator):
         await viewer.wait_until(lambda v=viewer: (v.last_seq or 0) >= ack["seq"])
-        needed = sorted(
-            (n for n in viewer.notes.values() if n["area_id"] == "needed"), key=lambda n: n["position"]
-        )
+        needed = sorted((n for n in viewer.notes.values() if n["area_id"] == "needed"), key=lambda n: n["position"])
         assert [n["text"] for n in needed] == ["Tre", "Ett (förtydligad)"]
         assert by_text["Två"] not in viewer.notes
 
@@ -276,3 +274,26 @@ async def test_server_restart_keeps_everything(database_url, tmp_path) -> None:
         await facilitator.close()
     finally:
         server.stop()
+
+
+async def test_dont_know_is_an_answer_of_its_own(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice, bob, cecilia) = await facilitator_and(room, clients, 3)
+    await alice.command("set_score", statement_id="s1", value="unknown")
+    await bob.command("set_score", statement_id="s1", value=2)
+    ack = await cecilia.command("set_score", statement_id="s1", value=4)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= ack["seq"])
+    first = facilitator.spectrum["statements"][0]  # type: ignore[index]
+    assert (first["n"], first["unknown"], first["mean"], first["histogram"][1]) == (2, 1, 3.0, 1)
+    assert facilitator.spectrum["voters"] == 3  # type: ignore[index]
+    with pytest.raises(CommandFailed) as refused:
+        await alice.command("set_score", statement_id="s1", value="vet inte")
+    assert refused.value.code == "invalid_message"
+    cleared = await alice.command("set_score", statement_id="s1", value=None)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= cleared["seq"])
+    assert facilitator.spectrum["statements"][0]["unknown"] == 0  # type: ignore[index]
+    again = await alice.command("set_score", statement_id="s2", value="unknown")
+    await alice.wait_until(lambda: (alice.last_seq or 0) >= again["seq"])
+    await alice.drop()
+    welcome = await alice.connect(resume=False)
+    assert welcome["snapshot"]["my_scores"] == {"s2": "unknown"}

@@ -37,6 +37,7 @@ function render() {
   }
   if (!live.state.settings) return;
   frame.title.textContent = live.state.settings.title;
+  document.title = `${live.state.settings.title} – ${locale.t("board.heading")} – Samskapa`;
   if (!board) {
     const root = h("section", { class: "board", "aria-labelledby": "board-title" });
     frame.main.replaceChildren(h("h2", { id: "board-title" }, locale.t("board.heading")), root);

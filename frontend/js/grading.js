@@ -56,6 +56,7 @@ export class Grading {
     });
     const output = h("output", { for: id, class: "value" });
     const clear = h("button", { type: "button", class: "clear", "aria-label": t("slider.clearLabel", { n: index + 1 }) }, t("slider.clear"));
+    const unknown = h("button", { type: "button", class: "unknown", "aria-pressed": "false", "aria-label": t("slider.unknownLabel", { n: index + 1 }) }, t("slider.unknown"));
     const results = h("div", { class: "statement-results" });
     let lastSent = 0;
     let timer = null;
@@ -73,6 +74,13 @@ export class Grading {
       else timer = setTimeout(send, wait);
     });
     input.addEventListener("change", send);
+    unknown.addEventListener("click", () => {
+      clearTimeout(timer);
+      const next = this.value(statement.id) === "unknown" ? null : "unknown";
+      this.local.set(statement.id, next);
+      this.live.send({ type: "set_score", statement_id: statement.id, value: next });
+      this.paintRow(statement.id);
+    });
     clear.addEventListener("click", () => {
       clearTimeout(timer);
       this.local.set(statement.id, null);
@@ -80,14 +88,14 @@ export class Grading {
       this.paintRow(statement.id);
       input.focus();
     });
-    this.rows.set(statement.id, { input, output, clear, results, label: `${index + 1}. ${left} – ${right}` });
+    this.rows.set(statement.id, { input, output, clear, unknown, results, label: `${index + 1}. ${left} – ${right}` });
     return h(
       "li",
       { class: "statement" },
       h("div", { class: "poles" },
         h("span", { class: "pole pole-left" }, h("span", { class: "number" }, `${index + 1}.`), " ", left),
         h("span", { class: "pole pole-right" }, right)),
-      h("div", { class: "slider-row" }, input, output, clear),
+      h("div", { class: "slider-row" }, input, output, h("div", { class: "slider-actions" }, unknown, clear)),
       results,
     );
   }
@@ -106,14 +114,17 @@ export class Grading {
     const { t } = this.locale;
     const row = this.rows.get(statementId);
     const value = this.value(statementId);
-    const rated = value !== null && value !== undefined;
+    const dontKnow = value === "unknown";
+    const rated = value !== null && value !== undefined && !dontKnow;
     if (rated && document.activeElement !== row.input) row.input.value = String(value);
     if (rated && document.activeElement === row.input && Number(row.input.value) !== value && !this.local.has(statementId)) row.input.value = String(value);
     row.input.classList.toggle("unrated", !rated);
-    const text = rated ? t("slider.value", { value }) : t("slider.unrated");
+    const text = dontKnow ? t("slider.unknown") : rated ? t("slider.value", { value }) : t("slider.unrated");
     row.input.setAttribute("aria-valuetext", text);
     row.output.textContent = text;
-    row.clear.hidden = !rated;
+    row.output.classList.toggle("dont-know", dontKnow);
+    row.unknown.setAttribute("aria-pressed", String(dontKnow));
+    row.clear.hidden = !rated && !dontKnow;
   }
 
   update() {
@@ -126,10 +137,11 @@ export class Grading {
       if (this.value(statementId) !== null && this.value(statementId) !== undefined) graded += 1;
       row.input.disabled = locked;
       row.clear.disabled = locked;
+      row.unknown.disabled = locked;
       const figures = statementFigures(state, statementId);
       if (figures) {
         row.results.replaceChildren(
-          distributionChart(figures, { t, language, label: row.label, mine: this.value(statementId) }),
+          distributionChart(figures, { t, language, label: row.label, mine: numeric(this.value(statementId)) }),
           figuresLine(figures, { t, language }),
         );
       } else if (row.results.firstChild) {
@@ -143,4 +155,8 @@ export class Grading {
     this.hiddenNote.hidden = visible;
     this.hiddenNote.textContent = t("results.hidden", { voters: state.spectrum?.voters ?? 0 });
   }
+}
+
+function numeric(value) {
+  return typeof value === "number" ? value : null;
 }

@@ -63,7 +63,12 @@ function profileForm() {
     saved.textContent = t("p.profile.saved");
   });
   return h("details", { class: "profile", open: live.state.settings.phase === "lobby" },
-    h("summary", {}, you?.name ? `${t("p.you")}: ${you.name}` : t("p.name.label")), form);
+    h("summary", {}, profileSummary()), form);
+}
+
+function profileSummary() {
+  const name = live.state.you?.name;
+  return name ? `${locale.t("p.you")}: ${name}` : locale.t("p.name.label");
 }
 
 function questions() {
@@ -116,6 +121,8 @@ function render() {
     sections = buildPhase();
     builtFor = key;
   }
+  const summary = frame.main.querySelector("details.profile > summary");
+  if (summary && summary.textContent !== profileSummary()) summary.textContent = profileSummary();
   sections.grading?.update();
   sections.board?.update();
   if (sections.grading && state.spectrum !== sections.shownSpectrum) {

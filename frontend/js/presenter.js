@@ -7,7 +7,7 @@ import { pickText } from "./i18n.js";
 import { LiveConnection } from "./connection.js";
 import { loadLocale, storedLanguage } from "./locale.js";
 import { endedMessage, pageFrame, renderStatus, roomIdFromPath, showError, startTimer } from "./page.js";
-import { distributionChart, figuresLine, figuresTable, legend, polarityProfile } from "./spectrum.js";
+import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile } from "./spectrum.js";
 import { statementFigures } from "./state.js";
 
 const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
@@ -32,6 +32,7 @@ let locale = await loadLocale();
 let frame = null;
 let parts = null;
 let view = "spectrum";
+let sortOrder = "template";
 let timer = null;
 const live = token ? new LiveConnection({ roomId, token }).start() : null;
 
@@ -208,7 +209,16 @@ function spectrumPanel() {
       chart, figures);
   }));
   const table = h("div", {});
-  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, legend(locale.t), grid, table), cards, table };
+  const sortButtons = new Map(
+    ["template", "disagreement"].map((order) => [
+      order,
+      h("button", { type: "button", "aria-pressed": String(order === sortOrder), on: { click: () => { sortOrder = order; renderResults(true); } } },
+        locale.t(order === "template" ? "pr.sortTemplate" : "pr.sortDisagreement")),
+    ]),
+  );
+  const sorter = h("div", { class: "sort-order", role: "group", "aria-label": locale.t("pr.sort") }, [...sortButtons.values()]);
+  const items = new Map([...cards.keys()].map((id, index) => [id, grid.children[index]]));
+  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, sorter, legend(locale.t), grid, table), cards, table, grid, items, sortButtons };
 }
 
 function buildParts() {
@@ -246,6 +256,15 @@ function renderResults(force = false) {
       card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
       card.figures.replaceChildren(figuresLine(figures, { t, language }));
     }
+    const { grid, items, sortButtons } = parts.spectrum;
+    for (const [order, button] of sortButtons) button.setAttribute("aria-pressed", String(order === sortOrder));
+    const ids = [...items.keys()];
+    if (sortOrder === "disagreement") {
+      ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
+    }
+    ids.forEach((id, index) => {
+      if (grid.children[index] !== items.get(id)) grid.insertBefore(items.get(id), grid.children[index] ?? null);
+    });
     const open = parts.spectrum.table.querySelector("details")?.open ?? false;
     const table = figuresTable(state.template, state.spectrum, locale);
     table.open = open;

@@ -2,7 +2,7 @@
 // Every chart is an SVG with a text alternative; shapes and words carry the meaning, not colour.
 
 import { h, s } from "./dom.js";
-import { describeHistogram, formatNumber, spreadLevel } from "./format.js";
+import { describeHistogram, formatNumber } from "./format.js";
 import { pickText } from "./i18n.js";
 
 const X0 = 24;
@@ -14,17 +14,17 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
   const histogram = figures?.histogram ?? Array(10).fill(0);
   const n = figures?.n ?? 0;
   const peak = Math.max(1, ...histogram);
-  const spread = spreadLevel(figures?.sd);
-  const description = n
+  const unknown = figures?.unknown ? ` ${t("stats.unknown", { n: figures.unknown })}.` : "";
+  const description = (n
     ? t("spectrum.aria", {
         statement: label,
         n,
         mean: formatNumber(figures.mean, language),
         median: formatNumber(figures.median, language),
-        spread: spread ? t(`spread.${spread}`) : "",
+        spread: figures.insight ? t(`insight.${figures.insight}`) : "",
         bars: describeHistogram(histogram, (count, value) => t("spectrum.bar", { count, value })),
       })
-    : `${label}. ${t("results.none")}`;
+    : `${label}. ${t("results.none")}`) + unknown;
   const chart = s("svg", { viewBox: "0 0 408 116", class: "distribution", role: "img", "aria-label": description });
   chart.append(s("line", { x1: 4, x2: 404, y1: 80, y2: 80, class: "axis" }));
   histogram.forEach((count, index) => {
@@ -56,8 +56,8 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
 
 /** The words beside a chart: n, mean, median, sd, and a plain-language spread label. */
 export function figuresLine(figures, { t, language }) {
-  if (!figures || !figures.n) return h("p", { class: "figures muted" }, t("results.none"));
-  const spread = spreadLevel(figures.sd);
+  const unknown = figures?.unknown ? h("span", { class: "dont-know" }, t("stats.unknown", { n: figures.unknown })) : null;
+  if (!figures || !figures.n) return h("p", { class: "figures muted" }, h("span", {}, t("results.none")), unknown);
   return h(
     "p",
     { class: "figures" },
@@ -65,8 +65,15 @@ export function figuresLine(figures, { t, language }) {
     h("span", {}, t("stats.mean", { mean: formatNumber(figures.mean, language) })),
     h("span", {}, t("stats.median", { median: formatNumber(figures.median, language) })),
     h("span", {}, t("stats.sd", { sd: formatNumber(figures.sd, language) })),
-    spread ? h("span", { class: `spread-label spread-${spread}` }, t(`spread.${spread}`)) : null,
+    unknown,
+    figures.insight ? h("span", { class: `insight insight-${figures.insight}` }, t(`insight.${figures.insight}`)) : null,
   );
+}
+
+/** A sort key, larger = more to discuss: two camps, then spread out, by standard deviation. */
+export function disagreementKey(figures) {
+  const rank = { two_camps: 3, spread: 2, agreement: 1, too_few: 0 }[figures?.insight] ?? 0;
+  return rank * 100 + (figures?.sd ?? 0);
 }
 
 export function legend(t) {
