@@ -78,6 +78,7 @@ class Note:
     position: float
     created_at: datetime
     updated_at: datetime
+    statement_id: str | None = None
     # Bumped by edits and moves by a person (not by votes or renumbering): `base_version`
     # on edit_note compares against it.
     version: int = 1
@@ -217,6 +218,11 @@ class Board:
         public = p.ParticipantPublic(id=actor.participant_id, name=name, group=None)
         return [Emitted(p.ParticipantUpdated(participant=public), EVERYONE), private]
 
+    def _statement(self, statement_id: str | None) -> str | None:
+        if statement_id is not None and statement_id not in self._statement_ids:
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No statement {statement_id!r}.")
+        return statement_id
+
     def _area(self, area_id: str) -> str:
         if area_id not in self._area_ids:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No area {area_id!r}.")
@@ -239,6 +245,7 @@ class Board:
         last = max((n.position for n in self.notes.values() if n.area_id == area_id), default=0.0)
         note = Note(
             id=_note_id(self.room_id, actor.id, command.cid),
+            statement_id=self._statement(command.statement_id),
             area_id=area_id,
             text=command.text,
             color=command.color,
@@ -253,10 +260,14 @@ class Board:
         note = self._own_note(command.note_id, actor)
         if command.base_version is not None and command.base_version != note.version:
             raise DomainError(p.ErrorCode.CONFLICT, f"The note changed (now version {note.version}).")
+        linked = note.statement_id
+        if "statement_id" in command.model_fields_set:
+            linked = self._statement(command.statement_id)
         changed = _replace(
             note,
             text=command.text or note.text,
             color=command.color or note.color,
+            statement_id=linked,
             updated_at=now,
             version=note.version + 1,
         )
@@ -366,6 +377,7 @@ class Board:
             text=public.text,
             color=public.color,
             author_id=public.author_id,
+            statement_id=public.statement_id,
             position=public.position,
             created_at=public.created_at,
             updated_at=public.updated_at,
@@ -409,6 +421,7 @@ class Board:
             color=note.color,
             author_id=note.author_id,
             author_name=author.name if author else None,
+            statement_id=note.statement_id,
             position=note.position,
             votes=len(note.voters),
             version=note.version,

@@ -139,7 +139,13 @@ def _check_references(export: BoardExport) -> None:
         if score.participant_id not in people or score.statement_id not in statements:
             raise ApiError(422, "invalid_export", f"scores.{index} refers to an unknown participant or statement.")
     for index, note in enumerate(export.notes):
-        if note.area_id not in areas or note.author_id not in people or not set(note.voter_ids) <= people:
+        linked_ok = note.statement_id is None or note.statement_id in statements
+        if (
+            note.area_id not in areas
+            or note.author_id not in people
+            or not set(note.voter_ids) <= people
+            or not linked_ok
+        ):
             raise ApiError(422, "invalid_export", f"notes.{index} refers to an unknown area or participant.")
 
 
@@ -171,6 +177,7 @@ def _imported_rows(export: BoardExport, room_id: str, now: datetime) -> Imported
                 "text": note.text,
                 "color": note.color,
                 "author_id": new_id[note.author_id],
+                "statement_id": note.statement_id,
                 "position": float(note.order + 1),
                 "version": note.version,
                 "created_at": note.created_at,

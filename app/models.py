@@ -51,6 +51,7 @@ class Note(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     color: str = Field(max_length=16)
     author_id: str = Field(max_length=64)
+    statement_id: str | None = Field(default=None, max_length=64)
     position: float
     version: int
     created_at: datetime = Field(sa_column=_utc_column())

@@ -106,19 +106,24 @@ class SetProfile(_Command):
 
 
 class AddNote(_Command):
+    """A note in an area; `statement_id` optionally links it to one statement."""
+
     type: Literal["add_note"]
     area_id: Id
     text: NoteText
     color: Color = "yellow"
+    statement_id: Id | None = None
 
 
 class EditNote(_Command):
-    """Change text and/or colour. With `base_version`, refuse if someone changed it since."""
+    """Change text, colour and/or the linked statement (`statement_id: null` unlinks; left
+    out, it stays). With `base_version`, refuse if someone changed the note since."""
 
     type: Literal["edit_note"]
     note_id: Id
     text: NoteText | None = None
     color: Color | None = None
+    statement_id: Id | None = None
     base_version: int | None = None
 
 
@@ -226,6 +231,7 @@ class NotePublic(_Message):
     color: Color
     author_id: str
     author_name: str | None
+    statement_id: str | None
     position: float
     votes: int
     version: int

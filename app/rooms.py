@@ -110,6 +110,7 @@ class RoomRegistry:
                 text=note.text,
                 color=note.color,  # type: ignore[arg-type]
                 author_id=note.author_id,
+                statement_id=note.statement_id,
                 position=note.position,
                 created_at=as_utc(note.created_at),
                 updated_at=as_utc(note.updated_at),

@@ -70,6 +70,7 @@ class ExportedNote(_Part):
     text: str = Field(min_length=1, max_length=500)
     color: p.Color
     author_id: str
+    statement_id: str | None = Field(default=None, description="The statement the note is linked to, if any.")
     voter_ids: list[str]
     votes: int
     version: int = Field(ge=1)
@@ -127,6 +128,7 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
                     text=note.text,
                     color=note.color,
                     author_id=note.author_id,
+                    statement_id=note.statement_id,
                     voter_ids=sorted(note.voters),
                     votes=len(note.voters),
                     version=note.version,

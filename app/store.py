@@ -170,6 +170,7 @@ class Store:
                         text=note.text,
                         color=note.color,
                         author_id=note.author_id,
+                        statement_id=note.statement_id,
                         position=note.position,
                         version=note.version,
                         created_at=note.created_at,

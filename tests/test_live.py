@@ -297,3 +297,22 @@ async def test_dont_know_is_an_answer_of_its_own(new_room, clients) -> None:
     await alice.drop()
     welcome = await alice.connect(resume=False)
     assert welcome["snapshot"]["my_scores"] == {"s2": "unknown"}
+
+
+async def test_a_note_can_be_linked_to_a_statement(new_room, clients) -> None:
+    room = await new_room()
+    _facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    await alice.command("add_note", area_id="now", text="Fråga brukarna först", statement_id="s2")
+    await alice.command("add_note", area_id="now", text="Olänkad")
+    with pytest.raises(CommandFailed) as unknown:
+        await alice.command("add_note", area_id="now", text="Fel", statement_id="s99")
+    assert unknown.value.code == "not_found"
+    await bob.wait_until(lambda: len(bob.notes) == 2)
+    linked = next(n for n in bob.notes.values() if n["text"] == "Fråga brukarna först")
+    assert linked["statement_id"] == "s2"
+    other = next(n for n in alice.notes.values() if n["text"] == "Olänkad")
+    await alice.command("edit_note", note_id=other["id"], statement_id="s7")
+    await alice.command("edit_note", note_id=linked["id"], text="Fråga brukarna")  # link kept
+    ack = await alice.command("edit_note", note_id=linked["id"], statement_id=None)
+    await bob.wait_until(lambda: (bob.last_seq or 0) >= ack["seq"])
+    assert {n["text"]: n["statement_id"] for n in bob.notes.values()} == {"Fråga brukarna": None, "Olänkad": "s7"}

@@ -77,11 +77,13 @@ export class Board {
     const textarea = h("textarea", { id, rows: 2, maxlength: MAX_TEXT, required: true });
     const counter = h("span", { class: "counter", "aria-live": "off" });
     const color = this.colorSelect(`${id}-color`, "yellow");
+    const statement = this.statementSelect(`${id}-statement`, null);
     const form = h(
       "form",
       { class: "add-note" },
       h("label", { for: id }, this.t("note.addTo", { area: this.text(area.title) })),
       textarea,
+      h("div", { class: "row" }, h("label", { for: statement.id, class: "small" }, this.t("note.statement")), statement),
       h("div", { class: "row" }, h("label", { for: color.id, class: "small" }, this.t("note.color")), color, counter,
         h("button", { type: "submit" }, this.t("note.add"))),
     );
@@ -95,7 +97,9 @@ export class Board {
       event.preventDefault();
       const text = textarea.value.trim();
       if (!text || text.length > MAX_TEXT) return;
-      this.live.send({ type: "add_note", area_id: area.id, text, color: color.value });
+      const command = { type: "add_note", area_id: area.id, text, color: color.value };
+      if (statement.value) command.statement_id = statement.value;
+      this.live.send(command);
       textarea.value = "";
       counter.textContent = "";
       textarea.focus();
@@ -106,6 +110,23 @@ export class Board {
   counterText(value) {
     const left = MAX_TEXT - value.trim().length;
     return left < 0 ? this.t("note.tooLong", { n: -left }) : left < 100 ? this.t("note.charsLeft", { n: left }) : "";
+  }
+
+  /** Which statement a note is about: the statements by number and left pole, or none. */
+  statementSelect(id, current) {
+    const statements = this.live.state.template.statements;
+    return h(
+      "select",
+      { id, class: "statement-select" },
+      h("option", { value: "" }, this.t("note.noStatement")),
+      statements.map((statement, index) =>
+        h("option", { value: statement.id, selected: statement.id === current }, `${index + 1}. ${this.text(statement.left)}`),
+      ),
+    );
+  }
+
+  statementNumber(statementId) {
+    return this.live.state.template.statements.findIndex((statement) => statement.id === statementId) + 1;
   }
 
   colorSelect(id, current) {
@@ -150,7 +171,7 @@ export class Board {
     const known = this.cards.get(note.id);
     if (known && this.editing.has(note.id)) return known.element;
     const state = this.live.state;
-    const signature = JSON.stringify([note.version, note.votes, note.author_name, state.myVotes.has(note.id), this.locale.language]);
+    const signature = JSON.stringify([note.version, note.votes, note.author_name, note.statement_id, state.myVotes.has(note.id), this.locale.language]);
     if (known && known.signature === signature) return known.element;
     const element = known?.element ?? h("li", { class: "note", dataset: { note: note.id } });
     element.className = `note note-${note.color}`;
@@ -179,6 +200,7 @@ export class Board {
       actions.push(h("span", { class: "votes" }, this.t("note.votes", { n: note.votes })));
     }
     const parts = [h("p", { class: "note-text" }, note.text)];
+    if (note.statement_id) parts.push(h("p", { class: "note-link" }, `↔ ${this.t("note.linked", { n: this.statementNumber(note.statement_id) })}`));
     if (byline) parts.push(h("p", { class: "note-meta" }, byline));
     if (actions.length) parts.push(h("div", { class: "note-actions" }, actions));
     element.replaceChildren(...parts);
@@ -195,6 +217,7 @@ export class Board {
     const id = `edit-${noteId}`;
     const textarea = h("textarea", { id, rows: 3, maxlength: MAX_TEXT }, note.text);
     const color = this.colorSelect(`${id}-color`, note.color);
+    const statement = this.statementSelect(`${id}-statement`, note.statement_id);
     const finish = () => {
       this.editing.delete(noteId);
       this.cards.delete(noteId);
@@ -206,6 +229,7 @@ export class Board {
       { class: "edit-note" },
       h("label", { for: id, class: "visually-hidden" }, this.t("note.text")),
       textarea,
+      h("div", { class: "row" }, h("label", { for: statement.id, class: "small" }, this.t("note.statement")), statement),
       h("div", { class: "row" },
         h("label", { for: color.id, class: "small" }, this.t("note.color")), color,
         h("button", { type: "submit" }, this.t("note.save")),
@@ -215,7 +239,7 @@ export class Board {
       event.preventDefault();
       const text = textarea.value.trim();
       if (text && text.length <= MAX_TEXT) {
-        this.live.send({ type: "edit_note", note_id: noteId, text, color: color.value });
+        this.live.send({ type: "edit_note", note_id: noteId, text, color: color.value, statement_id: statement.value || null });
       }
       finish();
     });

@@ -203,10 +203,11 @@ function spectrumPanel() {
     const label = `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
     const chart = h("div", { class: "chart" });
     const figures = h("div", {});
-    cards.set(statement.id, { chart, figures, label });
+    const notes = h("div", { class: "linked-notes" });
+    cards.set(statement.id, { chart, figures, label, notes });
     return h("li", { class: "spectrum-card" },
       h("p", { class: "poles" }, h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`), h("span", { class: "pole-right" }, text(statement.right))),
-      chart, figures);
+      chart, figures, notes);
   }));
   const table = h("div", {});
   const sortButtons = new Map(
@@ -256,6 +257,7 @@ function renderResults(force = false) {
       card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
       card.figures.replaceChildren(figuresLine(figures, { t, language }));
     }
+    renderLinkedNotes();
     const { grid, items, sortButtons } = parts.spectrum;
     for (const [order, button] of sortButtons) button.setAttribute("aria-pressed", String(order === sortOrder));
     const ids = [...items.keys()];
@@ -271,6 +273,33 @@ function renderResults(force = false) {
     parts.spectrum.table.replaceChildren(table);
   } else if (view === "profile") {
     parts.profile.replaceChildren(h("h2", {}, t("profile.heading")), polarityProfile(state.template, state.spectrum, locale));
+  }
+}
+
+/** Each statement's linked notes beside its distribution, kept open across updates. */
+function renderLinkedNotes() {
+  const { t } = locale;
+  const byStatement = new Map();
+  for (const note of live.state.notes.values()) {
+    if (!note.statement_id) continue;
+    if (!byStatement.has(note.statement_id)) byStatement.set(note.statement_id, []);
+    byStatement.get(note.statement_id).push(note);
+  }
+  for (const [statementId, card] of parts.spectrum.cards) {
+    const notes = byStatement.get(statementId) ?? [];
+    const signature = notes.map((n) => `${n.id}:${n.version}`).join(",");
+    if (card.notes.dataset.signature === signature) continue;
+    card.notes.dataset.signature = signature;
+    if (!notes.length) {
+      card.notes.replaceChildren();
+      continue;
+    }
+    const open = card.notes.querySelector("details")?.open ?? false;
+    const details = h("details", {},
+      h("summary", {}, t("pr.linkedNotes", { n: notes.length })),
+      h("ul", {}, notes.map((note) => h("li", { class: `note-${note.color}` }, note.text))));
+    details.open = open;
+    card.notes.replaceChildren(details);
   }
 }
 
@@ -304,6 +333,7 @@ function render() {
   control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });
   control.stats.completed.textContent = t("pr.completed", { n: state.spectrum?.completed ?? 0 });
   if (view === "board") parts.board.update();
+  if (view === "spectrum") renderLinkedNotes();
   renderResults();
 }
 
