@@ -114,6 +114,8 @@ class Board:
     scores: dict[tuple[str, AggregateKey], int] = field(default_factory=dict)
     aggregates: dict[AggregateKey, Aggregate] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
+    # statement -> [moved left, moved right, stayed] since the previous round (O(1) upkeep).
+    shifts: dict[str, list[int]] = field(default_factory=dict)
     voters: int = 0
     completed: int = 0
 
@@ -157,6 +159,8 @@ class Board:
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
                 event = p.RoomUpdated(title=self.title, language=self.language, groups=command.groups)
                 return [Emitted(event, EVERYONE)]
+            case p.StartRound():
+                return [Emitted(p.RoundStarted(round=self.round + 1), EVERYONE)]
             case p.UpdateRoom():
                 event = p.RoomUpdated(
                     title=command.title or self.title,
@@ -364,6 +368,10 @@ class Board:
                 note = self.notes.get(event.note_id)
                 if note is not None:
                     (note.voters.add if event.voted else note.voters.discard)(actor.id)
+            case p.RoundStarted():
+                self.round = event.round
+                self.answered, self.voters, self.completed = {}, 0, 0
+                self.shifts = {}
             case p.RoomDeleted():
                 pass
 
@@ -395,6 +403,18 @@ class Board:
             aggregate.add(value)
         if key.round == self.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
+            if key.round > 1:
+                self._count_shift(participant_id, key, previous, value)
+
+    def _count_shift(self, participant_id: str, key: AggregateKey, before: int | None, after: int | None) -> None:
+        """Keep left/right/stayed counts against this person's grade in the previous round."""
+        earlier = self.scores.get((participant_id, key._replace(round=key.round - 1)))
+        if earlier is None or earlier == UNKNOWN:
+            return
+        counts = self.shifts.setdefault(key.statement_id, [0, 0, 0])
+        for value, sign in ((before, -1), (after, 1)):
+            if value is not None and value != UNKNOWN:
+                counts[0 if value < earlier else 1 if value > earlier else 2] += sign
 
     def _count_answer(self, participant_id: str, delta: int) -> None:
         if not delta:
@@ -432,10 +452,11 @@ class Board:
     def ordered_notes(self) -> Iterable[Note]:
         return sorted(self.notes.values(), key=lambda n: (n.area_id, n.position, n.id))
 
-    def my_scores(self, participant_id: str) -> dict[str, p.Answer]:
+    def my_scores(self, participant_id: str, round_number: int | None = None) -> dict[str, p.Answer]:
+        wanted = self.round if round_number is None else round_number
         mine: dict[str, p.Answer] = {}
         for statement_id in self.template.statement_ids():
-            value = self.scores.get((participant_id, AggregateKey(self.round, "today", statement_id)))
+            value = self.scores.get((participant_id, AggregateKey(wanted, "today", statement_id)))
             if value is not None:
                 mine[statement_id] = to_answer(value)
         return mine
@@ -459,6 +480,7 @@ class Board:
                         sd=aggregate.sd,
                         histogram=list(aggregate.histogram),
                         insight=classify(aggregate.histogram),
+                        previous=self._previous(statement_id),
                     )
                 )
                 if aggregate.mean is not None:
@@ -472,6 +494,24 @@ class Board:
             completed=self.completed,
             statements=statements,
             overall=overall,
+        )
+
+    def _previous(self, statement_id: str) -> p.RoundShift | None:
+        if self.round == 1:
+            return None
+        earlier = self.aggregates.get(AggregateKey(self.round - 1, "today", statement_id)) or Aggregate()
+        left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
+        return p.RoundShift(
+            round=self.round - 1,
+            n=earlier.n,
+            unknown=earlier.unknown,
+            mean=earlier.mean,
+            median=earlier.median,
+            sd=earlier.sd,
+            histogram=list(earlier.histogram),
+            moved_left=left,
+            moved_right=right,
+            stayed=stayed,
         )
 
     def settings(self) -> p.RoomSettings:

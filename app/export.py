@@ -88,8 +88,9 @@ def render_json(export: BoardExport) -> bytes:
 
 
 def render_csv(export: BoardExport) -> bytes:
-    """Two sections: one row per statement with its figures, then every answer, anonymised
-    (participants numbered in order of joining, no names). UTF-8 with BOM, for Excel."""
+    """Two sections: one row per statement and round with its figures (rounds in order, so a
+    spreadsheet can compare them), then every answer, anonymised (participants numbered in
+    order of joining, no names). UTF-8 with BOM, for Excel."""
     view = _View(export)
     t = view.t
     delimiter, _ = CSV_STYLE[view.language]
@@ -107,22 +108,24 @@ def render_csv(export: BoardExport) -> bytes:
             t("report.sd"),
             *(t("report.count", value=value) for value in range(1, 11)),
             t("slider.unknown"),
+            t("report.round"),
         ]
     )
-    for index, statement in enumerate(view.template.statements, start=1):
-        figures = view.figures(statement.id)
-        histogram = figures.histogram if figures else [0] * 10
+    numbered = {s.id: (i, s) for i, s in enumerate(view.template.statements, start=1)}
+    for figures in sorted(export.aggregates, key=lambda a: (a.round, numbered[a.statement_id][0])):
+        index, statement = numbered[figures.statement_id]
         writer.writerow(
             [
                 index,
                 view.text(statement.left),
                 view.text(statement.right),
-                figures.n if figures else 0,
-                _csv_number(view, figures.mean if figures else None),
-                _csv_number(view, figures.median if figures else None),
-                _csv_number(view, figures.sd if figures else None),
-                *histogram,
-                figures.unknown if figures else 0,
+                figures.n,
+                _csv_number(view, figures.mean),
+                _csv_number(view, figures.median),
+                _csv_number(view, figures.sd),
+                *figures.histogram,
+                figures.unknown,
+                figures.round,
             ]
         )
     writer.writerow([])
@@ -183,6 +186,7 @@ def render_markdown(export: BoardExport) -> bytes:
             f"| {view.number(f.sd if f else None)} | `{sparkline(histogram)}`{view.unknown_note(f)} |"
         )
     lines += ["", f"**{t('report.overall')}: {view.number(export.overall)}**", ""]
+    lines += _md_rounds(view)
     if view.template.questions:
         title = view.text(view.template.reflection_title) or t("phase.reflect")
         lines += [f"## {_md(title)}", ""]
@@ -201,6 +205,37 @@ def render_markdown(export: BoardExport) -> bytes:
     if view.template.credit:
         lines += ["---", "", f"*{t('credit.label')}: {_md(view.text(view.template.credit))}*", ""]
     return "\n".join(lines).encode()
+
+
+def _round_means(view: _View) -> list[tuple[int, str, list[float | None]]]:
+    """Per statement, its mean in each round (only when the room had more than one)."""
+    rounds = sorted({a.round for a in view.export.aggregates})
+    if len(rounds) < 2:
+        return []
+    means = {(a.round, a.statement_id): a.mean for a in view.export.aggregates}
+    return [
+        (index, view.text(statement.left), [means.get((r, statement.id)) for r in rounds])
+        for index, statement in enumerate(view.template.statements, start=1)
+    ]
+
+
+def _md_rounds(view: _View) -> list[str]:
+    rows = _round_means(view)
+    if not rows:
+        return []
+    rounds = sorted({a.round for a in view.export.aggregates})
+    t = view.t
+    header = " | ".join(f"{t('report.round')} {r}" for r in rounds)
+    lines = [
+        f"### {t('report.rounds')}",
+        "",
+        f"| # | {t('report.left')} | {header} |",
+        "|---:|---|" + "---:|" * len(rounds),
+    ]
+    for index, label, means in rows:
+        cells = " | ".join(view.number(mean) for mean in means)
+        lines.append(f"| {index} | {_md(label)} | {cells} |")
+    return [*lines, ""]
 
 
 def _md_notes(view: _View, area_id: str, checkbox: bool) -> list[str]:
@@ -236,6 +271,7 @@ svg { display: block; max-width: 100%; height: auto; }
 .median { fill: #fff; stroke: #1b1f23; stroke-width: 2; }
 .profile-line { fill: none; stroke: #1f4e5f; stroke-width: 2.5; } .dot { fill: #1f4e5f; }
 .track { stroke: #9aa0a6; } .label { font-size: 11px; fill: #1b1f23; }
+table { border-collapse: collapse; } th, td { border: 1px solid #c9cdd2; padding: 0.2rem 0.5rem; }
 ul.notes { padding-left: 1.2rem; } ul.notes li { margin-bottom: 0.3rem; }
 .note-meta { color: #4f5660; font-size: 0.9em; }
 .area, .column { break-inside: avoid-page; }
@@ -333,6 +369,14 @@ def render_html(export: BoardExport) -> bytes:
             f"{_histogram_svg(view, f'{index}. {left} – {right}', figures)}"
             f'<p class="figures">{numbers}</p></section>'
         )
+    if rows := _round_means(view):
+        rounds = sorted({a.round for a in export.aggregates})
+        head = "".join(f"<th>{e(t('report.round'))} {r}</th>" for r in rounds)
+        body.append(f"<h2>{e(t('report.rounds'))}</h2><table><tr><th>#</th><th>{e(t('report.left'))}</th>{head}</tr>")
+        for index, label, means in rows:
+            cells = "".join(f"<td>{view.number(mean)}</td>" for mean in means)
+            body.append(f"<tr><td>{index}</td><td>{e(label)}</td>{cells}</tr>")
+        body.append("</table>")
     body += [
         f"<h2>{e(t('profile.heading'))}</h2>",
         _profile_svg(view),

@@ -188,6 +188,12 @@ class UpdateRoom(_Command):
     language: Language | None = None
 
 
+class StartRound(_Command):
+    """Close the current round (its answers are kept as they are) and open the next."""
+
+    type: Literal["start_round"]
+
+
 class Ping(_Message):
     type: Literal["ping"]
     cid: Cid | None = None
@@ -206,7 +212,8 @@ Command = Annotated[
     | SetVotingLocked
     | SetTimer
     | SetGroups
-    | UpdateRoom,
+    | UpdateRoom
+    | StartRound,
     Field(discriminator="type"),
 ]
 ClientMessage = Annotated[Hello | Ping | Command, Field(discriminator="type")]
@@ -218,6 +225,7 @@ FACILITATOR_COMMANDS = frozenset(
         "set_timer",
         "set_groups",
         "update_room",
+        "start_round",
     }
 )
 
@@ -245,6 +253,22 @@ class ParticipantPublic(_Message):
     group: str | None
 
 
+class RoundShift(_Message):
+    """The previous round's figures for a statement, and how people moved since: counted
+    over participants who gave a grade (1-10) in both rounds."""
+
+    round: int
+    n: int
+    unknown: int
+    mean: float | None
+    median: float | None
+    sd: float | None
+    histogram: list[int]
+    moved_left: int
+    moved_right: int
+    stayed: int
+
+
 class StatementSpectrum(_Message):
     statement_id: str
     n: int
@@ -254,6 +278,7 @@ class StatementSpectrum(_Message):
     sd: float | None
     histogram: list[int]
     insight: Insight
+    previous: RoundShift | None = None
 
 
 class Spectrum(_Message):
@@ -291,6 +316,7 @@ class Snapshot(_Message):
     notes: list[NotePublic]
     my_votes: list[str]
     my_scores: dict[str, Answer]
+    my_previous_scores: dict[str, Answer]
     participants: list[ParticipantPublic]
     online: int
     spectrum: Spectrum
@@ -429,6 +455,11 @@ class MyVote(_Event):
     voted: bool
 
 
+class RoundStarted(_Event):
+    type: Literal["round_started"] = "round_started"
+    round: int
+
+
 class RoomDeleted(_Event):
     type: Literal["room_deleted"] = "room_deleted"
 
@@ -446,6 +477,7 @@ Event = Annotated[
     | ParticipantUpdated
     | ScoreSet
     | MyVote
+    | RoundStarted
     | RoomDeleted,
     Field(discriminator="type"),
 ]

@@ -203,6 +203,9 @@ class LiveRoom:
             notes=[board.public_note(note) for note in board.ordered_notes()],
             my_votes=[note.id for note in board.notes.values() if me in note.voters],
             my_scores=board.my_scores(participant_id) if participant_id else {},
+            my_previous_scores=board.my_scores(participant_id, board.round - 1)
+            if participant_id and board.round > 1
+            else {},
             participants=people,
             online=self.online_participants,
             spectrum=board.spectrum(self._last_score_seq, full),
@@ -303,7 +306,7 @@ class LiveRoom:
             self.board.evolve(event, actor)
             if isinstance(event, p.ScoreSet):
                 self._score_changed(actor.id, event)
-            elif isinstance(event, p.ResultsVisibility | p.RoomUpdated):
+            elif isinstance(event, p.ResultsVisibility | p.RoomUpdated | p.RoundStarted):
                 self._spectrum_changed()
             self._replay.append(Replayable(self.seq, audience, event))
             self._deliver(event, audience)

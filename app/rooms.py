@@ -117,7 +117,8 @@ class RoomRegistry:
                 version=note.version,
                 voters=voters.get(note.id, set()),
             )
-        for score in stored.scores:
+        # Earlier rounds first: the current round's moves are counted against them.
+        for score in sorted(stored.scores, key=lambda s: s.round):
             key = AggregateKey(score.round, score.kind, score.statement_id)
             board.load_score(score.participant_id, key, score.value)
         return LiveRoom(

@@ -198,6 +198,8 @@ class Store:
                 room_values["voting_locked"] = event.locked
             case p.TimerChanged():
                 room_values["timer_ends_at"] = event.ends_at
+            case p.RoundStarted():
+                room_values["round"] = event.round
             case p.RoomUpdated():
                 room_values.update(
                     title=event.title,

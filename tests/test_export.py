@@ -144,6 +144,7 @@ async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     header, statements = rows[0], rows[1:11]
     assert header[:7] == ["#", "Vänster pol (1)", "Höger pol (10)", "Svar", "Medel", "Median", "Standardavvikelse"]
+    assert header[17:] == ["Vet ej", "Omgång"] and {row[18] for row in statements} == {"1"}
     assert [row[1] for row in statements] == SWEDISH_LEFT_POLES
     json_export = (await export(http, room, "json")).json()
     for row, figures in zip(statements, json_export["aggregates"], strict=True):
@@ -292,3 +293,34 @@ async def test_export_schema_is_served(http) -> None:
     assert {"schema_version", "room", "template", "participants", "scores", "aggregates", "notes"} <= set(
         schema["required"]
     )
+
+
+async def test_every_round_is_in_every_export(http, new_room, clients) -> None:
+    room = await new_room(title="Två omgångar")
+    facilitator = clients(room["room_id"], room["facilitator_token"])
+    await facilitator.connect()
+    alice, bob = clients(room["room_id"]), clients(room["room_id"])
+    await alice.connect()
+    await bob.connect()
+    await alice.command("set_score", statement_id="s1", value=2)
+    await bob.command("set_score", statement_id="s1", value=4)
+    await facilitator.command("start_round")
+    await alice.command("set_score", statement_id="s1", value=6)
+    ack = await bob.command("set_score", statement_id="s1", value=8)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= ack["seq"])
+    document = (await export(http, room, "json")).json()
+    assert document["room"]["round"] == 2
+    assert sorted((s["round"], s["value"]) for s in document["scores"]) == [(1, 2), (1, 4), (2, 6), (2, 8)]
+    s1 = {a["round"]: a["mean"] for a in document["aggregates"] if a["statement_id"] == "s1"}
+    assert s1 == {1: 3.0, 2: 7.0}
+    rows = list(csv.reader(io.StringIO((await export(http, room, "csv")).content.decode("utf-8-sig")), delimiter=";"))
+    assert [(row[0], row[4], row[18]) for row in rows[1:21] if row[0] == "1"] == [
+        ("1", "3,00", "1"),
+        ("1", "7,00", "2"),
+    ]
+    markdown = (await export(http, room, "md")).text
+    assert "### Omgångar: medelvärden" in markdown and "| 1 | Vi erbjuder en produkt | 3,0 | 7,0 |" in markdown
+    assert "Omgång 2" in (await export(http, room, "html")).text
+    copy = (await http.post("/api/rooms/import", content=json.dumps(document))).json()
+    again = (await export(http, copy, "json")).json()
+    assert normalised(again) == normalised(document)

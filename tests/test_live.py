@@ -316,3 +316,42 @@ async def test_a_note_can_be_linked_to_a_statement(new_room, clients) -> None:
     ack = await alice.command("edit_note", note_id=linked["id"], statement_id=None)
     await bob.wait_until(lambda: (bob.last_seq or 0) >= ack["seq"])
     assert {n["text"]: n["statement_id"] for n in bob.notes.values()} == {"Fråga brukarna": None, "Olänkad": "s7"}
+
+
+async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, people = await facilitator_and(room, clients, 4)
+    first = [3, 4, 6, 8]
+    second = [5, 4, 2, None]  # right, stayed, left, did not answer again
+    for person, value in zip(people, first, strict=True):
+        await person.command("set_score", statement_id="s1", value=value)
+    started = await facilitator.command("start_round")
+    for person in people:
+        await person.wait_until(
+            lambda p=person: p.settings.get("round") == 2 or any(m["type"] == "round_started" for m in p.messages)
+        )
+    with pytest.raises(CommandFailed) as refused:
+        await people[0].command("start_round")
+    assert refused.value.code == "forbidden"
+    last = started
+    for person, value in zip(people, second, strict=True):
+        if value is not None:
+            last = await person.command("set_score", statement_id="s1", value=value)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
+    spectrum = facilitator.spectrum
+    assert spectrum is not None and spectrum["round"] == 2 and spectrum["voters"] == 3
+    s1 = spectrum["statements"][0]
+    assert s1["n"] == 3 and s1["mean"] == pytest.approx(11 / 3)
+    shift = s1["previous"]
+    assert shift["round"] == 1 and shift["n"] == 4 and shift["mean"] == pytest.approx(21 / 4)
+    assert (shift["moved_left"], shift["moved_right"], shift["stayed"]) == (1, 1, 1)
+    # Changing one's mind within round 2 moves the counts, it does not add to them.
+    last = await people[2].command("set_score", statement_id="s1", value=9)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
+    shift = facilitator.spectrum["statements"][0]["previous"]  # type: ignore[index]
+    assert (shift["moved_left"], shift["moved_right"], shift["stayed"]) == (0, 2, 1)
+    # A participant sees its own previous answer.
+    await people[3].drop()
+    welcome = await people[3].connect(resume=False)
+    assert welcome["snapshot"]["my_previous_scores"] == {"s1": 8}
+    assert welcome["snapshot"]["my_scores"] == {}
