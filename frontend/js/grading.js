@@ -55,6 +55,8 @@ export class Grading {
       "aria-label": t("slider.statement", { n: index + 1, left, right }),
     });
     const output = h("output", { for: id, class: "value" });
+    const previous = h("span", { class: "previous-marker", "aria-hidden": "true", hidden: true });
+    const previousText = h("p", { class: "previous-answer", id: `${id}-previous`, hidden: true });
     const clear = h("button", { type: "button", class: "clear", "aria-label": t("slider.clearLabel", { n: index + 1 }) }, t("slider.clear"));
     const unknown = h("button", { type: "button", class: "unknown", "aria-pressed": "false", "aria-label": t("slider.unknownLabel", { n: index + 1 }) }, t("slider.unknown"));
     const results = h("div", { class: "statement-results" });
@@ -88,14 +90,15 @@ export class Grading {
       this.paintRow(statement.id);
       input.focus();
     });
-    this.rows.set(statement.id, { input, output, clear, unknown, results, label: `${index + 1}. ${left} – ${right}` });
+    this.rows.set(statement.id, { input, output, clear, unknown, results, previous, previousText, label: `${index + 1}. ${left} – ${right}` });
     return h(
       "li",
       { class: "statement" },
       h("div", { class: "poles" },
         h("span", { class: "pole pole-left" }, h("span", { class: "number" }, `${index + 1}.`), " ", left),
         h("span", { class: "pole pole-right" }, right)),
-      h("div", { class: "slider-row" }, input, output, h("div", { class: "slider-actions" }, unknown, clear)),
+      h("div", { class: "slider-row" }, h("div", { class: "slider-track" }, input, previous), output, h("div", { class: "slider-actions" }, unknown, clear)),
+      previousText,
       results,
     );
   }
@@ -125,6 +128,17 @@ export class Grading {
     row.output.classList.toggle("dont-know", dontKnow);
     row.unknown.setAttribute("aria-pressed", String(dontKnow));
     row.clear.hidden = !rated && !dontKnow;
+    const before = this.live.state.myPreviousScores?.[statementId];
+    const hasBefore = before !== undefined && before !== null;
+    row.previousText.hidden = !hasBefore;
+    row.previous.hidden = typeof before !== "number";
+    if (hasBefore) {
+      row.previousText.textContent = t("slider.previous", { value: before === "unknown" ? t("slider.unknown") : before });
+      row.input.setAttribute("aria-describedby", row.previousText.id);
+      if (typeof before === "number") row.previous.style.setProperty("--at", String((before - 1) / 9));
+    } else {
+      row.input.removeAttribute("aria-describedby");
+    }
   }
 
   update() {

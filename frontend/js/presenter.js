@@ -7,7 +7,7 @@ import { pickText } from "./i18n.js";
 import { LiveConnection } from "./connection.js";
 import { loadLocale, storedLanguage } from "./locale.js";
 import { endedMessage, pageFrame, renderStatus, roomIdFromPath, showError, startTimer } from "./page.js";
-import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile } from "./spectrum.js";
+import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile, shiftLine } from "./spectrum.js";
 import { statementFigures } from "./state.js";
 
 const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
@@ -97,13 +97,27 @@ function controls() {
     const value = Math.round(Number(minutes.value) * 60);
     if (value >= 1) live.send({ type: "set_timer", seconds: value });
   });
-  const stats = { online: h("li"), voted: h("li"), completed: h("li") };
+  const stats = { round: h("li"), online: h("li"), voted: h("li"), completed: h("li") };
+  const roundDialog = h("dialog", { class: "confirm", "aria-labelledby": "round-title" });
+  const newRound = h("button", { type: "button", on: { click: () => {
+    const n = live.state.settings.round;
+    roundDialog.replaceChildren(
+      h("h2", { id: "round-title" }, t("pr.newRound")),
+      h("p", {}, t("pr.newRoundConfirm", { n, next: n + 1 })),
+      h("form", { method: "dialog", class: "row" },
+        h("button", { type: "submit", value: "cancel" }, t("note.cancel")),
+        h("button", { type: "submit", value: "start", class: "primary" }, t("pr.newRoundYes"))));
+    roundDialog.showModal();
+  } } }, t("pr.newRound"));
+  roundDialog.addEventListener("close", () => {
+    if (roundDialog.returnValue === "start") live.send({ type: "start_round" });
+  });
   const element = h(
     "section",
     { class: "controls", "aria-label": t("pr.heading") },
-    h("ul", { class: "stats" }, stats.online, stats.voted, stats.completed),
+    h("ul", { class: "stats" }, stats.round, stats.online, stats.voted, stats.completed),
     h("fieldset", { class: "phases" }, h("legend", {}, t("pr.phase")), [...phaseButtons.values()]),
-    h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock),
+    h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock, newRound, roundDialog),
     h("fieldset", {}, h("legend", {}, t("pr.timer")), timerForm),
     groupsEditor(),
     exportMenu(),
@@ -255,7 +269,7 @@ function renderResults(force = false) {
     for (const [statementId, card] of parts.spectrum.cards) {
       const figures = statementFigures(state, statementId);
       card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
-      card.figures.replaceChildren(figuresLine(figures, { t, language }));
+      card.figures.replaceChildren(figuresLine(figures, { t, language }), shiftLine(figures, { t, language }) ?? "");
     }
     renderLinkedNotes();
     const { grid, items, sortButtons } = parts.spectrum;
@@ -329,6 +343,7 @@ function render() {
   control.resultsNote.textContent = t(state.settings.results_visible ? "pr.visibleNote" : "pr.hiddenNote");
   control.lock.textContent = t(state.settings.voting_locked ? "pr.unlock" : "pr.lock");
   control.lock.setAttribute("aria-pressed", String(state.settings.voting_locked));
+  control.stats.round.textContent = t("round.label", { n: state.settings.round });
   control.stats.online.textContent = t("pr.online", { n: state.presence.online });
   control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });
   control.stats.completed.textContent = t("pr.completed", { n: state.spectrum?.completed ?? 0 });

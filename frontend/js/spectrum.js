@@ -27,6 +27,15 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
     : `${label}. ${t("results.none")}`) + unknown;
   const chart = s("svg", { viewBox: "0 0 408 116", class: "distribution", role: "img", "aria-label": description });
   chart.append(s("line", { x1: 4, x2: 404, y1: 80, y2: 80, class: "axis" }));
+  const earlier = figures?.previous;
+  if (earlier && earlier.n) {
+    const top = Math.max(peak, ...earlier.histogram);
+    earlier.histogram.forEach((count, index) => {
+      if (!count) return;
+      const height = (count / top) * 58;
+      chart.append(s("rect", { x: x(index + 1) - 14, y: 80 - height, width: 28, height, rx: 3, class: "bar-previous" }));
+    });
+  }
   histogram.forEach((count, index) => {
     const value = index + 1;
     const height = (count / peak) * 58;
@@ -44,6 +53,11 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
     chart.append(s("line", { x1: x(low), x2: x(low), y1: 100, y2: 108, class: "spread" }));
     chart.append(s("line", { x1: x(high), x2: x(high), y1: 100, y2: 108, class: "spread" }));
     const mx = x(mean);
+    if (earlier?.mean !== null && earlier?.mean !== undefined && Math.abs(earlier.mean - mean) >= 0.05) {
+      const from = x(earlier.mean);
+      const head = mx > from ? -6 : 6;
+      chart.append(s("path", { d: `M${from} 112 H${mx} m${head} -4 l${-head} 4 l${head} 4`, class: "shift-arrow" }));
+    }
     chart.append(s("path", { d: `M${mx} 98 l7 12 h-14 z`, class: "mean-marker" }));
     const dx = x(median);
     chart.append(s("path", { d: `M${dx} 2 l6 7 l-6 7 l-6 -7 z`, class: "median-marker" }));
@@ -67,6 +81,18 @@ export function figuresLine(figures, { t, language }) {
     h("span", {}, t("stats.sd", { sd: formatNumber(figures.sd, language) })),
     unknown,
     figures.insight ? h("span", { class: `insight insight-${figures.insight}` }, t(`insight.${figures.insight}`)) : null,
+  );
+}
+
+/** "Round 1 → 2: mean 5.3 → 3.7", and how many moved which way. */
+export function shiftLine(figures, { t, language }) {
+  const earlier = figures?.previous;
+  if (!earlier) return null;
+  return h(
+    "p",
+    { class: "shift" },
+    h("span", {}, t("shift.line", { from: earlier.round, to: earlier.round + 1, before: formatNumber(earlier.mean, language), after: formatNumber(figures.mean, language) })),
+    h("span", {}, t("shift.moves", { left: earlier.moved_left, right: earlier.moved_right, stayed: earlier.stayed })),
   );
 }
 

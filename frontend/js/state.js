@@ -12,6 +12,7 @@ export function initialState() {
     notes: new Map(),
     myVotes: new Set(),
     myScores: {},
+    myPreviousScores: {},
     participants: new Map(),
     spectrum: null,
     presence: { online: 0, participants: 0 },
@@ -27,6 +28,7 @@ function applySnapshot(state, snapshot) {
   state.notes = new Map(snapshot.notes.map((note) => [note.id, note]));
   state.myVotes = new Set(snapshot.my_votes);
   state.myScores = { ...snapshot.my_scores };
+  state.myPreviousScores = { ...(snapshot.my_previous_scores ?? {}) };
   state.participants = new Map(snapshot.participants.map((p) => [p.id, p]));
   state.spectrum = snapshot.spectrum;
   state.presence = { online: snapshot.online, participants: snapshot.participants.length };
@@ -107,6 +109,11 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       }
       break;
     }
+    case "round_started":
+      state.settings.round = message.round;
+      state.myPreviousScores = state.myScores;
+      state.myScores = {};
+      break;
     case "room_deleted":
       state.deleted = true;
       break;
