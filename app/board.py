@@ -105,6 +105,8 @@ class Board:
     voting_locked: bool = False
     timer_ends_at: datetime | None = None
     groups: list[p.GroupDef] = field(default_factory=list)
+    # k: a group with fewer voters than this is never shown on its own.
+    group_min_size: int = 3
     round: int = 1
     join_code: str = ""
     max_notes: int = 5000
@@ -116,6 +118,10 @@ class Board:
     answered: dict[str, int] = field(default_factory=dict)
     # statement -> [moved left, moved right, stayed] since the previous round (O(1) upkeep).
     shifts: dict[str, list[int]] = field(default_factory=dict)
+    # Voters per group in the current round, and each person's answered keys (to move them
+    # between group aggregates when the person changes group, without a scan).
+    group_voters: dict[str, int] = field(default_factory=dict)
+    keys_of: dict[str, set[AggregateKey]] = field(default_factory=dict)
     voters: int = 0
     completed: int = 0
 
@@ -157,7 +163,9 @@ class Board:
                 ids = [group.id for group in command.groups]
                 if len(set(ids)) != len(ids):
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
-                event = p.RoomUpdated(title=self.title, language=self.language, groups=command.groups)
+                event = p.RoomUpdated(
+                    title=self.title, language=self.language, groups=command.groups, group_min_size=self.group_min_size
+                )
                 return [Emitted(event, EVERYONE)]
             case p.StartRound():
                 return [Emitted(p.RoundStarted(round=self.round + 1), EVERYONE)]
@@ -166,6 +174,7 @@ class Board:
                     title=command.title or self.title,
                     language=command.language or self.language,
                     groups=self.groups,
+                    group_min_size=command.group_min_size or self.group_min_size,
                 )
                 return [Emitted(event, EVERYONE)]
         raise AssertionError(f"unhandled command {command.type}")  # pragma: no cover
@@ -356,14 +365,17 @@ class Board:
                 self.timer_ends_at = event.ends_at
             case p.RoomUpdated():
                 self.title, self.language, self.groups = event.title, event.language, event.groups
+                self.group_min_size = event.group_min_size
                 known = {group.id for group in event.groups}
                 for participant in self.participants.values():
-                    if participant.group not in known:
-                        participant.group = None
+                    if participant.group is not None and participant.group not in known:
+                        self._regroup(participant.id, None)
             case p.ParticipantJoined() | p.ParticipantUpdated():
-                self.participants[event.participant.id] = Participant(
-                    event.participant.id, event.participant.name, event.participant.group
-                )
+                person = event.participant
+                if person.id not in self.participants:
+                    self.participants[person.id] = Participant(person.id)
+                self._regroup(person.id, person.group)
+                self.participants[person.id].name = person.name
             case p.MyVote():
                 note = self.notes.get(event.note_id)
                 if note is not None:
@@ -371,7 +383,7 @@ class Board:
             case p.RoundStarted():
                 self.round = event.round
                 self.answered, self.voters, self.completed = {}, 0, 0
-                self.shifts = {}
+                self.shifts, self.group_voters = {}, {}
             case p.RoomDeleted():
                 pass
 
@@ -395,12 +407,22 @@ class Board:
 
     def _set_score(self, participant_id: str, key: AggregateKey, value: int | None) -> None:
         previous = self.scores.pop((participant_id, key), None)
-        aggregate = self.aggregates.setdefault(key, Aggregate())
-        if previous is not None:
-            aggregate.remove(previous)
+        person = self.participants.get(participant_id)
+        group = person.group if person else None
+        targets = [self.aggregates.setdefault(key, Aggregate())]
+        if group is not None:
+            targets.append(self.aggregates.setdefault(key._replace(group=group), Aggregate()))
+        for aggregate in targets:
+            if previous is not None:
+                aggregate.remove(previous)
+            if value is not None:
+                aggregate.add(value)
+        mine = self.keys_of.setdefault(participant_id, set())
         if value is not None:
             self.scores[(participant_id, key)] = value
-            aggregate.add(value)
+            mine.add(key)
+        else:
+            mine.discard(key)
         if key.round == self.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
             if key.round > 1:
@@ -425,6 +447,28 @@ class Board:
         total = len(self._statement_ids)
         self.voters += (after > 0) - (before > 0)
         self.completed += (after >= total) - (before >= total)
+        person = self.participants.get(participant_id)
+        if person is not None and person.group is not None:
+            self.group_voters[person.group] = self.group_voters.get(person.group, 0) + (after > 0) - (before > 0)
+
+    def _regroup(self, participant_id: str, group: str | None) -> None:
+        """Move a person's answers from one group's aggregates to another's: O(their answers)."""
+        person = self.participants[participant_id]
+        old = person.group
+        if old == group:
+            return
+        for key in self.keys_of.get(participant_id, ()):
+            value = self.scores[(participant_id, key)]
+            if old is not None:
+                self.aggregates[key._replace(group=old)].remove(value)
+            if group is not None:
+                self.aggregates.setdefault(key._replace(group=group), Aggregate()).add(value)
+        if self.answered.get(participant_id, 0) > 0:
+            if old is not None:
+                self.group_voters[old] -= 1
+            if group is not None:
+                self.group_voters[group] = self.group_voters.get(group, 0) + 1
+        person.group = group
 
     def load_score(self, participant_id: str, key: AggregateKey, value: int) -> None:
         """Restore one stored score (used when a room is loaded, not for live changes)."""
@@ -470,22 +514,11 @@ class Board:
             means = []
             for statement_id in self.template.statement_ids():
                 aggregate = self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
-                statements.append(
-                    p.StatementSpectrum(
-                        statement_id=statement_id,
-                        n=aggregate.n,
-                        unknown=aggregate.unknown,
-                        mean=aggregate.mean,
-                        median=aggregate.median,
-                        sd=aggregate.sd,
-                        histogram=list(aggregate.histogram),
-                        insight=classify(aggregate.histogram),
-                        previous=self._previous(statement_id),
-                    )
-                )
+                statements.append(_figures(statement_id, aggregate, previous=self._previous(statement_id)))
                 if aggregate.mean is not None:
                     means.append(aggregate.mean)
             overall = sum(means) / len(means) if means else None
+        groups, hidden = self._group_figures() if full else (None, 0)
         return p.Spectrum(
             seq=seq,
             round=self.round,
@@ -494,7 +527,38 @@ class Board:
             completed=self.completed,
             statements=statements,
             overall=overall,
+            groups=groups,
+            hidden_groups=hidden,
         )
+
+    def shown_groups(self) -> list[p.GroupDef]:
+        """The groups big enough to show on their own (k-anonymity, see docs/insight.md).
+
+        A group with fewer than k voters is hidden. So is, in turn, the smallest shown group
+        while the voters left out of every shown group are more than none but fewer than k:
+        otherwise the whole room's figures minus the shown groups' would give the hidden
+        ones away."""
+        k = self.group_min_size
+        shown = [g for g in self.groups if self.group_voters.get(g.id, 0) >= k]
+        residual = self.voters - sum(self.group_voters[g.id] for g in shown)
+        while shown and 0 < residual < k:
+            smallest = min(shown, key=lambda g: self.group_voters[g.id])
+            shown.remove(smallest)
+            residual += self.group_voters[smallest.id]
+        return shown
+
+    def _group_figures(self) -> tuple[list[p.GroupFigures], int]:
+        shown = self.shown_groups()
+        answering = sum(1 for g in self.groups if self.group_voters.get(g.id, 0) > 0)
+        figures = []
+        for group in shown:
+            entries = [
+                _figures(statement_id, self.aggregates.get(AggregateKey(self.round, "today", statement_id, group.id)))
+                for statement_id in self.template.statement_ids()
+            ]
+            voters = self.group_voters[group.id]
+            figures.append(p.GroupFigures(group_id=group.id, name=group.name, voters=voters, statements=entries))
+        return figures, answering - len(shown)
 
     def _previous(self, statement_id: str) -> p.RoundShift | None:
         if self.round == 1:
@@ -524,9 +588,27 @@ class Board:
             voting_locked=self.voting_locked,
             timer_ends_at=self.timer_ends_at,
             groups=self.groups,
+            group_min_size=self.group_min_size,
             round=self.round,
             expires_at=self.expires_at,
         )
+
+
+def _figures(
+    statement_id: str, aggregate: Aggregate | None, previous: p.RoundShift | None = None
+) -> p.StatementSpectrum:
+    aggregate = aggregate or Aggregate()
+    return p.StatementSpectrum(
+        statement_id=statement_id,
+        n=aggregate.n,
+        unknown=aggregate.unknown,
+        mean=aggregate.mean,
+        median=aggregate.median,
+        sd=aggregate.sd,
+        histogram=list(aggregate.histogram),
+        insight=classify(aggregate.histogram),
+        previous=previous,
+    )
 
 
 def to_stored(value: p.Answer | None) -> int | None:

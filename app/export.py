@@ -137,6 +137,17 @@ def render_csv(export: BoardExport) -> bytes:
         number, label = numbers.get(score.statement_id, (0, score.statement_id))
         value = t("slider.unknown") if score.value == "unknown" else score.value
         writer.writerow([pseudonyms.get(score.participant_id, "P?"), score.round, number, label, value])
+    if export.group_figures:
+        writer.writerow([])
+        writer.writerow([t("report.groups")])
+        writer.writerow([t("report.group"), "#", t("report.n"), t("report.mean"), t("report.median"), t("report.sd")])
+        for group in export.group_figures:
+            for figures in group.aggregates:
+                number = numbered[figures.statement_id][0]
+                median, sd = _csv_number(view, figures.median), _csv_number(view, figures.sd)
+                writer.writerow([group.name, number, figures.n, _csv_number(view, figures.mean), median, sd])
+    if hidden := _hidden_groups_note(view):
+        writer.writerow([hidden])
     return out.getvalue().encode("utf-8")
 
 
@@ -187,6 +198,7 @@ def render_markdown(export: BoardExport) -> bytes:
         )
     lines += ["", f"**{t('report.overall')}: {view.number(export.overall)}**", ""]
     lines += _md_rounds(view)
+    lines += _md_groups(view)
     if view.template.questions:
         title = view.text(view.template.reflection_title) or t("phase.reflect")
         lines += [f"## {_md(title)}", ""]
@@ -236,6 +248,39 @@ def _md_rounds(view: _View) -> list[str]:
         cells = " | ".join(view.number(mean) for mean in means)
         lines.append(f"| {index} | {_md(label)} | {cells} |")
     return [*lines, ""]
+
+
+def _group_means(view: _View) -> list[tuple[int, str, list[float | None]]]:
+    """Per statement, its mean in each group shown (groups of at least k voters only)."""
+    groups = view.export.group_figures
+    if not groups:
+        return []
+    means = {(g.group_id, a.statement_id): a.mean for g in groups for a in g.aggregates}
+    return [
+        (index, view.text(statement.left), [means.get((g.group_id, statement.id)) for g in groups])
+        for index, statement in enumerate(view.template.statements, start=1)
+    ]
+
+
+def _hidden_groups_note(view: _View) -> str:
+    export = view.export
+    if not export.hidden_groups:
+        return ""
+    return view.t("report.hiddenGroups", n=export.hidden_groups, k=export.room.group_min_size)
+
+
+def _md_groups(view: _View) -> list[str]:
+    rows = _group_means(view)
+    note = _hidden_groups_note(view)
+    if not rows:
+        return [f"*{note}*", ""] if note else []
+    t = view.t
+    header = " | ".join(f"{_md(g.name)} ({g.voters})" for g in view.export.group_figures)
+    lines = [f"### {t('report.groups')}", "", f"| # | {t('report.left')} | {header} |"]
+    lines.append("|---:|---|" + "---:|" * len(view.export.group_figures))
+    for index, label, means in rows:
+        lines.append(f"| {index} | {_md(label)} | {' | '.join(view.number(m) for m in means)} |")
+    return [*lines, "", *([f"*{note}*", ""] if note else [])]
 
 
 def _md_notes(view: _View, area_id: str, checkbox: bool) -> list[str]:
@@ -377,6 +422,15 @@ def render_html(export: BoardExport) -> bytes:
             cells = "".join(f"<td>{view.number(mean)}</td>" for mean in means)
             body.append(f"<tr><td>{index}</td><td>{e(label)}</td>{cells}</tr>")
         body.append("</table>")
+    if rows := _group_means(view):
+        head = "".join(f"<th>{e(g.name)} ({g.voters})</th>" for g in export.group_figures)
+        body.append(f"<h2>{e(t('report.groups'))}</h2><table><tr><th>#</th><th>{e(t('report.left'))}</th>{head}</tr>")
+        for index, label, means in rows:
+            cells = "".join(f"<td>{view.number(mean)}</td>" for mean in means)
+            body.append(f"<tr><td>{index}</td><td>{e(label)}</td>{cells}</tr>")
+        body.append("</table>")
+    if hidden := _hidden_groups_note(view):
+        body.append(f"<p><em>{e(hidden)}</em></p>")
     body += [
         f"<h2>{e(t('profile.heading'))}</h2>",
         _profile_svg(view),

@@ -79,6 +79,7 @@ async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
         voting_locked=export.room.voting_locked,
         timer_ends_at=export.room.timer_ends_at,
         groups_json=json.dumps([g.model_dump() for g in export.room.groups]),
+        group_min_size=export.room.group_min_size,
         round=export.room.round,
         seq=export.room.seq,
         facilitator_token_hash="",

@@ -183,9 +183,12 @@ class SetGroups(_Command):
 
 
 class UpdateRoom(_Command):
+    """Change the title, language and/or the smallest group shown on its own (k >= 2)."""
+
     type: Literal["update_room"]
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
     language: Language | None = None
+    group_min_size: Annotated[int, Field(ge=2, le=50)] | None = None
 
 
 class StartRound(_Command):
@@ -281,6 +284,15 @@ class StatementSpectrum(_Message):
     previous: RoundShift | None = None
 
 
+class GroupFigures(_Message):
+    """One group's figures, only ever sent for a group of at least `group_min_size` voters."""
+
+    group_id: str
+    name: str
+    voters: int
+    statements: list[StatementSpectrum]
+
+
 class Spectrum(_Message):
     """Aggregates, coalesced. `seq` is the last change included, so a client whose own
     score was acked with seq S knows it is counted once it sees a spectrum with seq >= S.
@@ -294,6 +306,8 @@ class Spectrum(_Message):
     completed: int
     statements: list[StatementSpectrum] | None
     overall: float | None
+    groups: list[GroupFigures] | None = None
+    hidden_groups: int = 0
 
 
 class RoomSettings(_Message):
@@ -305,6 +319,7 @@ class RoomSettings(_Message):
     voting_locked: bool
     timer_ends_at: datetime | None
     groups: list[GroupDef]
+    group_min_size: int
     round: int
     expires_at: datetime
 
@@ -421,6 +436,7 @@ class RoomUpdated(_Event):
     title: str
     language: Language
     groups: list[GroupDef]
+    group_min_size: int
 
 
 class ParticipantJoined(_Event):

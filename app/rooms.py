@@ -94,6 +94,7 @@ class RoomRegistry:
             voting_locked=row.voting_locked,
             timer_ends_at=as_utc(row.timer_ends_at) if row.timer_ends_at else None,
             groups=stored.groups,
+            group_min_size=row.group_min_size,
             round=row.round,
             join_code=row.join_code,
             max_notes=self._settings.max_notes_per_room,

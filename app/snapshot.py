@@ -32,6 +32,7 @@ class ExportedRoom(_Part):
     voting_locked: bool
     timer_ends_at: datetime | None
     groups: list[p.GroupDef]
+    group_min_size: int = Field(default=3, ge=2, description="k: smaller groups are never shown on their own.")
     round: int = Field(ge=1)
     created_at: datetime
     seq: int = Field(ge=0, description="The room's sequence number this snapshot was taken at.")
@@ -78,6 +79,15 @@ class ExportedNote(_Part):
     updated_at: datetime
 
 
+class ExportedGroup(_Part):
+    """A group's figures in the current round; only groups of at least k voters appear."""
+
+    group_id: str
+    name: str
+    voters: int
+    aggregates: list[ExportedAggregate]
+
+
 class BoardExport(_Part):
     """Everything a group keeps of its workshop, and what `POST /api/rooms/import` reads."""
 
@@ -90,6 +100,8 @@ class BoardExport(_Part):
     aggregates: list[ExportedAggregate]
     overall: float | None = Field(description="Mean of the statement means (current round).")
     voters: int
+    group_figures: list[ExportedGroup] = []
+    hidden_groups: int = Field(default=0, description="Groups with answers too few to show on their own.")
     notes: list[ExportedNote]
 
 
@@ -116,6 +128,20 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
             key = AggregateKey(round_number, "today", statement_id)
             aggregates.append(_aggregate(key, board.aggregates.get(key) or Aggregate()))
     current = [a.mean for a in aggregates if a.round == board.round and a.mean is not None]
+    shown = {group.id for group in board.shown_groups()}
+    group_figures = [
+        ExportedGroup(
+            group_id=group.id,
+            name=group.name,
+            voters=board.group_voters.get(group.id, 0),
+            aggregates=[
+                _aggregate(key, board.aggregates.get(key) or Aggregate())
+                for key in (AggregateKey(board.round, "today", sid, group.id) for sid in board.template.statement_ids())
+            ],
+        )
+        for group in board.shown_groups()
+    ]
+    answering = sum(1 for g in board.groups if board.group_voters.get(g.id, 0) > 0)
     notes = []
     for area in board.template.areas:
         in_area = sorted((n for n in board.notes.values() if n.area_id == area.id), key=lambda n: (n.position, n.id))
@@ -147,16 +173,24 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
             voting_locked=board.voting_locked,
             timer_ends_at=board.timer_ends_at,
             groups=list(board.groups),
+            group_min_size=board.group_min_size,
             round=board.round,
             created_at=board.created_at,
             seq=seq,
         ),
         template=board.template,
-        participants=[ExportedParticipant(id=x.id, name=x.name, group=x.group) for x in board.participants.values()],
+        # A person's group is kept only when the group is big enough to be shown: otherwise
+        # its members' scores, read together with their group, would reveal the small group.
+        participants=[
+            ExportedParticipant(id=x.id, name=x.name, group=x.group if x.group in shown else None)
+            for x in board.participants.values()
+        ],
         scores=scores,
         aggregates=aggregates,
         overall=sum(current) / len(current) if current else None,
         voters=board.voters,
+        group_figures=group_figures,
+        hidden_groups=answering - len(group_figures),
         notes=notes,
     )
 

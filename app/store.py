@@ -204,6 +204,7 @@ class Store:
                 room_values.update(
                     title=event.title,
                     language=event.language,
+                    group_min_size=event.group_min_size,
                     groups_json=json.dumps([g.model_dump() for g in event.groups]),
                 )
                 known = [g.id for g in event.groups]

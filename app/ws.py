@@ -67,7 +67,9 @@ def _describe(error: ValidationError, frame: str) -> p.Error:
             message="A message is a JSON object with a 'type'.",
             cid=cid,
         )
-    field = ".".join(str(part) for part in first["loc"][1:]) or "message"
+    # Union members add their own names to the path (value.constrained-int): keep fields.
+    parts = [str(part) for part in first["loc"][1:] if isinstance(part, int) or str(part).isidentifier()]
+    field = ".".join(parts) or "message"
     return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
 
 

@@ -32,9 +32,7 @@ async def test_templates_are_listed_and_fetched(http: httpx.AsyncClient) -> None
     assert missing.status_code == 404 and missing.json()["code"] == "template_not_found"
 
 
-async def test_creating_a_room_gives_links_code_and_a_secret(
-    http: httpx.AsyncClient, server: ServerProcess
-) -> None:
+async def test_creating_a_room_gives_links_code_and_a_secret(http: httpx.AsyncClient, server: ServerProcess) -> None:
     response = await http.post("/api/rooms", json={"title": "Skolan i Kil", "language": "en"})
     assert response.status_code == 201
     room = response.json()
@@ -53,9 +51,7 @@ async def test_join_codes_are_distinct_among_live_rooms(http: httpx.AsyncClient)
     assert len(set(codes)) == len(codes)
 
 
-async def test_a_custom_template_becomes_the_rooms_own_copy(
-    http: httpx.AsyncClient, server: ServerProcess
-) -> None:
+async def test_a_custom_template_becomes_the_rooms_own_copy(http: httpx.AsyncClient, server: ServerProcess) -> None:
     template: dict[str, Any] = {
         "id": "egen",
         "name": {"sv": "Vår egen mall"},
@@ -196,9 +192,7 @@ async def test_rooms_expire_and_their_data_goes(strict_server: ServerProcess) ->
     def rows_left() -> int:
         with sqlite3.connect(database) as connection:
             return sum(
-                connection.execute(
-                    f"SELECT count(*) FROM {table} WHERE {key} = ?", (room["room_id"],)
-                ).fetchone()[0]
+                connection.execute(f"SELECT count(*) FROM {table} WHERE {key} = ?", (room["room_id"],)).fetchone()[0]
                 for table, key in (("room", "id"), ("note", "room_id"), ("participant", "room_id"))
             )
 

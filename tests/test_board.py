@@ -103,6 +103,7 @@ FACILITATOR_ONLY: dict[str, dict[str, Any]] = {
     "set_timer": {"seconds": 300},
     "set_groups": {"groups": [{"id": "chefer", "name": "Chefer"}]},
     "update_room": {"title": "Nytt namn", "language": "fi"},
+    "start_round": {},
 }
 
 
@@ -358,9 +359,7 @@ PURE_CASES: list[tuple[Actor, str, dict[str, Any]]] = [
     PURE_CASES,
     ids=[f"{a.id}-{t}-{i}" for i, (a, t, _) in enumerate(PURE_CASES)],
 )
-def test_decide_changes_nothing_until_events_are_evolved(
-    actor: Actor, type_: str, fields: dict[str, Any]
-) -> None:
+def test_decide_changes_nothing_until_events_are_evolved(actor: Actor, type_: str, fields: dict[str, Any]) -> None:
     board, ids = crowded_board()
     run(board, P1, "set_score", statement_id="s2", value=3)
     run(board, P2, "vote_note", note_id=ids[1], voted=True)

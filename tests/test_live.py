@@ -355,3 +355,60 @@ async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room, clie
     welcome = await people[3].connect(resume=False)
     assert welcome["snapshot"]["my_previous_scores"] == {"s1": 8}
     assert welcome["snapshot"]["my_scores"] == {}
+
+
+async def test_a_small_group_is_never_shown_on_its_own(new_room, clients, http) -> None:
+    room = await new_room()
+    facilitator, people = await facilitator_and(room, clients, 7)
+    groups = [
+        {"id": "chefer", "name": "Chefer"},
+        {"id": "staff", "name": "Medarbetare"},
+        {"id": "brukare", "name": "Brukare"},
+    ]
+    await facilitator.command("set_groups", groups=groups)
+    membership = ["chefer"] * 3 + ["staff"] * 3 + ["brukare"]
+    for person, group in zip(people, membership, strict=True):
+        await person.command("set_profile", group=group)
+    await facilitator.command("set_results_visible", visible=True)
+    last = None
+    for index, person in enumerate(people):
+        last = await person.command("set_score", statement_id="s1", value=1 + index)
+    assert last is not None
+    for viewer in [facilitator, *people]:
+        await viewer.wait_until(lambda v=viewer: (v.spectrum or {}).get("seq", 0) >= last["seq"])
+    # One "brukare" voter is fewer than k = 3, and hiding only that group would let anyone
+    # subtract it from the room's figures: so one more group is hidden with it.
+    spectrum = facilitator.spectrum
+    assert spectrum is not None and spectrum["hidden_groups"] == 2
+    assert [g["group_id"] for g in spectrum["groups"]] == ["staff"]
+    assert spectrum["groups"][0]["statements"][0]["histogram"][3:6] == [1, 1, 1]
+    for viewer in [facilitator, *people]:
+        for message in viewer.messages:
+            for group in (message.get("groups") or []) if message["type"] == "spectrum" else []:
+                assert group["group_id"] != "brukare", "a group of one was sent to a client"
+    document = (
+        await http.get(
+            f"/api/rooms/{room['room_id']}/export",
+            headers={"Authorization": f"Bearer {room['facilitator_token']}"},
+        )
+    ).json()
+    assert [g["group_id"] for g in document["group_figures"]] == ["staff"]
+    assert {p["group"] for p in document["participants"]} == {None, "staff"}
+    for fmt in ("csv", "md", "html"):
+        text = (
+            await http.get(
+                f"/api/rooms/{room['room_id']}/export",
+                params={"format": fmt},
+                headers={"Authorization": f"Bearer {room['facilitator_token']}"},
+            )
+        ).text
+        assert "Brukare" not in text and "Chefer" not in text, fmt
+    # Two more "brukare" make three groups of three: every group is shown.
+    newcomers = [clients(room["room_id"]) for _ in range(2)]
+    for person in newcomers:
+        await person.connect()
+        await person.command("set_profile", group="brukare")
+        last = await person.command("set_score", statement_id="s1", value=10)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
+    assert [g["group_id"] for g in facilitator.spectrum["groups"]] == ["chefer", "staff", "brukare"]  # type: ignore[index]
+    assert facilitator.spectrum["hidden_groups"] == 0  # type: ignore[index]

@@ -143,9 +143,7 @@ def test_the_column_hints_are_the_seeds_examples(default: Template) -> None:
             assert hint in seed
 
 
-def localized_texts(
-    value: Any, path: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def localized_texts(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Every LocalizedText in a dumped template: a dict whose keys are all language codes."""
     if isinstance(value, dict):
         if value and set(value) <= set(LANGUAGES):
@@ -219,9 +217,7 @@ def test_a_minimal_custom_template_is_accepted() -> None:
 
 
 def many_statements(count: int) -> list[dict[str, Any]]:
-    return [
-        {"id": f"s{i}", "left": {"sv": f"Vänster {i}"}, "right": {"sv": f"Höger {i}"}} for i in range(count)
-    ]
+    return [{"id": f"s{i}", "left": {"sv": f"Vänster {i}"}, "right": {"sv": f"Höger {i}"}} for i in range(count)]
 
 
 Change = Callable[[dict[str, Any]], None]

@@ -1,0 +1,82 @@
+"""Swedish by default; English and Finnish a choice away, for the UI and for the template's own
+texts; a room created in another language speaks it until someone chooses otherwise."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, PROJECTOR, Browse, wait_online
+
+
+def first_statement(page: Page):
+    return page.locator("li.statement").first
+
+
+def test_participant_switches_to_english_and_finnish(browse: Browse, new_room) -> None:
+    room = new_room("Språkrummet")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+    page = browse.page(room.participant_path, PHONE)
+    wait_online(page)
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(first_statement(page)).to_contain_text("Vi erbjuder en produkt")
+    expect(page.locator(".progress")).to_have_text("Du har graderat 0 av 10")
+
+    page.get_by_label("Språk", exact=True).select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".room-header .status")).to_have_text("Connected")
+    expect(page.get_by_role("heading", name="How service-logical is our organisation?")).to_be_visible()
+    expect(first_statement(page)).to_contain_text("We offer a product")
+    expect(first_statement(page)).to_contain_text("We offer a service")
+    expect(page.get_by_role("slider").first).to_have_accessible_name(
+        re.compile(r"^Statement 1: from “We offer a product”")
+    )
+    expect(page.locator(".progress")).to_have_text("You have graded 0 of 10")
+    expect(page.get_by_text("Vi erbjuder en produkt")).to_have_count(0)
+
+    page.get_by_label("Language", exact=True).select_option("fi")
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator(".room-header .status")).to_have_text("Yhdistetty")
+    expect(first_statement(page)).to_contain_text("Tarjoamme tuotteen")
+    expect(first_statement(page)).to_contain_text("Tarjoamme palvelun")
+    expect(page.locator(".progress")).to_have_text("Olet arvioinut 0/10")
+
+    # The board's areas follow too, and the choice outlives a reload.
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="document")
+    expect(page.get_by_role("heading", name="Dokumentoi pohdinta")).to_be_visible()
+    expect(page.get_by_role("heading", name="Oivallukset ja ideat")).to_be_visible()
+    page.reload()
+    wait_online_in(page, "Yhdistetty")
+    expect(page.get_by_role("heading", name="Oivallukset ja ideat")).to_be_visible()
+    expect(page.get_by_role("button", name="Lisää lappu").first).to_be_visible()
+
+
+def wait_online_in(page: Page, text: str) -> None:
+    expect(page.locator(".room-header .status")).to_have_text(text)
+
+
+def test_room_language_is_the_default_and_the_start_page_switches(browse: Browse, new_room) -> None:
+    room = new_room("Kielihuone", language="fi")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+    participant = browse.page(room.participant_path, PHONE)
+    wait_online_in(participant, "Yhdistetty")
+    expect(first_statement(participant)).to_contain_text("Tarjoamme tuotteen")
+
+    start = browse.page("/", PROJECTOR)
+    expect(start.get_by_role("button", name="Skapa rummet")).to_be_visible()
+    start.get_by_label("Språk", exact=True).select_option("en")
+    expect(start.get_by_role("heading", level=1)).to_have_text("A shared reflection on service logic")
+    expect(start.get_by_role("button", name="Create the room")).to_be_visible()
+    start.get_by_label("Language", exact=True).select_option("fi")
+    expect(start.get_by_role("button", name="Luo huone")).to_be_visible()
+    # A room created from the Finnish page opens its presenter view in Finnish.
+    start.get_by_label("Huoneen nimi").fill("Pohdinta")
+    start.get_by_role("button", name="Luo huone").click()
+    start.wait_for_url(re.compile(r"/present$"))
+    expect(start.get_by_role("button", name="Kirjo", exact=True)).to_be_visible()
+    expect(start.locator(".spectrum-card").first).to_contain_text("Tarjoamme tuotteen")
+    wait_online_in(start, "Yhdistetty")
