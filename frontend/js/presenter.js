@@ -11,7 +11,7 @@ import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, 
 import { statementFigures } from "./state.js";
 
 const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
-const VIEWS = ["spectrum", "profile", "board", "questions"];
+const VIEWS = ["spectrum", "groupsView", "profile", "board", "questions"];
 const EXPORTS = [
   ["json", "pr.exportJson"],
   ["csv", "pr.exportCsv"],
@@ -130,12 +130,18 @@ function groupsEditor() {
   const { t } = locale;
   const area = h("textarea", { id: "groups-text", rows: 3 });
   area.value = live.state.settings.groups.map((g) => g.name).join("\n");
-  const form = h("form", {}, h("label", { for: "groups-text" }, t("pr.groups.hint")), area, h("button", { type: "submit" }, t("pr.groups.save")));
+  const minSize = h("input", { id: "group-min-size", type: "number", min: 2, max: 50, value: live.state.settings.group_min_size, inputmode: "numeric" });
+  const form = h("form", {},
+    h("label", { for: "groups-text" }, t("pr.groups.hint")), area,
+    h("label", { for: "group-min-size" }, t("pr.groupMinSize")), minSize,
+    h("button", { type: "submit" }, t("pr.groups.save")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const names = area.value.split("\n").map((line) => line.trim()).filter(Boolean).slice(0, 12);
     const groups = names.map((name, index) => ({ id: slug(name, index), name: name.slice(0, 60) }));
     live.send({ type: "set_groups", groups });
+    const k = Math.round(Number(minSize.value));
+    if (k >= 2 && k <= 50 && k !== live.state.settings.group_min_size) live.send({ type: "update_room", group_min_size: k });
   });
   return h("details", { class: "groups" }, h("summary", {}, t("pr.groups")), form);
 }
@@ -243,13 +249,14 @@ function buildParts() {
   const views = viewSwitch();
   const spectrum = spectrumPanel();
   const profile = h("section", { "aria-label": locale.t("pr.profile") });
+  const groupsView = h("section", { class: "group-view", "aria-label": locale.t("pr.groupsView") });
   const boardRoot = h("section", { class: "board", "aria-label": locale.t("pr.board") });
   const questionsPanel = h("section", { class: "questions" },
     template.reflection_title ? h("h2", {}, text(template.reflection_title)) : null,
     h("ol", {}, template.questions.map((q) => h("li", {}, text(q.text)))),
     h("p", { class: "muted" }, locale.t("reflect.by")),
     template.credit ? h("p", { class: "credit muted small" }, `${locale.t("credit.label")}: ${text(template.credit)}`) : null);
-  const panels = { spectrum: spectrum.element, profile, board: boardRoot, questions: questionsPanel };
+  const panels = { spectrum: spectrum.element, groupsView, profile, board: boardRoot, questions: questionsPanel };
   frame.main.replaceChildren(
     h("div", { class: "presenter-layout" },
       h("aside", { class: "sidebar" }, join.element, control.element),
@@ -257,7 +264,7 @@ function buildParts() {
         h("p", {}, h("a", { href: `/r/${encodeURIComponent(roomId)}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
   );
   const board = new Board(boardRoot, live, locale);
-  return { join, control, views, spectrum, profile, board, panels, shownSpectrum: undefined };
+  return { join, control, views, spectrum, profile, groupsView, board, panels, shownSpectrum: undefined };
 }
 
 function renderResults(force = false) {
@@ -285,9 +292,40 @@ function renderResults(force = false) {
     const table = figuresTable(state.template, state.spectrum, locale);
     table.open = open;
     parts.spectrum.table.replaceChildren(table);
+  } else if (view === "groupsView") {
+    renderGroups();
   } else if (view === "profile") {
     parts.profile.replaceChildren(h("h2", {}, t("profile.heading")), polarityProfile(state.template, state.spectrum, locale));
   }
+}
+
+/** Each statement once per group, side by side; only groups the server may show. */
+function renderGroups() {
+  const { t, language } = locale;
+  const state = live.state;
+  const spectrum = state.spectrum;
+  const k = state.settings.group_min_size;
+  const groups = spectrum?.groups ?? [];
+  const parts_ = [];
+  if (!groups.length) parts_.push(h("p", { class: "lead" }, t("pr.groupsNone", { k })));
+  if (spectrum?.hidden_groups) parts_.push(h("p", { class: "hidden-groups" }, t("pr.groupsHidden", { n: spectrum.hidden_groups, k })));
+  if (groups.length) {
+    parts_.push(h("ul", { class: "group-legend" }, groups.map((g) => h("li", {}, t("pr.groupVoters", { name: g.name, n: g.voters })))));
+    const rows = state.template.statements.map((statement, index) => {
+      const label = `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
+      return h("li", { class: "group-row" },
+        h("p", { class: "poles" }, h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`), h("span", { class: "pole-right" }, text(statement.right))),
+        h("div", { class: "group-charts" }, groups.map((group) => {
+          const figures = group.statements.find((entry) => entry.statement_id === statement.id);
+          return h("div", { class: "group-chart" },
+            h("p", { class: "group-name" }, group.name),
+            distributionChart(figures, { t, language, label: `${group.name}: ${label}` }),
+            figuresLine(figures, { t, language }));
+        })));
+    });
+    parts_.push(h("ol", { class: "group-rows" }, rows));
+  }
+  parts.groupsView.replaceChildren(...parts_);
 }
 
 /** Each statement's linked notes beside its distribution, kept open across updates. */

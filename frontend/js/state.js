@@ -94,6 +94,7 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       state.settings.title = message.title;
       state.settings.language = message.language;
       state.settings.groups = message.groups;
+      state.settings.group_min_size = message.group_min_size;
       break;
     case "participant_joined":
     case "participant_updated": {
