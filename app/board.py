@@ -107,6 +107,8 @@ class Board:
     groups: list[p.GroupDef] = field(default_factory=list)
     # k: a group with fewer voters than this is never shown on its own.
     group_min_size: int = 3
+    # Ask for a second value per statement: where we want to be ("Önskat").
+    desired_enabled: bool = False
     round: int = 1
     join_code: str = ""
     max_notes: int = 5000
@@ -164,7 +166,11 @@ class Board:
                 if len(set(ids)) != len(ids):
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
                 event = p.RoomUpdated(
-                    title=self.title, language=self.language, groups=command.groups, group_min_size=self.group_min_size
+                    title=self.title,
+                    language=self.language,
+                    groups=command.groups,
+                    group_min_size=self.group_min_size,
+                    desired_enabled=self.desired_enabled,
                 )
                 return [Emitted(event, EVERYONE)]
             case p.StartRound():
@@ -175,6 +181,9 @@ class Board:
                     language=command.language or self.language,
                     groups=self.groups,
                     group_min_size=command.group_min_size or self.group_min_size,
+                    desired_enabled=self.desired_enabled
+                    if command.desired_enabled is None
+                    else command.desired_enabled,
                 )
                 return [Emitted(event, EVERYONE)]
         raise AssertionError(f"unhandled command {command.type}")  # pragma: no cover
@@ -196,6 +205,8 @@ class Board:
             raise DomainError(p.ErrorCode.VOTING_LOCKED, "Voting is locked.")
         if command.statement_id not in self._statement_ids:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No statement {command.statement_id!r}.")
+        if command.kind == "desired" and not self.desired_enabled:
+            raise DomainError(p.ErrorCode.NOT_ENABLED, "This room does not ask where you want to be.")
         event = p.ScoreSet(
             statement_id=command.statement_id,
             kind=command.kind,
@@ -366,6 +377,7 @@ class Board:
             case p.RoomUpdated():
                 self.title, self.language, self.groups = event.title, event.language, event.groups
                 self.group_min_size = event.group_min_size
+                self.desired_enabled = event.desired_enabled
                 known = {group.id for group in event.groups}
                 for participant in self.participants.values():
                     if participant.group is not None and participant.group not in known:
@@ -496,11 +508,13 @@ class Board:
     def ordered_notes(self) -> Iterable[Note]:
         return sorted(self.notes.values(), key=lambda n: (n.area_id, n.position, n.id))
 
-    def my_scores(self, participant_id: str, round_number: int | None = None) -> dict[str, p.Answer]:
+    def my_scores(
+        self, participant_id: str, round_number: int | None = None, kind: p.ScoreKind = "today"
+    ) -> dict[str, p.Answer]:
         wanted = self.round if round_number is None else round_number
         mine: dict[str, p.Answer] = {}
         for statement_id in self.template.statement_ids():
-            value = self.scores.get((participant_id, AggregateKey(wanted, "today", statement_id)))
+            value = self.scores.get((participant_id, AggregateKey(wanted, kind, statement_id)))
             if value is not None:
                 mine[statement_id] = to_answer(value)
         return mine
@@ -514,7 +528,10 @@ class Board:
             means = []
             for statement_id in self.template.statement_ids():
                 aggregate = self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
-                statements.append(_figures(statement_id, aggregate, previous=self._previous(statement_id)))
+                entry = _figures(statement_id, aggregate, previous=self._previous(statement_id))
+                if self.desired_enabled:
+                    self._add_desired(entry, aggregate)
+                statements.append(entry)
                 if aggregate.mean is not None:
                     means.append(aggregate.mean)
             overall = sum(means) / len(means) if means else None
@@ -560,6 +577,19 @@ class Board:
             figures.append(p.GroupFigures(group_id=group.id, name=group.name, voters=voters, statements=entries))
         return figures, answering - len(shown)
 
+    def _add_desired(self, entry: p.StatementSpectrum, today: Aggregate) -> None:
+        wanted = self.aggregates.get(AggregateKey(self.round, "desired", entry.statement_id)) or Aggregate()
+        entry.desired = p.DesiredFigures(
+            n=wanted.n,
+            unknown=wanted.unknown,
+            mean=wanted.mean,
+            median=wanted.median,
+            sd=wanted.sd,
+            histogram=list(wanted.histogram),
+        )
+        if wanted.mean is not None and today.mean is not None:
+            entry.gap = wanted.mean - today.mean
+
     def _previous(self, statement_id: str) -> p.RoundShift | None:
         if self.round == 1:
             return None
@@ -589,6 +619,7 @@ class Board:
             timer_ends_at=self.timer_ends_at,
             groups=self.groups,
             group_min_size=self.group_min_size,
+            desired_enabled=self.desired_enabled,
             round=self.round,
             expires_at=self.expires_at,
         )

@@ -109,10 +109,11 @@ def render_csv(export: BoardExport) -> bytes:
             *(t("report.count", value=value) for value in range(1, 11)),
             t("slider.unknown"),
             t("report.round"),
+            t("report.kind"),
         ]
     )
     numbered = {s.id: (i, s) for i, s in enumerate(view.template.statements, start=1)}
-    for figures in sorted(export.aggregates, key=lambda a: (a.round, numbered[a.statement_id][0])):
+    for figures in sorted(export.aggregates, key=lambda a: (a.round, a.kind != "today", numbered[a.statement_id][0])):
         index, statement = numbered[figures.statement_id]
         writer.writerow(
             [
@@ -126,6 +127,7 @@ def render_csv(export: BoardExport) -> bytes:
                 *figures.histogram,
                 figures.unknown,
                 figures.round,
+                t(f"report.{figures.kind}"),
             ]
         )
     writer.writerow([])
@@ -198,6 +200,7 @@ def render_markdown(export: BoardExport) -> bytes:
         )
     lines += ["", f"**{t('report.overall')}: {view.number(export.overall)}**", ""]
     lines += _md_rounds(view)
+    lines += _md_desired(view)
     lines += _md_groups(view)
     if view.template.questions:
         title = view.text(view.template.reflection_title) or t("phase.reflect")
@@ -260,6 +263,33 @@ def _group_means(view: _View) -> list[tuple[int, str, list[float | None]]]:
         (index, view.text(statement.left), [means.get((g.group_id, statement.id)) for g in groups])
         for index, statement in enumerate(view.template.statements, start=1)
     ]
+
+
+def _desired_rows(view: _View) -> list[tuple[int, str, float | None, float | None, float | None]]:
+    """Per statement: today's mean, the desired mean and the gap, largest gap first."""
+    if not view.export.room.desired_enabled:
+        return []
+    current = view.export.room.round
+    means = {(a.kind, a.statement_id): a.mean for a in view.export.aggregates if a.round == current}
+    rows = []
+    for index, statement in enumerate(view.template.statements, start=1):
+        today, desired = means.get(("today", statement.id)), means.get(("desired", statement.id))
+        gap = desired - today if today is not None and desired is not None else None
+        rows.append((index, view.text(statement.left), today, desired, gap))
+    return sorted(rows, key=lambda row: -abs(row[4]) if row[4] is not None else 0)
+
+
+def _md_desired(view: _View) -> list[str]:
+    rows = _desired_rows(view)
+    if not rows:
+        return []
+    t = view.t
+    lines = [f"### {t('report.desiredHeading')}", ""]
+    lines.append(f"| # | {t('report.left')} | {t('report.today')} | {t('report.desired')} | {t('report.gap')} |")
+    lines.append("|---:|---|---:|---:|---:|")
+    for index, label, today, desired, gap in rows:
+        lines.append(f"| {index} | {_md(label)} | {view.number(today)} | {view.number(desired)} | {view.number(gap)} |")
+    return [*lines, ""]
 
 
 def _hidden_groups_note(view: _View) -> str:
@@ -421,6 +451,14 @@ def render_html(export: BoardExport) -> bytes:
         for index, label, means in rows:
             cells = "".join(f"<td>{view.number(mean)}</td>" for mean in means)
             body.append(f"<tr><td>{index}</td><td>{e(label)}</td>{cells}</tr>")
+        body.append("</table>")
+    if desired_rows := _desired_rows(view):
+        heads = (t("report.left"), t("report.today"), t("report.desired"), t("report.gap"))
+        head = "".join(f"<th>{e(h)}</th>" for h in heads)
+        body.append(f"<h2>{e(t('report.desiredHeading'))}</h2><table><tr><th>#</th>{head}</tr>")
+        for index, label, today, desired, gap in desired_rows:
+            numbers = "".join(f"<td>{view.number(v)}</td>" for v in (today, desired, gap))
+            body.append(f"<tr><td>{index}</td><td>{e(label)}</td>{numbers}</tr>")
         body.append("</table>")
     if rows := _group_means(view):
         head = "".join(f"<th>{e(g.name)} ({g.voters})</th>" for g in export.group_figures)

@@ -80,6 +80,7 @@ async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
         timer_ends_at=export.room.timer_ends_at,
         groups_json=json.dumps([g.model_dump() for g in export.room.groups]),
         group_min_size=export.room.group_min_size,
+        desired_enabled=export.room.desired_enabled,
         round=export.room.round,
         seq=export.room.seq,
         facilitator_token_hash="",

@@ -29,6 +29,7 @@ class Room(SQLModel, table=True):
     timer_ends_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     groups_json: str = Field(sa_column=Column(Text, nullable=False))
     group_min_size: int = 3
+    desired_enabled: bool = False
     round: int = 1
     seq: int = 0
     facilitator_token_hash: str = Field(max_length=64)

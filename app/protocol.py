@@ -19,8 +19,8 @@ PROTOCOL_VERSION = 1
 
 Phase = Literal["lobby", "grade", "reflect", "document", "closed"]
 Role = Literal["facilitator", "participant"]
-# The kind of answer asked on a statement; "desired" arrives with a later issue.
-ScoreKind = Literal["today"]
+# The kind of answer: how it is today, or where we want to be (when the room asks for it).
+ScoreKind = Literal["today", "desired"]
 Cid = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     NOT_AUTHOR = "not_author"
+    NOT_ENABLED = "not_enabled"
     VOTING_LOCKED = "voting_locked"
     ROOM_CLOSED = "room_closed"
     CONFLICT = "conflict"
@@ -189,6 +190,7 @@ class UpdateRoom(_Command):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
     language: Language | None = None
     group_min_size: Annotated[int, Field(ge=2, le=50)] | None = None
+    desired_enabled: bool | None = None
 
 
 class StartRound(_Command):
@@ -272,6 +274,17 @@ class RoundShift(_Message):
     stayed: int
 
 
+class DesiredFigures(_Message):
+    """Where the group wants to be on a statement (rooms that ask for it)."""
+
+    n: int
+    unknown: int
+    mean: float | None
+    median: float | None
+    sd: float | None
+    histogram: list[int]
+
+
 class StatementSpectrum(_Message):
     statement_id: str
     n: int
@@ -282,6 +295,8 @@ class StatementSpectrum(_Message):
     histogram: list[int]
     insight: Insight
     previous: RoundShift | None = None
+    desired: DesiredFigures | None = None
+    gap: float | None = None
 
 
 class GroupFigures(_Message):
@@ -320,6 +335,7 @@ class RoomSettings(_Message):
     timer_ends_at: datetime | None
     groups: list[GroupDef]
     group_min_size: int
+    desired_enabled: bool
     round: int
     expires_at: datetime
 
@@ -332,6 +348,7 @@ class Snapshot(_Message):
     my_votes: list[str]
     my_scores: dict[str, Answer]
     my_previous_scores: dict[str, Answer]
+    my_desired_scores: dict[str, Answer] = {}
     participants: list[ParticipantPublic]
     online: int
     spectrum: Spectrum
@@ -437,6 +454,7 @@ class RoomUpdated(_Event):
     language: Language
     groups: list[GroupDef]
     group_min_size: int
+    desired_enabled: bool
 
 
 class ParticipantJoined(_Event):

@@ -206,6 +206,7 @@ class LiveRoom:
             my_previous_scores=board.my_scores(participant_id, board.round - 1)
             if participant_id and board.round > 1
             else {},
+            my_desired_scores=board.my_scores(participant_id, kind="desired") if participant_id else {},
             participants=people,
             online=self.online_participants,
             spectrum=board.spectrum(self._last_score_seq, full),

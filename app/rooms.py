@@ -95,6 +95,7 @@ class RoomRegistry:
             timer_ends_at=as_utc(row.timer_ends_at) if row.timer_ends_at else None,
             groups=stored.groups,
             group_min_size=row.group_min_size,
+            desired_enabled=row.desired_enabled,
             round=row.round,
             join_code=row.join_code,
             max_notes=self._settings.max_notes_per_room,

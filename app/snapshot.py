@@ -33,6 +33,7 @@ class ExportedRoom(_Part):
     timer_ends_at: datetime | None
     groups: list[p.GroupDef]
     group_min_size: int = Field(default=3, ge=2, description="k: smaller groups are never shown on their own.")
+    desired_enabled: bool = Field(default=False, description="Whether the room asks where we want to be.")
     round: int = Field(ge=1)
     created_at: datetime
     seq: int = Field(ge=0, description="The room's sequence number this snapshot was taken at.")
@@ -122,12 +123,14 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
         key=lambda s: (s.round, s.kind, statement_order.get(s.statement_id, 0), s.participant_id),
     )
     rounds = sorted({key.round for key in board.aggregates} | {board.round})
+    kinds: list[p.ScoreKind] = ["today", "desired"] if board.desired_enabled else ["today"]
     aggregates = []
     for round_number in rounds:
-        for statement_id in board.template.statement_ids():
-            key = AggregateKey(round_number, "today", statement_id)
-            aggregates.append(_aggregate(key, board.aggregates.get(key) or Aggregate()))
-    current = [a.mean for a in aggregates if a.round == board.round and a.mean is not None]
+        for kind in kinds:
+            for statement_id in board.template.statement_ids():
+                key = AggregateKey(round_number, kind, statement_id)
+                aggregates.append(_aggregate(key, board.aggregates.get(key) or Aggregate()))
+    current = [a.mean for a in aggregates if a.round == board.round and a.kind == "today" and a.mean is not None]
     shown = {group.id for group in board.shown_groups()}
     group_figures = [
         ExportedGroup(
@@ -174,6 +177,7 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
             timer_ends_at=board.timer_ends_at,
             groups=list(board.groups),
             group_min_size=board.group_min_size,
+            desired_enabled=board.desired_enabled,
             round=board.round,
             created_at=board.created_at,
             seq=seq,

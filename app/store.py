@@ -205,6 +205,7 @@ class Store:
                     title=event.title,
                     language=event.language,
                     group_min_size=event.group_min_size,
+                    desired_enabled=event.desired_enabled,
                     groups_json=json.dumps([g.model_dump() for g in event.groups]),
                 )
                 known = [g.id for g in event.groups]

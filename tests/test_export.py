@@ -148,7 +148,9 @@ async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     header, statements = rows[0], rows[1:11]
     assert header[:7] == ["#", "Vänster pol (1)", "Höger pol (10)", "Svar", "Medel", "Median", "Standardavvikelse"]
-    assert header[17:] == ["Vet ej", "Omgång"] and {row[18] for row in statements} == {"1"}
+    assert header[17:] == ["Vet ej", "Omgång", "Avser"] and {(row[18], row[19]) for row in statements} == {
+        ("1", "Idag")
+    }
     assert [row[1] for row in statements] == SWEDISH_LEFT_POLES
     json_export = (await export(http, room, "json")).json()
     for row, figures in zip(statements, json_export["aggregates"], strict=True):
@@ -329,3 +331,23 @@ async def test_every_round_is_in_every_export(http, new_room, clients) -> None:
     copy = (await http.post("/api/rooms/import", content=json.dumps(document))).json()
     again = (await export(http, copy, "json")).json()
     assert normalised(again) == normalised(document)
+
+
+async def test_desired_values_and_their_gap_are_exported(http, new_room, clients) -> None:
+    room = await new_room(title="Önskat läge")
+    facilitator = clients(room["room_id"], room["facilitator_token"])
+    await facilitator.connect()
+    await facilitator.command("update_room", desired_enabled=True)
+    alice = clients(room["room_id"])
+    await alice.connect()
+    await alice.command("set_score", statement_id="s3", value=2)
+    ack = await alice.command("set_score", statement_id="s3", value=9, kind="desired")
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= ack["seq"])
+    document = (await export(http, room, "json")).json()
+    assert document["room"]["desired_enabled"] is True
+    assert {(s["kind"], s["value"]) for s in document["scores"]} == {("today", 2), ("desired", 9)}
+    markdown = (await export(http, room, "md")).text
+    assert "### Idag och önskat" in markdown and "| 3 | Vi har fokus på produktion | 2,0 | 9,0 | 7,0 |" in markdown
+    assert "Gap (önskat − idag)" in (await export(http, room, "html")).text
+    copy = (await http.post("/api/rooms/import", content=json.dumps(document))).json()
+    assert normalised((await export(http, copy, "json")).json()) == normalised(document)

@@ -412,3 +412,25 @@ async def test_a_small_group_is_never_shown_on_its_own(new_room, clients, http) 
     await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
     assert [g["group_id"] for g in facilitator.spectrum["groups"]] == ["chefer", "staff", "brukare"]  # type: ignore[index]
     assert facilitator.spectrum["hidden_groups"] == 0  # type: ignore[index]
+
+
+async def test_today_and_desired_show_the_gap(new_room, clients) -> None:
+    room = await new_room()
+    facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
+    with pytest.raises(CommandFailed) as off:
+        await alice.command("set_score", statement_id="s1", value=8, kind="desired")
+    assert off.value.code == "not_enabled"
+    await facilitator.command("update_room", desired_enabled=True)
+    for person, today, desired in ((alice, 3, 8), (bob, 5, 9)):
+        await person.command("set_score", statement_id="s1", value=today)
+        last = await person.command("set_score", statement_id="s1", value=desired, kind="desired")
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
+    s1 = facilitator.spectrum["statements"][0]  # type: ignore[index]
+    assert s1["mean"] == 4.0 and s1["desired"]["mean"] == 8.5 and s1["gap"] == pytest.approx(4.5)
+    assert s1["desired"]["histogram"][7:9] == [1, 1]
+    assert facilitator.spectrum["voters"] == 2  # type: ignore[index]
+    await alice.drop()
+    welcome = await alice.connect(resume=False)
+    assert welcome["snapshot"]["my_scores"] == {"s1": 3}
+    assert welcome["snapshot"]["my_desired_scores"] == {"s1": 8}
+    assert welcome["snapshot"]["settings"]["desired_enabled"] is True
