@@ -116,7 +116,7 @@ function render() {
   if (!state.settings) return;
   frame.title.textContent = state.settings.title;
   document.title = `${state.settings.title} – Samskapa`;
-  const key = `${state.settings.phase}|${state.settings.groups.map((g) => g.id).join(",")}|${locale.language}`;
+  const key = `${state.settings.phase}|${state.settings.groups.map((g) => g.id).join(",")}|${state.settings.desired_enabled}|${locale.language}`;
   if (builtFor !== key) {
     sections = buildPhase();
     builtFor = key;

@@ -86,6 +86,7 @@ function controls() {
   );
   const reveal = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_results_visible", visible: !live.state.settings.results_visible }) } });
   const lock = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_voting_locked", locked: !live.state.settings.voting_locked }) } });
+  const desired = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "update_room", desired_enabled: !live.state.settings.desired_enabled }) } }, t("pr.desired"));
   const resultsNote = h("p", { class: "muted small" });
   const minutes = h("input", { id: "timer-minutes", type: "number", min: 1, max: 180, value: 5, inputmode: "numeric" });
   const timerForm = h("form", { class: "timer-form" },
@@ -117,13 +118,13 @@ function controls() {
     { class: "controls", "aria-label": t("pr.heading") },
     h("ul", { class: "stats" }, stats.round, stats.online, stats.voted, stats.completed),
     h("fieldset", { class: "phases" }, h("legend", {}, t("pr.phase")), [...phaseButtons.values()]),
-    h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock, newRound, roundDialog),
+    h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock, newRound, roundDialog, desired),
     h("fieldset", {}, h("legend", {}, t("pr.timer")), timerForm),
     groupsEditor(),
     exportMenu(),
     deleteRoom(),
   );
-  return { element, phaseButtons, reveal, lock, resultsNote, stats };
+  return { element, phaseButtons, reveal, lock, desired, resultsNote, stats };
 }
 
 function groupsEditor() {
@@ -231,15 +232,15 @@ function spectrumPanel() {
   }));
   const table = h("div", {});
   const sortButtons = new Map(
-    ["template", "disagreement"].map((order) => [
+    ["template", "disagreement", "gap"].map((order) => [
       order,
       h("button", { type: "button", "aria-pressed": String(order === sortOrder), on: { click: () => { sortOrder = order; renderResults(true); } } },
-        locale.t(order === "template" ? "pr.sortTemplate" : "pr.sortDisagreement")),
+        locale.t({ template: "pr.sortTemplate", disagreement: "pr.sortDisagreement", gap: "pr.sortGap" }[order])),
     ]),
   );
   const sorter = h("div", { class: "sort-order", role: "group", "aria-label": locale.t("pr.sort") }, [...sortButtons.values()]);
   const items = new Map([...cards.keys()].map((id, index) => [id, grid.children[index]]));
-  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, sorter, legend(locale.t), grid, table), cards, table, grid, items, sortButtons };
+  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, sorter, legend(locale.t, live.state.settings.desired_enabled), grid, table), cards, table, grid, items, sortButtons };
 }
 
 function buildParts() {
@@ -280,10 +281,16 @@ function renderResults(force = false) {
     }
     renderLinkedNotes();
     const { grid, items, sortButtons } = parts.spectrum;
-    for (const [order, button] of sortButtons) button.setAttribute("aria-pressed", String(order === sortOrder));
+    for (const [order, button] of sortButtons) {
+      button.setAttribute("aria-pressed", String(order === sortOrder));
+      if (order === "gap") button.hidden = !state.settings.desired_enabled;
+    }
     const ids = [...items.keys()];
     if (sortOrder === "disagreement") {
       ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
+    } else if (sortOrder === "gap" && state.settings.desired_enabled) {
+      const gap = (id) => Math.abs(statementFigures(state, id)?.gap ?? -1);
+      ids.sort((a, b) => gap(b) - gap(a));
     }
     ids.forEach((id, index) => {
       if (grid.children[index] !== items.get(id)) grid.insertBefore(items.get(id), grid.children[index] ?? null);
@@ -381,6 +388,11 @@ function render() {
   control.resultsNote.textContent = t(state.settings.results_visible ? "pr.visibleNote" : "pr.hiddenNote");
   control.lock.textContent = t(state.settings.voting_locked ? "pr.unlock" : "pr.lock");
   control.lock.setAttribute("aria-pressed", String(state.settings.voting_locked));
+  control.desired.setAttribute("aria-pressed", String(state.settings.desired_enabled));
+  if (parts.desiredShown !== state.settings.desired_enabled) {
+    parts.desiredShown = state.settings.desired_enabled;
+    parts.spectrum.element.querySelector(".legend")?.replaceWith(legend(t, state.settings.desired_enabled));
+  }
   control.stats.round.textContent = t("round.label", { n: state.settings.round });
   control.stats.online.textContent = t("pr.online", { n: state.presence.online });
   control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });

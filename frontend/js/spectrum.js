@@ -45,6 +45,22 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
     }
     chart.append(s("text", { x: x(value), y: 95, class: "tick", "text-anchor": "middle" }, String(value)));
   });
+  const wanted = figures?.desired;
+  if (wanted && wanted.n) {
+    const top = Math.max(peak, ...wanted.histogram);
+    wanted.histogram.forEach((count, index) => {
+      if (!count) return;
+      const height = (count / top) * 58;
+      chart.append(s("rect", { x: x(index + 1) + 2, y: 80 - height, width: 12, height, class: "bar-desired" }));
+    });
+    const dx = x(wanted.mean);
+    chart.append(s("path", { d: `M${dx} 110 l7 -12 h-14 z`, class: "desired-marker" }));
+    if (n && Math.abs(wanted.mean - figures.mean) >= 0.05) {
+      const from = x(figures.mean);
+      const head = dx > from ? -6 : 6;
+      chart.append(s("path", { d: `M${from} 114 H${dx} m${head} -4 l${-head} 4 l${head} 4`, class: "gap-arrow" }));
+    }
+  }
   if (n) {
     const { mean, median, sd } = figures;
     const low = Math.max(1, mean - sd);
@@ -80,8 +96,14 @@ export function figuresLine(figures, { t, language }) {
     h("span", {}, t("stats.median", { median: formatNumber(figures.median, language) })),
     h("span", {}, t("stats.sd", { sd: formatNumber(figures.sd, language) })),
     unknown,
+    figures.desired?.n ? h("span", { class: "desired" }, t("stats.desired", { mean: formatNumber(figures.desired.mean, language) })) : null,
+    figures.gap !== null && figures.gap !== undefined ? h("span", { class: "gap" }, t("stats.gap", { gap: signed(figures.gap, language) })) : null,
     figures.insight ? h("span", { class: `insight insight-${figures.insight}` }, t(`insight.${figures.insight}`)) : null,
   );
+}
+
+function signed(value, language) {
+  return (value > 0 ? "+" : "") + formatNumber(value, language);
 }
 
 /** "Round 1 → 2: mean 5.3 → 3.7", and how many moved which way. */
@@ -102,13 +124,14 @@ export function disagreementKey(figures) {
   return rank * 100 + (figures?.sd ?? 0);
 }
 
-export function legend(t) {
+export function legend(t, desired = false) {
   return h(
     "p",
     { class: "legend" },
     h("span", {}, t("spectrum.legendMean")),
     h("span", {}, t("spectrum.legendMedian")),
     h("span", {}, t("spectrum.legendSpread")),
+    desired ? h("span", {}, t("spectrum.legendDesired")) : null,
   );
 }
 

@@ -13,6 +13,7 @@ export function initialState() {
     myVotes: new Set(),
     myScores: {},
     myPreviousScores: {},
+    myDesiredScores: {},
     participants: new Map(),
     spectrum: null,
     presence: { online: 0, participants: 0 },
@@ -29,6 +30,7 @@ function applySnapshot(state, snapshot) {
   state.myVotes = new Set(snapshot.my_votes);
   state.myScores = { ...snapshot.my_scores };
   state.myPreviousScores = { ...(snapshot.my_previous_scores ?? {}) };
+  state.myDesiredScores = { ...(snapshot.my_desired_scores ?? {}) };
   state.participants = new Map(snapshot.participants.map((p) => [p.id, p]));
   state.spectrum = snapshot.spectrum;
   state.presence = { online: snapshot.online, participants: snapshot.participants.length };
@@ -74,10 +76,12 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       if (message.voted) state.myVotes.add(message.note_id);
       else state.myVotes.delete(message.note_id);
       break;
-    case "score_set":
-      if (message.value === null) delete state.myScores[message.statement_id];
-      else state.myScores[message.statement_id] = message.value;
+    case "score_set": {
+      const mine = message.kind === "desired" ? state.myDesiredScores : state.myScores;
+      if (message.value === null) delete mine[message.statement_id];
+      else mine[message.statement_id] = message.value;
       break;
+    }
     case "phase_changed":
       state.settings.phase = message.phase;
       break;
@@ -95,6 +99,7 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       state.settings.language = message.language;
       state.settings.groups = message.groups;
       state.settings.group_min_size = message.group_min_size;
+      state.settings.desired_enabled = message.desired_enabled;
       break;
     case "participant_joined":
     case "participant_updated": {
@@ -114,6 +119,7 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       state.settings.round = message.round;
       state.myPreviousScores = state.myScores;
       state.myScores = {};
+      state.myDesiredScores = {};
       break;
     case "room_deleted":
       state.deleted = true;
