@@ -12,8 +12,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select, text
 
@@ -60,6 +62,13 @@ class Store:
     def _session(self) -> Session:
         # Rows handed out of the store stay readable after the commit.
         return Session(self.engine, expire_on_commit=False)
+
+    def _upsert(self, table: Any) -> Any:
+        """INSERT … ON CONFLICT (primary key) DO UPDATE SET value, in this engine's dialect."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        keys = [column.name for column in table.primary_key.columns]
+        return statement.on_conflict_do_update(index_elements=keys, set_={"value": statement.excluded.value})
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
@@ -224,11 +233,13 @@ class Store:
             session.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
 
     def flush_scores(self, room_id: str, changes: Mapping[tuple[str, AggregateKey], int | None], seq: int) -> None:
-        """Write a batch of score changes (None = cleared) in one transaction, as two
-        executemany statements: the batch costs two round trips, not two per score."""
-        keys = [
+        """Write a batch of score changes in one transaction: one executemany upsert for the
+        values, one executemany delete for the cleared (usually none). Profiling showed a
+        delete-then-insert per score costing a quarter of the server's time under load."""
+        cleared = [
             {"p": participant_id, "r": key.round, "k": key.kind, "s": key.statement_id}
-            for participant_id, key in changes
+            for (participant_id, key), value in changes.items()
+            if value is None
         ]
         rows = [
             {
@@ -244,16 +255,17 @@ class Store:
         ]
         table = m.Score.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as connection:
-            connection.execute(
-                delete(table).where(
-                    table.c.room_id == room_id,
-                    table.c.participant_id == bindparam("p"),
-                    table.c.round == bindparam("r"),
-                    table.c.kind == bindparam("k"),
-                    table.c.statement_id == bindparam("s"),
-                ),
-                keys,
-            )
+            if cleared:
+                connection.execute(
+                    delete(table).where(
+                        table.c.room_id == room_id,
+                        table.c.participant_id == bindparam("p"),
+                        table.c.round == bindparam("r"),
+                        table.c.kind == bindparam("k"),
+                        table.c.statement_id == bindparam("s"),
+                    ),
+                    cleared,
+                )
             if rows:
-                connection.execute(insert(table), rows)
+                connection.execute(self._upsert(table), rows)
             connection.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))

@@ -25,11 +25,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
     Dialog,
+    Locator,
     Page,
     Playwright,
     Response,
@@ -338,16 +340,12 @@ def wait_online(page: Page) -> None:
     expect(page.locator(".room-header .status")).to_have_text("Ansluten")
 
 
-def notes_in(page: Page, area_id: str, text: str | None = None) -> Any:
+def notes_in(page: Page, area_id: str, text: str | None = None) -> Locator:
     """The note cards of one area (stored ones, not pending), optionally with `text`."""
     cards = page.locator(f'ol.notes[data-area="{area_id}"] > li.note:not(.pending)')
     if text is not None:
         cards = cards.filter(has=page.locator(".note-text", has_text=text))
     return cards
-
-
-def all_note_texts(page: Page) -> Any:
-    return page.locator("li.note .note-text")
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -524,8 +522,6 @@ def act_on(page: Page, view: str) -> None:
 
 @pytest.fixture(scope="session")
 def tour(browser: Browser, live_server: ServerProcess) -> Iterator[Tour]:
-    from axe_playwright_python.sync_playwright import Axe
-
     response = httpx.post(
         f"{live_server.base_url}/api/rooms", json={"title": "Hemtjänsten Norr – workshop", "language": "sv"}, timeout=10
     )

@@ -4,6 +4,7 @@ keyboard alone is enough to grade a statement and write a note, with the focus a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -63,8 +64,8 @@ def tab_to(page: Page, selector: str, most: int = 80, key: str = "Tab") -> list[
     raise AssertionError(f"{selector} not reached with {most} presses of {key}; passed {passed}")
 
 
-def test_keyboard_only_grading_and_writing_a_note(browse: Browse, new_room) -> None:
-    room: Room = new_room("Tangentbordsrummet")
+def test_keyboard_only_grading_and_writing_a_note(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Tangentbordsrummet")
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="grade")
     page = browse.page(room.participant_path, {"width": 1280, "height": 800})

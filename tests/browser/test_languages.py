@@ -4,17 +4,22 @@ texts; a room created in another language speaks it until someone chooses otherw
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PHONE, PROJECTOR, Browse, wait_online
+from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, wait_online
 
 
-def first_statement(page: Page):
+def first_statement(page: Page) -> Locator:
     return page.locator("li.statement").first
 
 
-def test_participant_switches_to_english_and_finnish(browse: Browse, new_room) -> None:
+def wait_online_in(page: Page, connected: str) -> None:
+    expect(page.locator(".room-header .status")).to_have_text(connected)
+
+
+def test_participant_switches_to_english_and_finnish(browse: Browse, new_room: Callable[..., Room]) -> None:
     room = new_room("Språkrummet")
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="grade")
@@ -54,11 +59,9 @@ def test_participant_switches_to_english_and_finnish(browse: Browse, new_room) -
     expect(page.get_by_role("button", name="Lisää lappu").first).to_be_visible()
 
 
-def wait_online_in(page: Page, text: str) -> None:
-    expect(page.locator(".room-header .status")).to_have_text(text)
-
-
-def test_room_language_is_the_default_and_the_start_page_switches(browse: Browse, new_room) -> None:
+def test_room_language_is_the_default_and_the_start_page_has_a_switch(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
     room = new_room("Kielihuone", language="fi")
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="grade")

@@ -4,6 +4,7 @@ or serve a page without a strict Content-Security-Policy."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, expect
@@ -15,6 +16,7 @@ from tests.browser.conftest import (
     VIEWS,
     Browse,
     PageWatch,
+    Room,
     Tour,
     notes_in,
     wait_online,
@@ -27,7 +29,7 @@ NAME = "<img src=x onerror=alert('name')>"
 TITLE = "<b>Rum</b> <script>alert('title')</script>"
 
 
-def test_markup_in_notes_names_and_title_is_shown_as_text(browse: Browse, new_room) -> None:
+def test_markup_in_notes_names_and_title_is_shown_as_text(browse: Browse, new_room: Callable[..., Room]) -> None:
     room = new_room(TITLE)
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="document")

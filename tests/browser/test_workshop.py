@@ -4,7 +4,6 @@ phones, from creating the room on the start page to a note written offline."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -18,11 +17,6 @@ AREAS = {
     "now": "Aktiviteter vi vill få igång",
     "needed": "Det som behöver finnas på plats hos oss",
 }
-
-
-def on_every(pages: list[Page], check: Callable[[Page], None]) -> None:
-    for page in pages:
-        check(page)
 
 
 def slider(page: Page, number: int) -> Locator:
@@ -170,14 +164,10 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
 
     add_note(anna, "thoughts", "Vi pratar om brukarna, inte med dem")
     add_note(bo, "now", "Starta ett brukarråd")
-    on_every(everyone, lambda p: expect(notes_in(p, "thoughts", "Vi pratar om brukarna")).to_have_count(1))
-    on_every(everyone, lambda p: expect(notes_in(p, "now", "Starta ett brukarråd")).to_have_count(1))
-    on_every(
-        everyone,
-        lambda p: expect(notes_in(p, "thoughts", "Vi pratar om brukarna").locator(".note-meta")).to_have_text(
-            "av Anna"
-        ),
-    )
+    for page in everyone:
+        expect(notes_in(page, "thoughts", "Vi pratar om brukarna")).to_have_count(1)
+        expect(notes_in(page, "thoughts", "Vi pratar om brukarna").locator(".note-meta")).to_have_text("av Anna")
+        expect(notes_in(page, "now", "Starta ett brukarråd")).to_have_count(1)
     annas_note = notes_in(anna, "thoughts").first.get_attribute("data-note")
     bos_note = notes_in(bo, "now").first.get_attribute("data-note")
     assert annas_note and bos_note
