@@ -8,6 +8,7 @@ happen synchronously between awaits, so nothing interleaves half-way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
@@ -382,17 +383,30 @@ class LiveRoom:
         self._flush_task = asyncio.get_running_loop().create_task(self.flush_scores())
 
     async def flush_scores(self) -> None:
-        """Write pending score changes; on failure they are kept and retried."""
-        while self._pending_scores:
-            batch, self._pending_scores = self._pending_scores, {}
-            try:
-                await asyncio.to_thread(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
-            except Exception:
-                log.exception("flushing scores for room %s failed; retrying", self.room_id)
-                for key, value in batch.items():
-                    self._pending_scores.setdefault(key, value)
-                await asyncio.sleep(self._settings.score_flush_seconds)
-        self._flush_task = None
+        """Write one batch of pending score changes, then wait a flush period before the next:
+        back-to-back batches would keep SQLite's write lock (and the GIL) busy and make note
+        commits queue behind them. On failure the batch is kept and retried."""
+        try:
+            await self._write_batch()
+        except Exception:  # noqa: S110 - logged in _write_batch; the batch is kept for the next period
+            pass
+        finally:
+            self._flush_task = None
+        if self._pending_scores and self._flush_handle is None:
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)
+
+    async def _write_batch(self) -> None:
+        if not self._pending_scores:
+            return
+        batch, self._pending_scores = self._pending_scores, {}
+        try:
+            await asyncio.to_thread(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
+        except Exception:
+            log.exception("flushing scores for room %s failed; retrying", self.room_id)
+            for key, value in batch.items():
+                self._pending_scores.setdefault(key, value)
+            raise
 
     async def drain(self) -> None:
         """Store everything pending (before unloading the room or stopping the server)."""
@@ -400,8 +414,15 @@ class LiveRoom:
             self._flush_handle.cancel()
             self._flush_handle = None
         if self._flush_task is not None:
-            await self._flush_task
-        await self.flush_scores()
+            with contextlib.suppress(Exception):
+                await self._flush_task
+        for _attempt in range(3):
+            try:
+                await self._write_batch()
+            except Exception:
+                await asyncio.sleep(self._settings.score_flush_seconds)
+            if not self._pending_scores:
+                return
 
     def export(self) -> BoardExport:
         """The board as it is now, in one synchronous step: one consistent seq."""

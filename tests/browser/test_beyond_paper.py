@@ -1,0 +1,147 @@
+"""What the paper workshop cannot do, in the browser: "Vet ej", the disagreement label, a
+second round with its shift, today and desired with the gap, groups with a small group
+hidden, and a note linked to a statement. Scripted participants (Bot) set the scene fast;
+what is asserted is what the presenter and a participant see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import PHONE, PROJECTOR, Bot, Browse, Room, wait_online
+
+BLOCKING = {"serious", "critical"}
+
+
+def presenter(browse: Browse, room: Room) -> Page:
+    page = browse.page(room.facilitator_url, PROJECTOR, name="presenter")
+    wait_online(page)
+    return page
+
+
+def card(page: Page, number: int) -> Locator:
+    return page.locator(".spectrum-card").filter(has_text=f"{number}. ").first
+
+
+def grade(bots: list[Bot], statement: str, values: list[int], kind: str = "today") -> None:
+    for bot, value in zip(bots, values, strict=True):
+        bot.send("set_score", statement_id=statement, value=value, kind=kind)
+
+
+def test_dont_know_and_two_camps_are_shown_and_ordered(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Två läger")
+    page = presenter(browse, room)
+    phone = browse.page(room.participant_path, PHONE, name="participant")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+        bots = [room.bot() for _ in range(8)]
+        grade(bots, "s1", [2, 2, 3, 3, 8, 8, 9, 9])
+        grade(bots[:4], "s2", [5, 5, 6, 6])
+        wait_online(phone)
+        phone.locator("li.statement").first.get_by_role("button", name="Vet ej: påstående 1").click()
+        expect(phone.locator("#range-s1 ~ output, output[for=range-s1]").first).to_have_text("Vet ej")
+        facilitator.send("set_results_visible", visible=True)
+        expect(card(page, 1)).to_contain_text("Två läger")
+        expect(card(page, 1)).to_contain_text("1 vet ej")
+        expect(card(page, 1)).to_contain_text("8 svar")
+        expect(card(page, 2)).to_contain_text("Samstämmiga")
+        page.get_by_role("button", name="Mest oenighet först").click()
+        expect(page.locator(".spectrum-card").first).to_contain_text("1. Vi erbjuder en produkt")
+        expect(page.locator(".spectrum-card").nth(1)).to_contain_text("2. Vi ser användaren som objekt")
+        for bot in bots:
+            bot.close()
+
+
+def test_a_second_round_shows_the_shift_and_your_previous_answer(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Två omgångar")
+    page = presenter(browse, room)
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+        facilitator.send("set_results_visible", visible=True)
+        bots = [room.bot() for _ in range(3)]
+        grade(bots, "s1", [2, 5, 8])
+        phone = browse.page(room.participant_path, PHONE, name="participant")
+        wait_online(phone)
+        phone.locator("#range-s1").fill("4")
+        expect(card(page, 1)).to_contain_text("4 svar")
+        page.get_by_role("button", name="Ny omgång").click()
+        page.locator("dialog[open]").get_by_role("button", name="Ja, ny omgång").click()
+        expect(page.locator(".stats")).to_contain_text("Omgång 2")
+        expect(phone.locator(".previous-answer").first).to_have_text("Förra omgången: 4")
+        expect(phone.locator("output[for=range-s1]")).to_have_text("Inte graderat än")
+        grade(bots, "s1", [6, 5, 3])  # right, stayed, left
+        phone.locator("#range-s1").fill("7")  # right
+        expect(card(page, 1)).to_contain_text("Omgång 1 → 2: medel 4,8 → 5,3")
+        expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrade")
+        for bot in bots:
+            bot.close()
+
+
+def test_today_and_desired_show_the_gap(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Önskat läge")
+    page = presenter(browse, room)
+    phone = browse.page(room.participant_path, PHONE, name="participant")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+        facilitator.send("set_results_visible", visible=True)
+    page.get_by_role("button", name="Fråga även om önskat läge").click()
+    expect(phone.locator("#range-s3-desired")).to_be_visible()
+    phone.locator("#range-s3").fill("2")
+    phone.locator("#range-s3-desired").fill("9")
+    with room.bot() as other:
+        other.send("set_score", statement_id="s3", value=4)
+        other.send("set_score", statement_id="s3", value=8, kind="desired")
+        expect(card(page, 3)).to_contain_text("Önskat 8,5")
+        expect(card(page, 3)).to_contain_text("Gap +5,5")
+        page.get_by_role("button", name="Störst gap först").click()
+        expect(page.locator(".spectrum-card").first).to_contain_text("3. Vi har fokus på produktion")
+
+
+def test_groups_side_by_side_with_a_small_group_hidden(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Grupper")
+    page = presenter(browse, room)
+    groups = [
+        {"id": "chefer", "name": "Chefer"},
+        {"id": "staff", "name": "Medarbetare"},
+        {"id": "brukare", "name": "Brukare"},
+    ]
+    with room.facilitator() as facilitator:
+        facilitator.send("set_groups", groups=groups)
+        facilitator.send("set_phase", phase="grade")
+        bots = [room.bot() for _ in range(8)]
+        for bot, group in zip(bots, ["chefer"] * 3 + ["staff"] * 4 + ["brukare"], strict=True):
+            bot.send("set_profile", group=group)
+        grade(bots, "s1", [1, 2, 3, 7, 8, 9, 10, 5])
+        page.get_by_role("button", name="Per grupp").click()
+        view = page.locator(".group-view")
+        expect(view).to_contain_text("Medarbetare: 4 svarande")
+        expect(view).to_contain_text("2 grupper med färre än 3 svarande visas inte för sig")
+        expect(view).not_to_contain_text("Brukare")
+        expect(view).not_to_contain_text("Chefer")
+        violations = Axe().run(page).response["violations"]
+        assert not [v for v in violations if v["impact"] in BLOCKING], violations
+        for bot in bots:
+            bot.close()
+
+
+def test_a_note_linked_to_a_statement_shows_beside_its_distribution(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    room = new_room("Länkade lappar")
+    page = presenter(browse, room)
+    phone = browse.page(room.participant_path, PHONE, name="participant")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="document")
+    wait_online(phone)
+    form = phone.locator("form.add-note").filter(has=phone.locator("#new-note-now"))
+    form.locator("#new-note-now").fill("Fråga brukarna innan vi bestämmer")
+    form.get_by_label("Gäller påstående (frivilligt)").select_option(label="2. Vi ser användaren som objekt")
+    form.get_by_role("button", name="Lägg till lapp").click()
+    expect(phone.locator(".note").filter(has_text="Fråga brukarna")).to_contain_text("↔ Om påstående 2")
+    linked = card(page, 2).locator(".linked-notes")
+    expect(linked).to_contain_text("Lappar om påståendet (1)")
+    linked.locator("summary").click()
+    expect(linked).to_contain_text("Fråga brukarna innan vi bestämmer")
+    expect(card(page, 1).locator(".linked-notes")).to_be_empty()
