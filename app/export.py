@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
+from app.insight import classify
 from app.locales import Translate, translator
 from app.snapshot import BoardExport, ExportedAggregate, ExportedNote
 from app.templates.model import Language
@@ -53,6 +54,17 @@ class _View:
 
     def date(self, moment: datetime) -> str:
         return moment.strftime("%Y-%m-%d")
+
+    def insight_note(self, figures: ExportedAggregate | None) -> str:
+        if not figures or not figures.n:
+            return ""
+        return " · " + self.t(f"insight.{classify(figures.histogram)}")
+
+    def linked_note(self, note: ExportedNote) -> str:
+        if not note.statement_id:
+            return ""
+        numbers = {s.id: i for i, s in enumerate(self.template.statements, start=1)}
+        return self.t("report.linked", n=numbers.get(note.statement_id, "?"))
 
     def unknown_note(self, figures: ExportedAggregate | None) -> str:
         if not figures or not figures.unknown:
@@ -110,6 +122,7 @@ def render_csv(export: BoardExport) -> bytes:
             t("slider.unknown"),
             t("report.round"),
             t("report.kind"),
+            t("report.insight"),
         ]
     )
     numbered = {s.id: (i, s) for i, s in enumerate(view.template.statements, start=1)}
@@ -128,6 +141,7 @@ def render_csv(export: BoardExport) -> bytes:
                 figures.unknown,
                 figures.round,
                 t(f"report.{figures.kind}"),
+                t(f"insight.{classify(figures.histogram)}"),
             ]
         )
     writer.writerow([])
@@ -196,7 +210,8 @@ def render_markdown(export: BoardExport) -> bytes:
         lines.append(
             f"| {index} | {_md(view.text(statement.left))} | {_md(view.text(statement.right))} "
             f"| {f.n if f else 0} | {view.number(f.mean if f else None)} | {view.number(f.median if f else None)} "
-            f"| {view.number(f.sd if f else None)} | `{sparkline(histogram)}`{view.unknown_note(f)} |"
+            f"| {view.number(f.sd if f else None)} | `{sparkline(histogram)}`{view.unknown_note(f)}"
+            f"{view.insight_note(f)} |"
         )
     lines += ["", f"**{t('report.overall')}: {view.number(export.overall)}**", ""]
     lines += _md_rounds(view)
@@ -324,6 +339,8 @@ def _md_notes(view: _View, area_id: str, checkbox: bool) -> list[str]:
             extra.append(f"— {_md(author)}")
         if note.votes:
             extra.append(f"({view.t('report.votes', n=note.votes)})")
+        if linked := view.linked_note(note):
+            extra.append(f"(↔ {_md(linked)})")
         bullet = "- [ ]" if checkbox else "-"
         lines.append(" ".join([bullet, _md(note.text), *extra]))
     return [*lines, ""]
@@ -437,7 +454,7 @@ def render_html(export: BoardExport) -> bytes:
             )
         else:
             numbers = e(t("report.noAnswers"))
-        numbers += e(view.unknown_note(figures))
+        numbers += e(view.unknown_note(figures)) + e(view.insight_note(figures))
         body.append(
             f'<section class="statement"><div class="poles">'
             f"<span>{index}. {e(left)}</span><span>{e(right)}</span></div>"
@@ -495,6 +512,8 @@ def render_html(export: BoardExport) -> bytes:
                     meta.append(e(author))
                 if note.votes:
                     meta.append(e(t("report.votes", n=note.votes)))
+                if linked := view.linked_note(note):
+                    meta.append("↔ " + e(linked))
                 suffix = f' <span class="note-meta">({" · ".join(meta)})</span>' if meta else ""
                 body.append(f"<li>{e(note.text)}{suffix}</li>")
             body.append("</ul>")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import protocol as p
 from app.aggregates import Aggregate, AggregateKey
 from app.board import Board, to_answer
+from app.insight import classify
 from app.templates.model import Language, Template
 
 SCHEMA_VERSION = 1
@@ -63,6 +64,7 @@ class ExportedAggregate(_Part):
     median: float | None
     sd: float | None
     histogram: list[int] = Field(min_length=10, max_length=10)
+    insight: p.Insight | None = Field(default=None, description="How the group is spread (docs/insight.md).")
 
 
 class ExportedNote(_Part):
@@ -210,4 +212,5 @@ def _aggregate(key: AggregateKey, aggregate: Aggregate) -> ExportedAggregate:
         median=aggregate.median,
         sd=aggregate.sd,
         histogram=list(aggregate.histogram),
+        insight=classify(aggregate.histogram),
     )

@@ -148,7 +148,7 @@ async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     header, statements = rows[0], rows[1:11]
     assert header[:7] == ["#", "Vänster pol (1)", "Höger pol (10)", "Svar", "Medel", "Median", "Standardavvikelse"]
-    assert header[17:] == ["Vet ej", "Omgång", "Avser"] and {(row[18], row[19]) for row in statements} == {
+    assert header[17:] == ["Vet ej", "Omgång", "Avser", "Oenighet"] and {(row[18], row[19]) for row in statements} == {
         ("1", "Idag")
     }
     assert [row[1] for row in statements] == SWEDISH_LEFT_POLES
@@ -177,6 +177,7 @@ async def test_markdown_tells_the_story(http, new_room, clients) -> None:
     assert "- [ ] Prova ett nytt mötesformat" in markdown
     assert r"Bjud in brukare; till \| planeringen \*nu\*" in markdown, "user text is escaped"
     assert "Värdet uppstår hos brukaren — Åsa (3 röster)" in markdown
+    assert any(label in markdown for label in ("· Spridda åsikter", "· Samstämmiga", "· Två läger"))
 
 
 @pytest.fixture(scope="module")
@@ -341,6 +342,7 @@ async def test_desired_values_and_their_gap_are_exported(http, new_room, clients
     alice = clients(room["room_id"])
     await alice.connect()
     await alice.command("set_score", statement_id="s3", value=2)
+    await alice.command("add_note", area_id="now", text="Börja med brukarråd", statement_id="s3")
     ack = await alice.command("set_score", statement_id="s3", value=9, kind="desired")
     await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= ack["seq"])
     document = (await export(http, room, "json")).json()
@@ -348,6 +350,8 @@ async def test_desired_values_and_their_gap_are_exported(http, new_room, clients
     assert {(s["kind"], s["value"]) for s in document["scores"]} == {("today", 2), ("desired", 9)}
     markdown = (await export(http, room, "md")).text
     assert "### Idag och önskat" in markdown and "| 3 | Vi har fokus på produktion | 2,0 | 9,0 | 7,0 |" in markdown
-    assert "Gap (önskat − idag)" in (await export(http, room, "html")).text
+    assert "- [ ] Börja med brukarråd (↔ om påstående 3)" in markdown
+    report = (await export(http, room, "html")).text
+    assert "Gap (önskat − idag)" in report and "↔ om påstående 3" in report
     copy = (await http.post("/api/rooms/import", content=json.dumps(document))).json()
     assert normalised((await export(http, copy, "json")).json()) == normalised(document)

@@ -15,6 +15,13 @@ from tests.browser.conftest import PHONE, PROJECTOR, Bot, Browse, Room, wait_onl
 BLOCKING = {"serious", "critical"}
 
 
+def assert_accessible(page: Page) -> None:
+    """axe on the view as it is now: nothing serious or critical."""
+    violations = Axe().run(page).response["violations"]
+    blocking = [f"{v['impact']}: {v['id']} {v['help']}" for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, blocking
+
+
 def presenter(browse: Browse, room: Room) -> Page:
     page = browse.page(room.facilitator_url, PROJECTOR, name="presenter")
     wait_online(page)
@@ -50,6 +57,8 @@ def test_dont_know_and_two_camps_are_shown_and_ordered(browse: Browse, new_room:
         page.get_by_role("button", name="Mest oenighet först").click()
         expect(page.locator(".spectrum-card").first).to_contain_text("1. Vi erbjuder en produkt")
         expect(page.locator(".spectrum-card").nth(1)).to_contain_text("2. Vi ser användaren som objekt")
+        assert_accessible(page)
+        assert_accessible(phone)
         for bot in bots:
             bot.close()
 
@@ -75,6 +84,8 @@ def test_a_second_round_shows_the_shift_and_your_previous_answer(browse: Browse,
         phone.locator("#range-s1").fill("7")  # right
         expect(card(page, 1)).to_contain_text("Omgång 1 → 2: medel 4,8 → 5,3")
         expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrade")
+        assert_accessible(page)
+        assert_accessible(phone)
         for bot in bots:
             bot.close()
 
@@ -97,6 +108,8 @@ def test_today_and_desired_show_the_gap(browse: Browse, new_room: Callable[..., 
         expect(card(page, 3)).to_contain_text("Gap +5,5")
         page.get_by_role("button", name="Störst gap först").click()
         expect(page.locator(".spectrum-card").first).to_contain_text("3. Vi har fokus på produktion")
+        assert_accessible(page)
+        assert_accessible(phone)
 
 
 def test_groups_side_by_side_with_a_small_group_hidden(browse: Browse, new_room: Callable[..., Room]) -> None:
@@ -120,8 +133,7 @@ def test_groups_side_by_side_with_a_small_group_hidden(browse: Browse, new_room:
         expect(view).to_contain_text("2 grupper med färre än 3 svarande visas inte för sig")
         expect(view).not_to_contain_text("Brukare")
         expect(view).not_to_contain_text("Chefer")
-        violations = Axe().run(page).response["violations"]
-        assert not [v for v in violations if v["impact"] in BLOCKING], violations
+        assert_accessible(page)
         for bot in bots:
             bot.close()
 
@@ -145,3 +157,5 @@ def test_a_note_linked_to_a_statement_shows_beside_its_distribution(
     linked.locator("summary").click()
     expect(linked).to_contain_text("Fråga brukarna innan vi bestämmer")
     expect(card(page, 1).locator(".linked-notes")).to_be_empty()
+    assert_accessible(page)
+    assert_accessible(phone)
