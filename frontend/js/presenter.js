@@ -130,7 +130,10 @@ function controls() {
 function groupsEditor() {
   const { t } = locale;
   const area = h("textarea", { id: "groups-text", rows: 3 });
-  area.value = live.state.settings.groups.map((g) => g.name).join("\n");
+  const current = live.state.settings.groups.map((g) => g.name);
+  // No groups yet: offer the template's suggestion (seed 003: managers, staff, users).
+  const suggested = (live.state.template.suggested_groups ?? []).map((names) => text(names));
+  area.value = (current.length ? current : suggested).join("\n");
   const minSize = h("input", { id: "group-min-size", type: "number", min: 2, max: 50, value: live.state.settings.group_min_size, inputmode: "numeric" });
   const form = h("form", {},
     h("label", { for: "groups-text" }, t("pr.groups.hint")), area,
