@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 import uvicorn
 
 from app.db import migrate
-from app.settings import get_settings
+from app.settings import Settings, get_settings
+
+# Samskapa's own WebSocket protocol for uvicorn: direct writes for the room's fan-out.
+WS_PROTOCOL = "app.transport:RoomSocketProtocol"
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app, shared by `serve` and the benchmark's variants.
+
+    permessage-deflate stays off: measured in docs/performance.md, it costs a compressor
+    per client per broadcast and saturates the core long before bandwidth matters."""
+    return {
+        "factory": True,
+        "ws": WS_PROTOCOL,
+        "ws_max_size": settings.max_frame_bytes,
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "log_level": "info",
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,17 +46,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate" or not args.no_migrate:
         migrate(settings.effective_database_url)
     if args.command == "serve":
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            reload=args.reload,
-            ws_max_size=settings.max_frame_bytes,
-            ws_per_message_deflate=False,
-            proxy_headers=True,
-            log_level="info",
-        )
+        options = uvicorn_options(settings)
+        uvicorn.run("app.main:create_app", host=args.host, port=args.port, reload=args.reload, **options)
 
 
 if __name__ == "__main__":

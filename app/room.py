@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from app import models as m
 from app import protocol as p
@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
 
 
-class Replayable(NamedTuple):
-    seq: int
-    audience: Audience
-    event: p.Event
+# A replayable event as the frame that went out: (seq, everyone, facilitators, participant
+# id, frame). A plain tuple of ints, bools and strings on purpose: the collector stops
+# tracking it at once, whereas kept event models, thousands a second under load, were what
+# drove its full passes (100+ ms pauses, docs/performance.md).
+Replayable = tuple[int, bool, bool, str | None, str]
 
 
 class Rejected(Exception):
@@ -144,7 +145,7 @@ class LiveRoom:
                 created_at=now_utc(),
             )
             actor = Actor("participant", participant_id)
-            await self._commit(actor, None, emitted, new_participant=row)
+            await self._commit(actor, None, emitted, new_participants=[row])
             self._participant_tokens[row.token_hash] = participant_id
             self._apply(emitted, actor)
             return participant_id, token
@@ -176,13 +177,13 @@ class LiveRoom:
         last_seq = hello.last_seq
         if hello.epoch != self.epoch or last_seq is None or last_seq > self.seq:
             return None
-        oldest = self._replay[0].seq if self._replay else self.seq + 1
+        oldest = self._replay[0][0] if self._replay else self.seq + 1
         if last_seq < oldest - 1:
             return None  # too far behind: what it missed has left the buffer
         return [
-            item.event.model_dump(mode="json")
-            for item in self._replay
-            if item.seq > last_seq and item.audience.includes(role, participant_id)
+            json.loads(frame)
+            for seq, everyone, facilitators, only, frame in self._replay
+            if seq > last_seq and Audience(everyone, facilitators, only).includes(role, participant_id)
         ]
 
     def snapshot(self, role: p.Role, participant_id: str | None) -> p.Snapshot:
@@ -283,19 +284,19 @@ class LiveRoom:
         actor: Actor,
         cid: str | None,
         emitted: list[Emitted],
-        new_participant: m.Participant | None = None,
+        new_participants: list[m.Participant] | None = None,
     ) -> None:
         """Store first: an event is announced only once its rows are committed."""
         events = [item.event for item in emitted]
         try:
-            await asyncio.to_thread(
+            await self._store.write(
                 self._store.commit_events,
                 self.room_id,
                 actor.id,
                 cid,
                 events,
                 self.seq + len(events),
-                new_participant,
+                new_participants or (),
             )
         except Exception as error:
             log.exception("storing events for room %s failed", self.room_id)
@@ -310,14 +311,14 @@ class LiveRoom:
                 self._score_changed(actor.id, event)
             elif isinstance(event, p.ResultsVisibility | p.RoomUpdated | p.RoundStarted):
                 self._spectrum_changed()
-            self._replay.append(Replayable(self.seq, audience, event))
-            self._deliver(event, audience)
+            frame = event.model_dump_json()
+            self._replay.append((self.seq, audience.everyone, audience.facilitators, audience.participant_id, frame))
+            self._deliver(event, frame, audience)
 
     # ------------------------------------------------------------ delivery
 
-    def _deliver(self, event: p.Event, audience: Audience) -> None:
-        """Serialise once, then hand the same frame to every connection that may see it."""
-        frame = event.model_dump_json()
+    def _deliver(self, event: p.Event, frame: str, audience: Audience) -> None:
+        """Hand the one serialised frame to every connection that may see it."""
         if audience.everyone:
             targets: set[Peer] | list[Peer] = self.connections
         else:
@@ -401,7 +402,7 @@ class LiveRoom:
             return
         batch, self._pending_scores = self._pending_scores, {}
         try:
-            await asyncio.to_thread(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
+            await self._store.write(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
         except Exception:
             log.exception("flushing scores for room %s failed; retrying", self.room_id)
             for key, value in batch.items():

@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(default=65536, ge=1024)
     command_rate_per_second: float = Field(default=30, gt=0)
     command_burst: int = Field(default=60, ge=1)
-    # Frames queued for one client before it is dropped as too slow (it resyncs on reconnect).
-    send_queue_frames: int = Field(default=512, ge=8)
+    # Bytes waiting for one client (beyond its largest frame) before it is dropped as too
+    # slow to follow the room; it resyncs on reconnect. 2 MiB is about two minutes of a
+    # busy room's spectrum and notes.
+    send_buffer_bytes: int = Field(default=2 * 1024 * 1024, ge=16 * 1024)
     # Join-code lookups per client address per minute.
     join_lookups_per_minute: int = Field(default=20, ge=1)
     # New participant identities (hellos without a token) per client address per minute:

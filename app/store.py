@@ -7,14 +7,16 @@ types; knows nothing of sockets, rooms in memory or FastAPI.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select, text
@@ -39,6 +41,33 @@ def as_utc(moment: datetime) -> datetime:
 ImportedRows = dict[type[SQLModel], list[dict[str, object]]]
 
 
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+# The score batch's statements as the driver takes them. SQLite and PostgreSQL share the
+# ON CONFLICT syntax; only the placeholder differs (psycopg's is %s).
+SCORE_UPSERT = (
+    "INSERT INTO score (room_id, participant_id, round, kind, statement_id, value) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (room_id, participant_id, round, kind, statement_id) DO UPDATE SET value = excluded.value"
+)
+SCORE_DELETE = (
+    "DELETE FROM score WHERE room_id = ? AND participant_id = ? AND round = ? AND kind = ? AND statement_id = ?"
+)
+
+
+@dataclass(frozen=True)
+class _ScoreSql:
+    upsert: str
+    delete: str
+
+    @classmethod
+    def for_dialect(cls, paramstyle: str | None) -> _ScoreSql:
+        if paramstyle == "qmark":
+            return cls(SCORE_UPSERT, SCORE_DELETE)
+        return cls(SCORE_UPSERT.replace("?", "%s"), SCORE_DELETE.replace("?", "%s"))
+
+
 class JoinCodeTaken(Exception):
     """The random join code collided with a live room's; the caller draws another."""
 
@@ -58,17 +87,35 @@ class StoredRoom:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._score_sql = _ScoreSql.for_dialect(engine.dialect.paramstyle)
+        # The live rooms' writes (notes, joins, score batches) run here, in order. SQLite has
+        # one writer at a time anyway: with one thread, commits queue here instead of
+        # polling SQLite's lock from several threads (its busy handler sleeps up to 100 ms
+        # between tries). PostgreSQL takes writes side by side.
+        writers = 1 if engine.dialect.name == "sqlite" else 4
+        self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="samskapa-store")
+
+    async def write(self, call: Callable[..., None], *args: Any) -> None:
+        """Run a write of this store's on its writer thread(s), without blocking the loop."""
+        await asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
+
+    def close(self) -> None:
+        """After the rooms have drained: wait for the writes under way, then let go."""
+        self._writes.shutdown(wait=True)
+        self.engine.dispose()
 
     def _session(self) -> Session:
         # Rows handed out of the store stay readable after the commit.
         return Session(self.engine, expire_on_commit=False)
 
-    def _upsert(self, table: Any) -> Any:
-        """INSERT … ON CONFLICT (primary key) DO UPDATE SET value, in this engine's dialect."""
+    def _upsert(self, table: Table, columns: Iterable[str]) -> Any:
+        """INSERT … ON CONFLICT (primary key) DO UPDATE SET the columns, in this engine's dialect."""
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(table)
         keys = [column.name for column in table.primary_key.columns]
-        return statement.on_conflict_do_update(index_elements=keys, set_={"value": statement.excluded.value})
+        return statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in columns}
+        )
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
@@ -146,6 +193,10 @@ class Store:
             return session.exec(select(func.count()).select_from(m.Room)).one()
 
     # ------------------------------------------------------------ events
+    #
+    # The live room's writes, on the hot path of every note and join: SQLAlchemy Core on
+    # one connection and transaction, no ORM session (its unit of work cost a few ms of
+    # GIL-holding Python per note, measured in docs/performance.md).
 
     def commit_events(
         self,
@@ -154,51 +205,46 @@ class Store:
         cid: str | None,
         events: Iterable[p.Event],
         seq: int,
-        new_participant: m.Participant | None = None,
+        new_participants: Sequence[m.Participant] = (),
     ) -> None:
         """Write what the events change, and the command id, in one transaction."""
-        with self._session() as session:
-            if new_participant is not None:
-                session.add(new_participant)
+        with self.engine.begin() as db:
+            if new_participants:
+                db.execute(insert(_table(m.Participant)), [row.model_dump() for row in new_participants])
             for event in events:
-                self._project(session, room_id, actor_id, event)
+                self._project(db, room_id, actor_id, event)
             if cid is not None:
-                session.add(m.AppliedCommand(room_id=room_id, actor_id=actor_id, cid=cid, seq=seq))
-            session.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
-            session.commit()
+                db.execute(
+                    insert(_table(m.AppliedCommand)), {"room_id": room_id, "actor_id": actor_id, "cid": cid, "seq": seq}
+                )
+            db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
 
-    def _project(self, session: Session, room_id: str, actor_id: str, event: p.Event) -> None:
+    def _project(self, db: Connection, room_id: str, actor_id: str, event: p.Event) -> None:
         room_values: dict[str, object] = {}
+        votes = _table(m.NoteVote)
         match event:
             case p.NoteAdded(note=note) | p.NoteUpdated(note=note):
-                session.merge(
-                    m.Note(
-                        id=note.id,
-                        room_id=room_id,
-                        area_id=note.area_id,
-                        text=note.text,
-                        color=note.color,
-                        author_id=note.author_id,
-                        statement_id=note.statement_id,
-                        position=note.position,
-                        version=note.version,
-                        created_at=note.created_at,
-                        updated_at=note.updated_at,
-                    )
-                )
+                row = {
+                    "id": note.id,
+                    "room_id": room_id,
+                    "area_id": note.area_id,
+                    "text": note.text,
+                    "color": note.color,
+                    "author_id": note.author_id,
+                    "statement_id": note.statement_id,
+                    "position": note.position,
+                    "version": note.version,
+                    "created_at": note.created_at,
+                    "updated_at": note.updated_at,
+                }
+                db.execute(self._upsert(_table(m.Note), [c for c in row if c not in {"id", "room_id"}]), row)
             case p.NoteDeleted():
-                session.execute(delete(m.NoteVote).where(col(m.NoteVote.note_id) == event.note_id))
-                session.execute(delete(m.Note).where(col(m.Note.id) == event.note_id))
+                db.execute(delete(votes).where(votes.c.note_id == event.note_id))
+                db.execute(delete(m.Note).where(col(m.Note.id) == event.note_id))
             case p.MyVote():
-                session.flush()
-                session.execute(
-                    delete(m.NoteVote).where(
-                        col(m.NoteVote.note_id) == event.note_id,
-                        col(m.NoteVote.voter_id) == actor_id,
-                    )
-                )
+                db.execute(delete(votes).where(votes.c.note_id == event.note_id, votes.c.voter_id == actor_id))
                 if event.voted:
-                    session.add(m.NoteVote(note_id=event.note_id, voter_id=actor_id, room_id=room_id))
+                    db.execute(insert(votes), {"note_id": event.note_id, "voter_id": actor_id, "room_id": room_id})
             case p.PhaseChanged():
                 room_values["phase"] = event.phase
             case p.ResultsVisibility():
@@ -218,54 +264,35 @@ class Store:
                     groups_json=json.dumps([g.model_dump() for g in event.groups]),
                 )
                 known = [g.id for g in event.groups]
-                session.execute(
+                db.execute(
                     update(m.Participant)
                     .where(col(m.Participant.room_id) == room_id, col(m.Participant.group).not_in(known))
                     .values(group=None)
                 )
             case p.ParticipantUpdated(participant=who):
-                session.execute(
+                db.execute(
                     update(m.Participant).where(col(m.Participant.id) == who.id).values(name=who.name, group=who.group)
                 )
             case p.ParticipantJoined() | p.ScoreSet() | p.RoomDeleted():
                 pass  # joins carry their row in commit_events; scores go in batches
         if room_values:
-            session.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
+            db.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
 
     def flush_scores(self, room_id: str, changes: Mapping[tuple[str, AggregateKey], int | None], seq: int) -> None:
         """Write a batch of score changes in one transaction: one executemany upsert for the
-        values, one executemany delete for the cleared (usually none). Profiling showed a
-        delete-then-insert per score costing a quarter of the server's time under load."""
-        cleared = [
-            {"p": participant_id, "r": key.round, "k": key.kind, "s": key.statement_id}
-            for (participant_id, key), value in changes.items()
-            if value is None
-        ]
-        rows = [
-            {
-                "room_id": room_id,
-                "participant_id": participant_id,
-                "round": key.round,
-                "kind": key.kind,
-                "statement_id": key.statement_id,
-                "value": value,
-            }
-            for (participant_id, key), value in changes.items()
-            if value is not None
-        ]
-        table = m.Score.__table__  # type: ignore[attr-defined]
-        with self.engine.begin() as connection:
+        values, one executemany delete for the cleared (usually none), as plain tuples
+        straight to the driver. Profiling showed SQLAlchemy's per-row parameter handling
+        costing more than SQLite's own work, under the GIL the event loop needs."""
+        cleared: list[tuple[object, ...]] = []
+        rows: list[tuple[object, ...]] = []
+        for (participant_id, key), value in changes.items():
+            if value is None:
+                cleared.append((room_id, participant_id, key.round, key.kind, key.statement_id))
+            else:
+                rows.append((room_id, participant_id, key.round, key.kind, key.statement_id, value))
+        with self.engine.begin() as db:
             if cleared:
-                connection.execute(
-                    delete(table).where(
-                        table.c.room_id == room_id,
-                        table.c.participant_id == bindparam("p"),
-                        table.c.round == bindparam("r"),
-                        table.c.kind == bindparam("k"),
-                        table.c.statement_id == bindparam("s"),
-                    ),
-                    cleared,
-                )
+                db.exec_driver_sql(self._score_sql.delete, cleared)
             if rows:
-                connection.execute(self._upsert(table), rows)
-            connection.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
+                db.exec_driver_sql(self._score_sql.upsert, rows)
+            db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))

@@ -1,5 +1,12 @@
 """The one WebSocket route: accept, read the hello, hand frames to the room. Thin on purpose;
-the rules are in app/board.py and the ordering in app/room.py."""
+the rules are in app/board.py and the ordering in app/room.py.
+
+It is a plain ASGI endpoint that app/main.py calls before FastAPI's stack, not a FastAPI
+route: a FastAPI WebSocket route keeps about 25 coroutines, 3 exit stacks and a dozen
+request objects alive per open socket for as long as it is open. At thousands of sockets
+those are most of what the cyclic collector walks in its full passes, which stop the event
+loop (docs/performance.md). OpenAPI never describes WebSockets, so nothing is lost there.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +15,17 @@ import contextlib
 import json
 import time
 
-from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from app import protocol as p
 from app.cluster import RemoteRoom, Unavailable
-from app.connection import Connection
+from app.connection import LocalConnection, open_connection
 from app.room import LiveRoom, Rejected, now_utc
 from app.services import Services
 
-router = APIRouter()
-
+PATH_PREFIX = "/ws/rooms/"
 HELLO_TIMEOUT_SECONDS = 10.0
 CLOSE_GRACE_SECONDS = 5.0
 
@@ -73,7 +80,7 @@ def _describe(error: ValidationError, frame: str) -> p.Error:
     return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
 
 
-async def _receive_text(socket: WebSocket, connection: Connection, limit: int, bucket: TokenBucket) -> str | None:
+async def _receive_text(socket: WebSocket, connection: LocalConnection, limit: int, bucket: TokenBucket) -> str | None:
     """The next text frame; None when the socket ended or a frame broke the rules. Every
     frame counts against the rate limit, whatever it is and whether or not hello came."""
     while True:
@@ -94,12 +101,19 @@ async def _receive_text(socket: WebSocket, connection: Connection, limit: int, b
         return text
 
 
-@router.websocket("/ws/rooms/{room_id}")
-async def room_socket(socket: WebSocket, room_id: str) -> None:
-    services: Services = socket.app.state.services
+def room_id_of(path: str) -> str | None:
+    """The room id of a /ws/rooms/{room_id} path; None for any other path."""
+    if not path.startswith(PATH_PREFIX):
+        return None
+    room_id = path[len(PATH_PREFIX) :]
+    return room_id if room_id and "/" not in room_id else None
+
+
+async def room_socket(scope: Scope, receive: Receive, send: Send, services: Services, room_id: str) -> None:
     settings = services.settings
+    socket = WebSocket(scope, receive, send)
     await socket.accept()
-    connection = Connection(socket, settings.send_queue_frames)
+    connection = open_connection(socket, settings.send_buffer_bytes, CLOSE_GRACE_SECONDS)
     room: LiveRoom | RemoteRoom | None = None
     try:
         try:
@@ -145,7 +159,9 @@ async def room_socket(socket: WebSocket, room_id: str) -> None:
         await connection.finish(CLOSE_GRACE_SECONDS)
 
 
-async def _await_hello(socket: WebSocket, connection: Connection, limit: int, bucket: TokenBucket) -> p.Hello | None:
+async def _await_hello(
+    socket: WebSocket, connection: LocalConnection, limit: int, bucket: TokenBucket
+) -> p.Hello | None:
     try:
         async with asyncio.timeout(HELLO_TIMEOUT_SECONDS):
             while (frame := await _receive_text(socket, connection, limit, bucket)) is not None:
@@ -167,6 +183,6 @@ async def _await_hello(socket: WebSocket, connection: Connection, limit: int, bu
         return None
 
 
-def _refuse(connection: Connection, code: p.ErrorCode, message: str, close_code: int) -> None:
+def _refuse(connection: LocalConnection, code: p.ErrorCode, message: str, close_code: int) -> None:
     connection.send(p.Error(code=code, message=message).model_dump_json())
     connection.close(close_code, message)

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # permessage-deflate, uvicorn's WebSocket implementation, the GIL switch interval.
 SERVE_VARIANT = """
 import json, logging, sys, uvicorn
+from app.cli import uvicorn_options
 from app.db import migrate
 from app.settings import get_settings
 host, port, variant = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
@@ -44,9 +45,9 @@ if variant.get("switch_interval"):
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 settings = get_settings()
 migrate(settings.effective_database_url)
-uvicorn.run("app.main:create_app", factory=True, host=host, port=port,
-            ws_max_size=settings.max_frame_bytes, ws_per_message_deflate=variant["deflate"],
-            ws=variant.get("ws") or "auto", proxy_headers=True, log_level="info")
+options = uvicorn_options(settings)
+options.update(ws_per_message_deflate=variant["deflate"], ws=variant.get("ws") or options["ws"])
+uvicorn.run("app.main:create_app", host=host, port=port, **options)
 """
 
 

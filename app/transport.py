@@ -1,0 +1,130 @@
+"""The WebSocket transport under uvicorn, tuned for a room's fan-out.
+
+A room sends the same frame to hundreds of sockets several times a second. Through ASGI
+each of those is an awaited `send` per client: a writer task to wake, a chain of Starlette
+and uvicorn coroutines, a frame encoded per client. The profile (docs/performance.md) put
+that at a third of the server's CPU. This module gives the room what `websockets.broadcast`
+gives a plain websockets server instead: a synchronous write of an already encoded frame to
+each socket's transport, with the transport's buffer as the only queue.
+
+`RoomSocketProtocol` is uvicorn's websockets-sansio protocol with two changes:
+
+- it offers itself to the app under the ASGI scope extension `DIRECT_WRITE`, as a
+  `DirectWriter` (write a text frame now, close now, how much is still buffered);
+- it stops reading from a client only when `READ_AHEAD_MESSAGES` of its messages wait
+  unread, not after every message (uvicorn pauses and resumes the socket per message: two
+  epoll_ctl system calls per command).
+
+An app served by any other ASGI server never sees the extension and falls back to awaited
+sends (app/connection.py); nothing else depends on this module. Depends on uvicorn's
+protocol internals (the attributes used below), which is why uvicorn is pinned exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+
+DIRECT_WRITE = "samskapa.direct_write"
+# Commands a client may have queued unread before we stop reading its socket; with frames
+# of at most 64 KiB that bounds what one client can make us hold.
+READ_AHEAD_MESSAGES = 16
+
+
+class DirectWriter(Protocol):
+    def write_text(self, text: str) -> bool:
+        """Write one text frame now; False when the socket is closing or closed."""
+        ...
+
+    def buffered_bytes(self) -> int:
+        """Bytes written but not yet taken by the kernel: how far the client lags."""
+        ...
+
+    def close_now(self, code: int, reason: str, abort_after_seconds: float) -> None:
+        """Send the close frame behind what is buffered; drop the socket if the peer has not
+        completed the close (or drained its buffer) within the given time."""
+        ...
+
+
+class _EncodedFrame:
+    """The last text frame encoded: a broadcast writes the same str to every socket in a
+    row, so one encoding serves them all."""
+
+    text: str | None = None
+    wire: bytes = b""
+
+    @classmethod
+    def of(cls, text: str) -> bytes:
+        if text is not cls.text:
+            cls.wire = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+            cls.text = text
+        return cls.wire
+
+
+def direct_writer(scope: dict[str, Any]) -> DirectWriter | None:
+    """The socket's direct writer, if the server runs RoomSocketProtocol."""
+    extension = scope.get("extensions", {}).get(DIRECT_WRITE)
+    return extension.get("writer") if isinstance(extension, dict) else None
+
+
+class RoomSocketProtocol(WebSocketsSansIOProtocol):
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:  # upgraded (not refused during the handshake)
+            scope["extensions"][DIRECT_WRITE] = {"writer": self}
+
+    def send_receive_event_to_app(self) -> None:
+        # The base class pauses reading after every message and resumes when the app has
+        # read it; let a few wait first. Saying reading is already paused keeps it going.
+        if not self.read_paused and self.queue.qsize() < READ_AHEAD_MESSAGES:
+            self.read_paused = True
+            try:
+                super().send_receive_event_to_app()
+            finally:
+                self.read_paused = False
+        else:
+            super().send_receive_event_to_app()
+
+    # ------------------------------------------------------------ DirectWriter
+
+    def write_text(self, text: str) -> bool:
+        if self.close_sent or self.disconnected or self.conn.state is not State.OPEN:
+            return False
+        if self.transport.is_closing():
+            return False
+        if self.conn.extensions:  # permessage-deflate: each socket has its own compressor
+            self.conn.send_text(text.encode())
+            self.transport.write(b"".join(self.conn.data_to_send()))
+        else:
+            self.transport.write(_EncodedFrame.of(text))
+        return True
+
+    def buffered_bytes(self) -> int:
+        return int(self.transport.get_write_buffer_size())
+
+    def close_now(self, code: int, reason: str, abort_after_seconds: float) -> None:
+        # As uvicorn's own `websocket.close`, without waiting for the buffer to drain first
+        # (a client too slow to read would keep that wait open for ever).
+        if self.close_sent or self.disconnected or self.transport.is_closing():
+            return
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(abort_after_seconds, self._end_transport)
+
+    def _end_transport(self) -> None:
+        """The close handshake did not finish in time: close, and drop what the peer never
+        read rather than hold it (transport.close would wait for the buffer to drain)."""
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()
+        else:
+            self.transport.close()
