@@ -13,7 +13,11 @@ each socket's transport, with the transport's buffer as the only queue.
   `DirectWriter` (write a text frame now, close now, how much is still buffered);
 - it stops reading from a client only when `READ_AHEAD_MESSAGES` of its messages wait
   unread, not after every message (uvicorn pauses and resumes the socket per message: two
-  epoll_ctl system calls per command).
+  epoll_ctl system calls per command);
+- it caps the kernel's send buffer of each socket at `KERNEL_SEND_BUFFER_BYTES`. Linux
+  grows it up to 4 MiB for a peer that does not read; with thousands of phones, some of
+  them locked in a pocket, that is gigabytes of kernel memory, and a stalled phone would
+  only show in our own buffer (and be dropped, app/connection.py) megabytes later.
 
 An app served by any other ASGI server never sees the extension and falls back to awaited
 sends (app/connection.py); nothing else depends on this module. Depends on uvicorn's
@@ -22,6 +26,9 @@ protocol internals (the attributes used below), which is why uvicorn is pinned e
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from asyncio import BaseTransport
 from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -33,6 +40,9 @@ DIRECT_WRITE = "samskapa.direct_write"
 # Commands a client may have queued unread before we stop reading its socket; with frames
 # of at most 64 KiB that bounds what one client can make us hold.
 READ_AHEAD_MESSAGES = 16
+# A room's frames are small (a spectrum is ~2 KB): 128 KiB (the kernel doubles it) still
+# lets ~1 MB/s through to a phone 200 ms away, far more than a room ever sends one client.
+KERNEL_SEND_BUFFER_BYTES = 128 * 1024
 
 
 class DirectWriter(Protocol):
@@ -72,6 +82,13 @@ def direct_writer(scope: dict[str, Any]) -> DirectWriter | None:
 
 
 class RoomSocketProtocol(WebSocketsSansIOProtocol):
+    def connection_made(self, transport: BaseTransport) -> None:
+        super().connection_made(transport)
+        raw = transport.get_extra_info("socket")
+        if raw is not None:
+            with contextlib.suppress(OSError):
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES)
+
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)

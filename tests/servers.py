@@ -58,8 +58,13 @@ class ServerProcess:
     """One `samskapa serve` process; can be stopped (gracefully or killed) and started again
     on the same port and database, to test what survives a restart."""
 
-    def __init__(self, database_url: str, data_dir: Path, **settings: str) -> None:
+    def __init__(
+        self, database_url: str, data_dir: Path, command: tuple[str, ...] | None = None, **settings: str
+    ) -> None:
+        """`command` (the server's argv after the Python interpreter, with `{port}` for the
+        port) replaces `samskapa serve`, e.g. to run the app under plain uvicorn."""
         self.port = free_port()
+        self.command = command or ("-m", "app.cli", "serve", "--port", "{port}")
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -75,7 +80,7 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+                [sys.executable, *(part.replace("{port}", str(self.port)) for part in self.command)],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

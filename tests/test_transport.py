@@ -1,0 +1,164 @@
+"""The socket layer under a room, over real sockets: a client too slow to read is dropped
+without holding up anyone else, and the app still works under plain uvicorn, where it has
+to fall back from direct writes to a queue per connection (app/connection.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from app.client import RoomClient
+from tests.servers import ServerProcess
+
+TIMEOUT = 20.0
+LONG_TEXT = ("Vi behöver förstå hur brukarna använder det vi erbjuder. " * 8).strip()  # ~460 characters
+PLAIN_UVICORN = (
+    "-m",
+    "uvicorn",
+    "app.main:create_app",
+    "--factory",
+    "--port",
+    "{port}",
+    "--ws-per-message-deflate=false",
+)
+
+
+def start(tmp_path: Path, command: tuple[str, ...] | None = None, **settings: str) -> ServerProcess:
+    server = ServerProcess(f"sqlite:///{tmp_path / 'samskapa.db'}", tmp_path, command=command, **settings)
+    if command is not None:  # plain uvicorn does not migrate; `samskapa migrate` does
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=server.env, check=True, capture_output=True)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def small_buffer_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    # The rate limit lifted so one writer can fill the buffers quickly.
+    server = start(tmp_path, SEND_BUFFER_BYTES="16384", COMMAND_RATE_PER_SECOND="1000", COMMAND_BURST="2000")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain_uvicorn_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    server = start(tmp_path, command=PLAIN_UVICORN)
+    yield server
+    server.stop()
+
+
+async def create_room(server: ServerProcess) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        response = await http.post("/api/rooms", json={"title": "Långsam telefon"})
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@contextlib.asynccontextmanager
+async def stalled_client(server: ServerProcess, room_id: str) -> AsyncIterator[ClientConnection]:
+    """A participant whose phone stops reading right after its welcome: a tiny receive
+    buffer, and a client library told to stop reading after one unread message."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room_id}"
+    async with connect(url, sock=raw, max_queue=1, compression=None) as stalled:
+        await stalled.send(json.dumps({"type": "hello", "token": None}))
+        async with asyncio.timeout(TIMEOUT):
+            assert json.loads(await stalled.recv())["type"] == "welcome"
+        yield stalled
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_room_carries_on(
+    small_buffer_server: ServerProcess,
+) -> None:
+    server = small_buffer_server
+    room = await create_room(server)
+    facilitator = RoomClient(server.base_url, room["room_id"], room["facilitator_token"])
+    watcher = RoomClient(server.base_url, room["room_id"])
+    await facilitator.connect()
+    await watcher.connect(name="Vera")
+    try:
+        async with stalled_client(server, room["room_id"]) as stalled:
+            await watcher.wait_until(lambda: _online(watcher) == 2, TIMEOUT)
+            sent: list[str] = []
+            async with asyncio.timeout(TIMEOUT):
+                # ~0.9 KB a note: the kernel's buffers for the stalled phone (256 KiB on the
+                # server's side), then the 16 KiB the server allows it, fill up; the server
+                # must drop it, not slow down for it.
+                while _online(watcher) == 2:
+                    text = f"{len(sent)}: {LONG_TEXT}"
+                    await facilitator.command("add_note", area_id="thoughts", text=text)
+                    sent.append(text)
+            # Everyone else got every note, in order, while the phone was being dropped.
+            await watcher.wait_until(lambda: len(watcher.notes) == len(sent), TIMEOUT)
+            assert [n["text"] for n in _in_order(watcher)] == sent
+            # The phone, when it reads again, finds what it had been sent, then 4009.
+            received: list[str] = []
+            with contextlib.suppress(ConnectionClosed):
+                async with asyncio.timeout(TIMEOUT):
+                    async for frame in stalled:
+                        message = json.loads(frame)
+                        if message["type"] == "note_added":
+                            received.append(message["note"]["text"])
+            assert stalled.close_code == 4009
+            assert received == sent[: len(received)], "the frames it did get came whole and in order"
+            assert len(received) < len(sent)
+    finally:
+        await facilitator.close()
+        await watcher.close()
+
+
+async def test_the_app_runs_under_plain_uvicorn_with_queued_writes(plain_uvicorn_server: ServerProcess) -> None:
+    server = plain_uvicorn_server
+    room = await create_room(server)
+    facilitator = RoomClient(server.base_url, room["room_id"], room["facilitator_token"])
+    people = [RoomClient(server.base_url, room["room_id"]) for _ in range(3)]
+    await facilitator.connect()
+    for person in people:
+        await person.connect()
+    try:
+        for index, person in enumerate(people):
+            await person.command("add_note", area_id="insights", text=f"Lapp {index}")
+            await person.command("set_score", statement_id="s1", value=index + 4)
+        await facilitator.command("set_results_visible", visible=True)
+        for viewer in (facilitator, *people):
+            await _until_counted(viewer, notes=3, first_statement_n=3)
+        assert facilitator.spectrum is not None
+        assert facilitator.spectrum["statements"][0]["mean"] == 5.0
+        await people[0].drop()
+        missed = await people[1].command("add_note", area_id="now", text="Medan du var borta")
+        welcome = await people[0].connect()  # resumes: exactly the event it missed
+        assert [event["seq"] for event in welcome["events"]] == [missed["seq"]]
+    finally:
+        for client in (facilitator, *people):
+            await client.close()
+
+
+async def _until_counted(client: RoomClient, notes: int, first_statement_n: int) -> None:
+    def counted() -> bool:
+        statements = (client.spectrum or {}).get("statements") or [{}]
+        return len(client.notes) == notes and statements[0].get("n") == first_statement_n
+
+    await client.wait_until(counted, TIMEOUT)
+
+
+def _online(client: RoomClient) -> int | None:
+    presence = next((m for m in reversed(client.messages) if m["type"] == "presence"), None)
+    return None if presence is None else int(presence["online"])
+
+
+def _in_order(client: RoomClient) -> list[dict[str, Any]]:
+    return sorted(client.notes.values(), key=lambda note: note["position"])
