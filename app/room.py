@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from app import models as m
 from app import protocol as p
 from app.aggregates import AggregateKey
+from app.batching import GroupCommit
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
 from app.connection import Peer
 from app.settings import Settings
@@ -30,6 +31,7 @@ from app.store import Store, hash_token
 log = logging.getLogger(__name__)
 
 RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
+ADMISSION_BATCH = 500  # newcomers stored in one transaction, at most
 
 
 # A replayable event as the frame that went out: (seq, everyone, facilitators, participant
@@ -75,6 +77,7 @@ class LiveRoom:
         self._store = store
         self._settings = settings
         self._lock = asyncio.Lock()
+        self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
         self.connections: set[Peer] = set()
         self._facilitators: set[Peer] = set()
@@ -103,7 +106,10 @@ class LiveRoom:
         participant_id: str | None
         role: p.Role = "participant"
         if hello.token is None:
-            participant_id, token = await self._create_participant(hello.name)
+            try:
+                participant_id, token = await self._create_participant(hello.name)
+            except DomainError as error:  # could not be stored: the client retries
+                raise Rejected(p.Error(code=error.code, message=error.message), p.CloseCode.SERVER_RESTART) from error
         else:
             role, participant_id = self._authenticate(hello.token)
         connection.identify(role, participant_id)
@@ -128,27 +134,43 @@ class LiveRoom:
         return "participant", participant_id
 
     async def _create_participant(self, name: str | None) -> tuple[str, str]:
+        """A new identity (id, token). Joins that arrive together are stored together."""
+        return await self._admissions.submit(name)
+
+    async def _admit(self, names: list[str | None]) -> list[tuple[str, str] | BaseException]:
+        """One transaction for a batch of newcomers; each is refused on its own if the room
+        is full."""
         async with self._lock:
-            if len(self.board.participants) >= self._settings.max_participants_per_room:
-                raise Rejected(
-                    p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full."),
-                    p.CloseCode.ROOM_FULL,
+            results: list[tuple[str, str] | BaseException] = []
+            rows: list[m.Participant] = []
+            joined: list[tuple[Actor, list[Emitted]]] = []
+            room_left = self._settings.max_participants_per_room - len(self.board.participants)
+            for name in names:
+                if len(rows) >= room_left:
+                    error = p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full.")
+                    results.append(Rejected(error, p.CloseCode.ROOM_FULL))
+                    continue
+                participant_id = "p_" + secrets.token_urlsafe(12)
+                token = secrets.token_urlsafe(32)
+                rows.append(
+                    m.Participant(
+                        id=participant_id,
+                        room_id=self.room_id,
+                        token_hash=hash_token(token),
+                        name=name or None,
+                        created_at=now_utc(),
+                    )
                 )
-            participant_id = "p_" + secrets.token_urlsafe(12)
-            token = secrets.token_urlsafe(32)
-            emitted = self.board.decide_join(participant_id, name)
-            row = m.Participant(
-                id=participant_id,
-                room_id=self.room_id,
-                token_hash=hash_token(token),
-                name=name or None,
-                created_at=now_utc(),
-            )
-            actor = Actor("participant", participant_id)
-            await self._commit(actor, None, emitted, new_participants=[row])
-            self._participant_tokens[row.token_hash] = participant_id
-            self._apply(emitted, actor)
-            return participant_id, token
+                joined.append((Actor("participant", participant_id), self.board.decide_join(participant_id, name)))
+                results.append((participant_id, token))
+            if rows:
+                everything = [item for _, emitted in joined for item in emitted]
+                await self._commit(Actor("participant", None), None, everything, new_participants=rows)
+                for row in rows:
+                    self._participant_tokens[row.token_hash] = row.id
+                for actor, emitted in joined:
+                    self._apply(emitted, actor)
+            return results
 
     def _welcome(self, connection: Peer, hello: p.Hello, token: str | None) -> p.Welcome:
         role, participant_id = connection.role, connection.participant_id
