@@ -29,10 +29,11 @@ class CommandFailed(Exception):
 
 
 class RoomClient:
-    def __init__(self, base_url: str, room_id: str, token: str | None = None) -> None:
+    def __init__(self, base_url: str, room_id: str, token: str | None = None, deflate: bool = False) -> None:
         self.url = base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/")
         self.url += f"/ws/rooms/{room_id}"
         self.token = token
+        self.deflate = deflate  # offer permessage-deflate (the server decides)
         self.epoch: str | None = None
         self.last_seq: int | None = None
         self.role: str | None = None
@@ -53,7 +54,8 @@ class RoomClient:
 
     async def connect(self, name: str | None = None, resume: bool = True, timeout: float = 10) -> Message:
         """Open the socket and say hello; resumes from the last seq when it has one."""
-        self._socket = await connect(self.url, max_size=None, compression=None, open_timeout=timeout)
+        compression = "deflate" if self.deflate else None
+        self._socket = await connect(self.url, max_size=None, compression=compression, open_timeout=timeout)
         hello: Message = {"type": "hello", "token": self.token}
         if name is not None:
             hello["name"] = name

@@ -53,7 +53,7 @@ Command = tuple[float, int, str, int]
 class LoadSpec:
     """What every worker needs to build its share of the load (picklable)."""
 
-    url: str
+    urls: tuple[str, ...]  # the room on each server; participant i connects to urls[i % len(urls)]
     profile: str  # "storm" or "workshop"
     participants: int  # N in the room
     duration: float  # seconds of load (the workshop's window)
@@ -76,6 +76,7 @@ class WorkerResult:
     connected: int = 0
     connect_seconds: float = 0.0
     connect_errors: list[str] = field(default_factory=list)
+    connected_per_url: list[int] = field(default_factory=list)  # in LoadSpec.urls' order
     score_acks: list[tuple[int, float]] = field(default_factory=list)  # (ack seq, sent at)
     note_acks: list[tuple[int, float]] = field(default_factory=list)
     score_rtts: list[float] = field(default_factory=list)  # set_score -> its ack
@@ -211,12 +212,12 @@ class Worker:
         started = time.monotonic()
         gate = asyncio.Semaphore(self.spec.connect_concurrency)
         slots: list[Client | None] = [None] * self.count
-        uri = parse_uri(self.spec.url)
+        uris = [parse_uri(url) for url in self.spec.urls]
 
         async def one(i: int) -> None:
             async with gate:
                 try:
-                    slots[i] = await self._connect(uri)
+                    slots[i] = await self._connect(uris[self.server_of(i)])
                 except Exception as error:
                     self.result.connect_errors.append(f"{type(error).__name__}: {error}"[:200])
 
@@ -225,7 +226,16 @@ class Worker:
                 await asyncio.gather(*(one(i) for i in range(self.count)))
         self.clients = [client for client in slots if client is not None]
         self.result.connected = len(self.clients)
+        self.result.connected_per_url = [
+            sum(1 for i, client in enumerate(slots) if client is not None and self.server_of(i) == server)
+            for server in range(len(uris))
+        ]
         self.result.connect_seconds = time.monotonic() - started
+
+    def server_of(self, local: int) -> int:
+        """Which of the spec's urls this worker's participant `local` uses: by the global
+        index, so the split over the servers does not depend on how many workers there are."""
+        return (self.first + local) % len(self.spec.urls)
 
     async def _connect(self, uri: WebSocketURI) -> Client:
         loop = asyncio.get_running_loop()

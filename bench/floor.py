@@ -142,6 +142,7 @@ class FloorRoom:
             "you": {"role": role, "participant_id": participant_id, "token": fresh},
             "snapshot": {
                 "room_id": self.room_id,
+                "settings": {"results_visible": self.visible},
                 "notes": list(self.notes.values()),
                 "online": len(self.connections),
                 "spectrum": self.spectrum(full),

@@ -57,8 +57,25 @@ COUNTERS = (
     ("busy_before_percent", "machine busy just before the run (% of one core)"),
     ("lateness_p99_ms", "generator send lateness, p99 (ms)"),
 )
+# Where the pair's CPU and memory go, and the services it leans on: shown in the pair
+# against one instance comparison (the single instance is its room's owner too).
+PER_PROCESS = (
+    ("owner_cpu_percent", "owner instance CPU (% of one core)"),
+    ("relay_cpu_percent", "relay instance CPU (% of one core)"),
+    ("owner_rss_peak_mb", "owner instance peak RSS (MB)"),
+    ("relay_rss_peak_mb", "relay instance peak RSS (MB)"),
+    ("redis_cpu_percent", "Redis CPU (% of one core)"),
+    ("postgres_cpu_percent", "PostgreSQL backends CPU (% of one core)"),
+    ("connect_wall_s", "connect phase incl. starting the workers (s)"),
+    ("lease_changes", "room changed owner during the run"),
+)
 RATIO_LIMIT = 1.5
 RSS_LIMIT_KB = 150.0
+
+FLOOR = "floor"
+SINGLE, PAIR = "samskapa-pg", "pair"  # the comparison: two instances against one, same storage
+SAMSKAPA_TARGETS = ("samskapa", SINGLE, PAIR)  # the app's targets, in the tables' column order
+LABELS = {"samskapa": "Samskapa", SINGLE: "Samskapa PG", PAIR: "pair", FLOOR: "floor"}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -125,8 +142,12 @@ def merge(results: Sequence[WorkerResult]) -> Metrics:
             errors[code] = errors.get(code, 0) + count
         for close, count in r.disconnects.items():
             disconnects[str(close)] = disconnects.get(str(close), 0) + count
+    instances = max((len(r.connected_per_url) for r in results), default=0)
     return {
         "connected": connected,
+        "connected_per_instance": [
+            sum(r.connected_per_url[i] for r in results if i < len(r.connected_per_url)) for i in range(instances)
+        ],
         "connect_s": round(max((r.connect_seconds for r in results), default=0.0), 2),
         "connect_errors": [e for r in results for e in r.connect_errors][:10],
         "score_changes": len(score_acks),
@@ -179,6 +200,7 @@ SUMMED = frozenset(
         "incomplete_ticks",
         "disconnects",
         "errors",
+        "lease_changes",
     }
 )
 
@@ -204,6 +226,9 @@ def summarize(runs: Sequence[Metrics]) -> list[Metrics]:
         row = dict(group[0])
         for key, value in group[0].items():
             values = [run[key] for run in group if isinstance(run.get(key), int | float)]
+            if _numbers(value):
+                row[key] = _elementwise_median([run.get(key) for run in group], len(value))
+                continue
             if key in IDENTITY or isinstance(value, bool) or not values:
                 continue
             if key in SUMMED:
@@ -219,46 +244,94 @@ def summarize(runs: Sequence[Metrics]) -> list[Metrics]:
     return rows
 
 
-def pair_runs(rows: Sequence[Metrics]) -> list[tuple[Metrics | None, Metrics | None]]:
-    """(Samskapa, floor) for each profile, N and deflate setting, either possibly missing."""
-    keys = list(dict.fromkeys(_key(row) for row in rows))
-    by = {(row["target"], *_key(row)): row for row in rows}
-    return [(by.get(("samskapa", *key)), by.get(("floor", *key))) for key in keys]
+def _numbers(value: Any) -> bool:
+    """A per-process list of figures (e.g. each server's CPU), not a list of messages."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, int | float) for v in value)
 
 
-def repeat_ratios(runs: Sequence[Metrics], key: tuple[str, int, bool], figure: str) -> list[float | None]:
-    """The Samskapa/floor ratio of one figure in each repeat: the spread behind the median."""
-    ours = {r.get("repeat", 0): r[figure] for r in runs if _key(r) == key and r["target"] == "samskapa"}
-    floor = {r.get("repeat", 0): r[figure] for r in runs if _key(r) == key and r["target"] == "floor"}
-    return [ratio(ours[i], floor[i]) for i in sorted(ours) if i in floor]
+def _elementwise_median(lists: Sequence[Any], length: int) -> list[float]:
+    """Per process, the median over the repeats (repeats whose list differs are left out);
+    counts stay whole numbers, as a single figure's median does."""
+    same = [values for values in lists if _numbers(values) and len(values) == length]
+    medians = []
+    for i in range(length):
+        column = [values[i] for values in same]
+        median = statistics.median(column)
+        medians.append(round(median) if all(isinstance(v, int) for v in column) else round(median, 2))
+    return medians
+
+
+def by_key(rows: Sequence[Metrics]) -> list[dict[str, Metrics]]:
+    """The rows of each profile, N and deflate setting (in the order first run), by target."""
+    groups: dict[tuple[str, int, bool], dict[str, Metrics]] = {}
+    for row in rows:
+        groups.setdefault(_key(row), {})[row["target"]] = row
+    return list(groups.values())
+
+
+def samskapa_targets(group: dict[str, Metrics]) -> list[str]:
+    """The app's targets present in a group, in column order."""
+    return [target for target in SAMSKAPA_TARGETS if target in group]
+
+
+def repeat_ratios(
+    runs: Sequence[Metrics], key: tuple[str, int, bool], figure: str, ours: str = "samskapa", base: str = FLOOR
+) -> list[float | None]:
+    """The ours/base ratio of one figure in each repeat: the spread behind the median."""
+    mine = {r.get("repeat", 0): r[figure] for r in runs if _key(r) == key and r["target"] == ours}
+    theirs = {r.get("repeat", 0): r[figure] for r in runs if _key(r) == key and r["target"] == base}
+    return [ratio(mine[i], theirs[i]) for i in sorted(mine) if i in theirs]
 
 
 def verdicts(rows: Sequence[Metrics]) -> list[dict[str, Any]]:
-    """The issue's targets, each with the measured value (medians) and whether it was met."""
+    """The issue's targets, each with the measured value (medians) and whether it was met,
+    for every app target (the runs of `samskapa` are named as they always were)."""
     found: list[dict[str, Any]] = []
-    for ours, floor in pair_runs(rows):
-        if ours is None:
+    for group in by_key(rows):
+        for target in samskapa_targets(group):
+            found.extend(_checks(group[target], group.get(FLOOR)))
+    return found
+
+
+def _checks(ours: Metrics, floor: Metrics | None) -> list[dict[str, Any]]:
+    name = f"{ours['profile']} N={ours['participants']}" + (" deflate" if ours["deflate"] else "")
+    if ours["target"] != "samskapa":
+        name = f"{ours['target']} {name}"
+    complete = ours["connected"] == ours["participants"] and ours["disconnects"] == 0 and ours["uncovered_scores"] == 0
+    exact = ours["lost_notes"] == 0 and ours["duplicate_notes"] == 0 and ours["out_of_order"] == 0
+    checks: list[tuple[str, Any, bool]] = [
+        ("completes (all connected, none dropped)", ours["connected"], complete),
+        ("0 lost / duplicated / out of order", ours["lost_notes"], exact),
+        (
+            f"RSS per participant <= {RSS_LIMIT_KB:.0f} KB (marginal)",
+            ours["rss_kb_per_participant"],
+            (ours["rss_kb_per_participant"] or 0) <= RSS_LIMIT_KB,
+        ),
+    ]
+    if floor is not None:
+        figures = ["spectrum_p99_ms"] + (["note_p99_ms"] if ours["profile"] == "storm" else [])
+        for figure in figures:
+            value = ratio(ours[figure], floor[figure])
+            checks.append((f"{figure} <= {RATIO_LIMIT}x floor", value, value is not None and value <= RATIO_LIMIT))
+    return [{"run": name, "target": what, "value": value, "met": met} for what, value, met in checks]
+
+
+def comparisons(rows: Sequence[Metrics]) -> list[dict[str, Any]]:
+    """`pair` against `samskapa-pg` at the same profile, N and deflate setting: every
+    compared figure and counter of both, with the ratio pair/single (None where the single
+    instance's figure is 0 or missing)."""
+    found = []
+    for group in by_key(rows):
+        pair, single = group.get(PAIR), group.get(SINGLE)
+        if pair is None or single is None:
             continue
-        name = f"{ours['profile']} N={ours['participants']}" + (" deflate" if ours["deflate"] else "")
-        complete = (
-            ours["connected"] == ours["participants"] and ours["disconnects"] == 0 and ours["uncovered_scores"] == 0
+        figures = {
+            key: {"pair": pair.get(key), "single": single.get(key), "ratio": ratio(pair.get(key), single.get(key))}
+            for key, _ in (*COMPARED, *PER_PROCESS, *COUNTERS)
+        }
+        found.append(
+            {key: pair[key] for key in ("profile", "participants", "duration", "deflate")} | {"figures": figures}
         )
-        exact = ours["lost_notes"] == 0 and ours["duplicate_notes"] == 0 and ours["out_of_order"] == 0
-        checks: list[tuple[str, Any, bool]] = [
-            ("completes (all connected, none dropped)", ours["connected"], complete),
-            ("0 lost / duplicated / out of order", ours["lost_notes"], exact),
-            (
-                f"RSS per participant <= {RSS_LIMIT_KB:.0f} KB (marginal)",
-                ours["rss_kb_per_participant"],
-                (ours["rss_kb_per_participant"] or 0) <= RSS_LIMIT_KB,
-            ),
-        ]
-        if floor is not None:
-            figures = ["spectrum_p99_ms"] + (["note_p99_ms"] if ours["profile"] == "storm" else [])
-            for figure in figures:
-                value = ratio(ours[figure], floor[figure])
-                checks.append((f"{figure} <= {RATIO_LIMIT}x floor", value, value is not None and value <= RATIO_LIMIT))
-        found.extend({"run": name, "target": what, "value": value, "met": met} for what, value, met in checks)
     return found
 
 
@@ -271,7 +344,8 @@ def _fmt(value: Any) -> str:
 
 
 def markdown(runs: Sequence[Metrics], machine: dict[str, Any], command: str) -> str:
-    """The result as markdown: one table per profile and N (medians of the repeats), then
+    """The result as markdown: one table per profile and N (medians of the repeats) with
+    every app target next to the floor, the pair against one instance where both ran, then
     the per-repeat p99 ratios and the targets."""
     rows = summarize(runs)
     lines = [
@@ -283,31 +357,12 @@ def markdown(runs: Sequence[Metrics], machine: dict[str, Any], command: str) -> 
         f"Python {machine['python']}, load average at start {machine['loadavg']}.",
         "",
     ]
-    for ours, floor in pair_runs(rows):
-        head = ours or floor
-        assert head is not None
-        deflate = ", permessage-deflate" if head["deflate"] else ""
-        if ours is not None and ours.get("experiment"):
-            deflate += f"; Samskapa with {ours['experiment']}"
-        lines += [
-            f"## {head['profile']}, N={head['participants']}, {head['duration']:.0f} s{deflate}, "
-            f"{head['repeats']} repeat(s)",
-            "",
-            "| figure | Samskapa | floor | ratio |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for key, label in COMPARED:
-            mine, theirs = (ours or {}).get(key), (floor or {}).get(key)
-            lines.append(f"| {label} | {_fmt(mine)} | {_fmt(theirs)} | {_fmt(ratio(mine, theirs))} |")
-        for key, label in COUNTERS:
-            mine, theirs = (ours or {}).get(key), (floor or {}).get(key)
-            lines.append(f"| {label} | {_fmt(mine)} | {_fmt(theirs)} | |")
-        lines.append("")
-        if ours is not None and floor is not None and head["repeats"] > 1:
-            for figure in ("spectrum_p99_ms", "note_p99_ms"):
-                spread = ", ".join(_fmt(r) for r in repeat_ratios(runs, _key(head), figure))
-                lines.append(f"Per-repeat Samskapa/floor ratio of {figure}: {spread}.  ")
-            lines.append("")
+    for group in by_key(rows):
+        lines += _floor_section(runs, group)
+        if PAIR in group and SINGLE in group:
+            lines += _pair_section(runs, group[PAIR], group[SINGLE])
+        if PAIR in group or SINGLE in group:
+            lines += _process_section(group)
     found = verdicts(rows)
     if found:
         lines += ["## Targets", "", "| run | target | measured | met |", "| --- | --- | ---: | --- |"]
@@ -316,6 +371,91 @@ def markdown(runs: Sequence[Metrics], machine: dict[str, Any], command: str) -> 
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _row(cells: Sequence[str]) -> str:
+    """A markdown table row; an empty cell stays `| |`, as the tables always had it."""
+    return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
+
+
+def _floor_section(runs: Sequence[Metrics], group: dict[str, Metrics]) -> list[str]:
+    """The app's targets next to the floor (with one app target: today's four columns)."""
+    ours = samskapa_targets(group) or ["samskapa"]
+    floor = group.get(FLOOR)
+    first = group.get(ours[0])
+    head = first or next(iter(group.values()))
+    deflate = ", permessage-deflate" if head["deflate"] else ""
+    if first is not None and first.get("experiment"):
+        deflate += f"; Samskapa with {first['experiment']}"
+    single = len(ours) == 1
+    ratios = ["ratio"] if single else [f"{LABELS[target]}/floor" for target in ours]
+    columns = [LABELS[target] for target in ours] + ["floor"] + ratios
+    lines = [
+        f"## {head['profile']}, N={head['participants']}, {head['duration']:.0f} s{deflate}, "
+        f"{head['repeats']} repeat(s)",
+        "",
+        _row(["figure", *columns]),
+        _row(["---", *["---:"] * len(columns)]),
+    ]
+    for key, label in (*COMPARED, *COUNTERS):
+        mine = [group.get(target, {}).get(key) for target in ours]
+        theirs = (floor or {}).get(key)
+        shown = [_fmt(ratio(value, theirs)) for value in mine] if (key, label) in COMPARED else [""] * len(mine)
+        lines.append(_row([label, *map(_fmt, mine), _fmt(theirs), *shown]))
+    lines.append("")
+    if floor is not None and head["repeats"] > 1:
+        for target in (t for t in ours if t in group):
+            for figure in ("spectrum_p99_ms", "note_p99_ms"):
+                spread = ", ".join(_fmt(r) for r in repeat_ratios(runs, _key(head), figure, target))
+                lines.append(f"Per-repeat {LABELS[target]}/floor ratio of {figure}: {spread}.  ")
+        lines.append("")
+    return lines
+
+
+def _pair_section(runs: Sequence[Metrics], pair: Metrics, single: Metrics) -> list[str]:
+    """Two instances against one on the same storage, same N: what the relay hop costs and
+    what spreading the sockets saves."""
+    lines = [
+        f"### pair (2 instances, Redis) against one instance, both on PostgreSQL: "
+        f"{pair['profile']}, N={pair['participants']}",
+        "",
+        "| figure | pair | one instance | pair/one |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key, label in (*COMPARED, *PER_PROCESS, *COUNTERS):
+        mine, theirs = pair.get(key), single.get(key)
+        lines.append(f"| {label} | {_fmt(mine)} | {_fmt(theirs)} | {_fmt(ratio(mine, theirs))} |")
+    lines.append("")
+    if pair["repeats"] > 1:
+        for figure in ("spectrum_p99_ms", "note_p99_ms"):
+            spread = ", ".join(_fmt(r) for r in repeat_ratios(runs, _key(pair), figure, PAIR, SINGLE))
+            lines.append(f"Per-repeat pair/one ratio of {figure}: {spread}.  ")
+        lines.append("")
+    return lines
+
+
+def _process_section(group: dict[str, Metrics]) -> list[str]:
+    """Each process's share (medians): on two cores, the busiest one is where the limit is."""
+    lines = [
+        "### Where the CPU goes (% of one core over the load window; RSS peaks in MB)",
+        "",
+        "| target | process | participants | CPU | peak RSS |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for target in (*SAMSKAPA_TARGETS, FLOOR):
+        row = group.get(target)
+        if row is None:
+            continue
+        for role in row.get("roles", []):
+            cells = [row.get(f"{role}_participants"), row.get(f"{role}_cpu_percent"), row.get(f"{role}_rss_peak_mb")]
+            lines.append(_row([LABELS[target], role, *map(_fmt, cells)]))
+        for service in ("redis", "postgres"):
+            if f"{service}_cpu_percent" in row:
+                name = "Redis" if service == "redis" else "PostgreSQL backends"
+                lines.append(_row([LABELS[target], name, "", _fmt(row[f"{service}_cpu_percent"]), ""]))
+        lines.append(_row([LABELS[target], "load generator", "", _fmt(row.get("client_cpu_percent")), ""]))
+    lines.append("")
+    return lines
 
 
 def machine_info() -> dict[str, Any]:
