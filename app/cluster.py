@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 OWNER_LEASE_MS = 5000
 RENEW_EVERY_SECONDS = 1.5
 OWNER_CHECK_SECONDS = 1.0
-# A relayed hello the owner does not answer in this time means the lease names an instance
-# that is not serving the room (it died, or stepped down); the client reconnects.
+# A relayed hello the owner does not answer in this time: the client reconnects (the owner
+# may have died or stepped down; the lease watcher then closes everyone else too).
 RELAY_ANSWER_SECONDS = 3.0
 EXPORT_TIMEOUT_SECONDS = 10.0
 
@@ -236,9 +236,13 @@ class RemoteRoom:
         self._node.awaiting[conn_id] = loop.call_later(RELAY_ANSWER_SECONDS, self._unanswered, conn_id)
 
     def _unanswered(self, conn_id: str) -> None:
+        """Only this client is sent to try again: an owner busy with a join burst is slow,
+        not gone, and the lease watcher closes everyone once the owner is really gone."""
         self._node.awaiting.pop(conn_id, None)
-        log.warning("owner %s did not answer for room %s; clients reconnect", self.owner, self.room_id)
-        self.close_all()
+        log.warning("owner %s did not answer a hello for room %s; that client reconnects", self.owner, self.room_id)
+        connection = self.connections.get(conn_id)
+        if connection is not None:
+            connection.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
 
     async def handle(self, connection: Peer, command: p.Command) -> None:
         conn_id = self._node.conn_id(connection)
