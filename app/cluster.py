@@ -145,7 +145,14 @@ class RoomHost:
 
     def _receive(self, raw: str) -> None:
         message = json.loads(raw)
-        kind, key = message.get("type"), (message.get("inst", ""), message.get("conn", ""))
+        if message.get("type") == "batch":  # what one relaying instance sent in one loop turn
+            for item in message["items"]:
+                self._receive_one(message["inst"], item)
+        else:
+            self._receive_one(message.get("inst", ""), message)
+
+    def _receive_one(self, instance_id: str, message: dict[str, Any]) -> None:
+        kind, key = message.get("type"), (instance_id, message.get("conn", ""))
         if kind == "open":
             peer = RemotePeer(self._relay(key[0]), key[1])
             self._peers[key] = peer
@@ -224,6 +231,7 @@ class RemoteRoom:
         self.owner = owner
         self._node = node
         self.connections: dict[str, Peer] = {}
+        self._outgoing: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._watcher = asyncio.get_running_loop().create_task(self._watch_owner())
 
@@ -266,8 +274,17 @@ class RemoteRoom:
         self._send({"type": "deleted"})
 
     def _send(self, message: dict[str, Any]) -> None:
-        message["inst"] = self._node.instance_id
-        self._node.bus.publish(room_channel(self.room_id), json.dumps(message))
+        """Gathered per event-loop turn into one bus message, in order: under a storm, a
+        relaying instance sends the owner a message per turn, not per slider move."""
+        self._outgoing.append(message)
+        if len(self._outgoing) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        items, self._outgoing = self._outgoing, []
+        if items:
+            batch = {"type": "batch", "inst": self._node.instance_id, "items": items}
+            self._node.bus.publish(room_channel(self.room_id), json.dumps(batch))
 
     async def _watch_owner(self) -> None:
         """If the owner's lease goes elsewhere (it died or stepped down), clients reconnect."""

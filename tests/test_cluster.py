@@ -99,6 +99,18 @@ async def test_clients_on_both_instances_share_one_room(pair) -> None:
                     assert entry["mean"] == pytest.approx(statistics.fmean(values))
             assert spectrum["voters"] == 8
         assert all(order == orders[0] for order in orders), "one order on every instance"
+        # The facilitator exports through the instance that does not own the room (the
+        # facilitator's own, two, took it first): the owner answers over the bus.
+        async with httpx.AsyncClient(base_url=one.base_url) as http:
+            response = await http.get(
+                f"/api/rooms/{room['room_id']}/export",
+                params={"format": "json"},
+                headers={"Authorization": f"Bearer {room['facilitator_token']}"},
+            )
+        assert response.status_code == 200, response.text
+        exported = response.json()
+        assert sorted(note["text"] for note in exported["notes"]) == sorted(f"Lapp {i}" for i in range(8))
+        assert [a["n"] for a in exported["aggregates"]] == [len(expected[s]) for s in STATEMENTS]
     finally:
         for client in [facilitator, *people]:
             await client.close()
