@@ -20,13 +20,12 @@ from datetime import UTC, datetime
 
 from app import models as m
 from app import protocol as p
-from app.aggregates import AggregateKey
 from app.batching import GroupCommit
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
 from app.connection import Peer
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
-from app.store import Store, hash_token
+from app.store import ScoreRow, Store, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,11 @@ class LiveRoom:
         self._facilitators: set[Peer] = set()
         self._by_participant: dict[str, set[Peer]] = {}
         self._last_score_seq = seq
-        self._pending_scores: dict[tuple[str, AggregateKey], int | None] = {}
+        # (participant, round, kind, statement) -> value, or None for cleared. A plain tuple of
+        # strings and ints on purpose: the collector stops tracking it at once. Thousands of
+        # tracked keys a second, each alive until its batch is written, were promoted to the
+        # oldest generation and set off its full passes (docs/performance.md).
+        self._pending_scores: dict[ScoreRow, int | None] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -355,8 +358,7 @@ class LiveRoom:
 
     def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
         self._last_score_seq = event.seq
-        key = (actor_id, AggregateKey(event.round, event.kind, event.statement_id))
-        self._pending_scores[key] = to_stored(event.value)
+        self._pending_scores[(actor_id, event.round, event.kind, event.statement_id)] = to_stored(event.value)
         if self._flush_handle is None and self._flush_task is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)

@@ -23,7 +23,6 @@ from sqlmodel import Session, SQLModel, col, select, text
 
 from app import models as m
 from app import protocol as p
-from app.aggregates import AggregateKey
 from app.templates.model import Template
 
 
@@ -299,18 +298,12 @@ class Store:
         if room_values:
             db.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
 
-    def flush_scores(self, room_id: str, changes: Mapping[tuple[str, AggregateKey], int | None], seq: int) -> None:
+    def flush_scores(self, room_id: str, changes: Mapping[ScoreRow, int | None], seq: int) -> None:
         """Write a batch of score changes in one transaction, straight to the driver:
         SQLAlchemy's per-row parameter handling cost more than the database's own work,
         under the GIL the event loop needs (docs/performance.md)."""
-        cleared: list[ScoreRow] = []
-        values: list[tuple[ScoreRow, int]] = []
-        for (participant_id, key), value in changes.items():
-            row = (participant_id, key.round, key.kind, key.statement_id)
-            if value is None:
-                cleared.append(row)
-            else:
-                values.append((row, value))
+        cleared = [row for row, value in changes.items() if value is None]
+        values = [(row, value) for row, value in changes.items() if value is not None]
         with self.engine.begin() as db:
             self._write_scores(db, room_id, values, cleared)
             db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
