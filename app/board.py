@@ -124,6 +124,9 @@ class Board:
     # between group aggregates when the person changes group, without a scan).
     group_voters: dict[str, int] = field(default_factory=dict)
     keys_of: dict[str, set[AggregateKey]] = field(default_factory=dict)
+    # One object per distinct key (a few dozen), shared by every score that uses it: a room of
+    # 2,000 keeps 20,000 scores, and each key object is one more for the cyclic collector.
+    canonical_keys: dict[AggregateKey, AggregateKey] = field(default_factory=dict, repr=False)
     voters: int = 0
     completed: int = 0
 
@@ -418,7 +421,10 @@ class Board:
         )
 
     def _set_score(self, participant_id: str, key: AggregateKey, value: int | None) -> None:
-        previous = self.scores.pop((participant_id, key), None)
+        key = self.canonical_keys.setdefault(key, key)
+        # Read, then assign in place: the dict keeps the key tuple it already has, so a changed
+        # answer makes no new long-lived object (a storm changes thousands a second).
+        previous = self.scores.get((participant_id, key))
         person = self.participants.get(participant_id)
         group = person.group if person else None
         targets = [self.aggregates.setdefault(key, Aggregate())]
@@ -434,6 +440,7 @@ class Board:
             self.scores[(participant_id, key)] = value
             mine.add(key)
         else:
+            self.scores.pop((participant_id, key), None)
             mine.discard(key)
         if key.round == self.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
