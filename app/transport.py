@@ -95,6 +95,13 @@ class RoomSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:  # upgraded (not refused during the handshake)
             scope["extensions"][DIRECT_WRITE] = {"writer": self}
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # The handshake's request and response (three header maps, ~25 tracked objects)
+            # are never read again; an open socket should not carry them for hours.
+            self.request = self.response = None  # type: ignore[assignment]
+
     def send_receive_event_to_app(self) -> None:
         # The base class pauses reading after every message and resumes when the app has
         # read it; let a few wait first. Saying reading is already paused keeps it going.
