@@ -7,7 +7,7 @@ that at a third of the server's CPU. This module gives the room what `websockets
 gives a plain websockets server instead: a synchronous write of an already encoded frame to
 each socket's transport, with the transport's buffer as the only queue.
 
-`RoomSocketProtocol` is uvicorn's websockets-sansio protocol with two changes:
+`RoomSocketProtocol` is uvicorn's websockets-sansio protocol with these changes:
 
 - it offers itself to the app under the ASGI scope extension `DIRECT_WRITE`, as a
   `DirectWriter` (write a text frame now, close now, how much is still buffered);
@@ -17,7 +17,8 @@ each socket's transport, with the transport's buffer as the only queue.
 - it caps the kernel's send buffer of each socket at `KERNEL_SEND_BUFFER_BYTES`. Linux
   grows it up to 4 MiB for a peer that does not read; with thousands of phones, some of
   them locked in a pocket, that is gigabytes of kernel memory, and a stalled phone would
-  only show in our own buffer (and be dropped, app/connection.py) megabytes later.
+  only show in our own buffer (and be dropped, app/connection.py) megabytes later;
+- it lets go of the handshake's request and response once the socket is open.
 
 An app served by any other ASGI server never sees the extension and falls back to awaited
 sends (app/connection.py); nothing else depends on this module. Depends on uvicorn's
