@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -118,6 +118,10 @@ class Store:
     async def write(self, call: Callable[..., None], *args: Any) -> None:
         """Run a write of this store's on its writer thread(s), without blocking the loop."""
         await asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
+
+    def submit(self, call: Callable[..., None], *args: Any) -> Future[None]:
+        """The same, for a caller that wants the thread's own future (and its callbacks)."""
+        return self._writes.submit(call, *args)
 
     def close(self) -> None:
         """After the rooms have drained: wait for the writes under way, then let go."""

@@ -1,0 +1,180 @@
+"""A live room (app/room.py) with in-memory connections and a real SQLite store whose writes
+the test can hold back or break: acknowledged means stored, and stored means applied."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import models as m
+from app import protocol as p
+from app.board import Board
+from app.db import make_engine, migrate
+from app.room import LiveRoom
+from app.settings import Settings
+from app.store import Store
+from app.templates import DEFAULT_TEMPLATE_ID, builtin_templates
+
+TIMEOUT = 5.0
+
+
+class FakeConnection:
+    """A socket as the room sees it; frames are kept, parsed, in arrival order."""
+
+    def __init__(self) -> None:
+        self.role: p.Role = "participant"
+        self.participant_id: str | None = None
+        self.frames: list[dict[str, Any]] = []
+        self.closed: int | None = None
+        self.arrived = asyncio.Event()
+
+    def identify(self, role: p.Role, participant_id: str | None) -> None:
+        self.role, self.participant_id = role, participant_id
+
+    def send(self, frame: str) -> None:
+        self.frames.append(json.loads(frame))
+        self.arrived.set()
+
+    async def wait_for(self, kind: str) -> list[dict[str, Any]]:
+        async with asyncio.timeout(TIMEOUT):
+            while not self.of_type(kind):
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.of_type(kind)
+
+    def close(self, code: int, reason: str = "") -> None:
+        self.closed = code
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.frames if frame["type"] == kind]
+
+
+class ControlledStore(Store):
+    """A real store whose event commits can be held at the door or made to fail."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(make_engine(url))
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.failing = False
+
+    def commit_events(self, *args: Any, **kwargs: Any) -> None:
+        self.entered.set()
+        if not self.gate.wait(TIMEOUT):
+            raise TimeoutError("the test never opened the gate")
+        if self.failing:
+            raise OSError("disk full")
+        super().commit_events(*args, **kwargs)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ControlledStore]:
+    url = f"sqlite:///{tmp_path / 'room.db'}"
+    migrate(url)
+    controlled = ControlledStore(url)
+    now = datetime.now(UTC)
+    controlled.create_room(
+        m.Room(
+            id="r1",
+            join_code="123456",
+            title="Rummet",
+            language="sv",
+            template_json=builtin_templates()[DEFAULT_TEMPLATE_ID].model_dump_json(),
+            phase="document",
+            results_visible=False,
+            voting_locked=False,
+            groups_json="[]",
+            facilitator_token_hash="f" * 64,
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    yield controlled
+    controlled.gate.set()
+    controlled.close()
+
+
+def live_room(store: Store) -> LiveRoom:
+    now = datetime.now(UTC)
+    board = Board(
+        room_id="r1",
+        template=builtin_templates()[DEFAULT_TEMPLATE_ID],
+        title="Rummet",
+        language="sv",
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+        phase="document",
+    )
+    return LiveRoom(board, 0, "f" * 64, {}, {}, store, Settings())
+
+
+async def joined(room: LiveRoom) -> FakeConnection:
+    connection = FakeConnection()
+    await room.join(connection, p.Hello(type="hello"))
+    return connection
+
+
+def add_note(cid: str, text: str) -> p.Command:
+    command = p.client_message_adapter.validate_python({"type": "add_note", "cid": cid, "area_id": "now", "text": text})
+    assert isinstance(command, p.AddNote)
+    return command
+
+
+def stored_notes(store: Store) -> list[str]:
+    loaded = store.load_room("r1")
+    assert loaded is not None
+    return [note.text for note in loaded.notes]
+
+
+async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore) -> None:
+    room = live_room(store)
+    author, other = await joined(room), await joined(room)
+    store.gate.clear()
+    store.entered.clear()
+    handling = asyncio.create_task(room.handle(author, add_note("c1", "Fråga brukarna")))
+    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    await asyncio.sleep(0)  # the loop is free while the commit waits
+    assert not other.of_type("note_added") and not author.of_type("ack")
+    store.gate.set()
+    await asyncio.wait_for(handling, TIMEOUT)
+    added = other.of_type("note_added")
+    assert [event["note"]["text"] for event in added] == ["Fråga brukarna"]
+    assert author.of_type("ack")[-1] == {"type": "ack", "cid": "c1", "seq": added[0]["seq"]}
+    assert stored_notes(store) == ["Fråga brukarna"]
+
+
+async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(store: ControlledStore) -> None:
+    room = live_room(store)
+    author, other = await joined(room), await joined(room)
+    seq = room.seq
+    store.failing = True
+    await asyncio.wait_for(room.handle(author, add_note("c1", "Går förlorad?")), TIMEOUT)
+    error = author.of_type("error")[-1]
+    assert (error["code"], error["cid"]) == ("unavailable", "c1")
+    assert not other.of_type("note_added") and not room.board.notes and room.seq == seq
+    store.failing = False  # the disk has room again: the same command, re-sent, goes through
+    await asyncio.wait_for(room.handle(author, add_note("c1", "Går förlorad?")), TIMEOUT)
+    assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Går förlorad?"]
+    assert stored_notes(store) == ["Går förlorad?"]
+
+
+async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(store: ControlledStore) -> None:
+    room = live_room(store)
+    author, other = await joined(room), await joined(room)
+    store.gate.clear()
+    store.entered.clear()
+    handling = asyncio.create_task(room.handle(author, add_note("c1", "Skickad, sen borta")))
+    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    handling.cancel()  # the sender's socket task ends while its note is being written
+    store.gate.set()
+    await other.wait_for("note_added")
+    assert stored_notes(store) == ["Skickad, sen borta"]
+    assert [note.text for note in room.board.notes.values()] == ["Skickad, sen borta"]
