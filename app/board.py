@@ -127,6 +127,9 @@ class Board:
     # One object per distinct key (a few dozen), shared by every score that uses it: a room of
     # 2,000 keeps 20,000 scores, and each key object is one more for the cyclic collector.
     canonical_keys: dict[AggregateKey, AggregateKey] = field(default_factory=dict, repr=False)
+    # Notes decided but not yet stored (a batch being written): they count for the room's
+    # limit and the next note's place, and are in no view until their event is applied.
+    reserved: dict[str, p.NotePublic] = field(default_factory=dict, repr=False)
     voters: int = 0
     completed: int = 0
 
@@ -267,9 +270,13 @@ class Board:
     def _decide_add_note(self, command: p.AddNote, actor: Actor, now: datetime) -> list[Emitted]:
         self._writable(actor)
         area_id = self._area(command.area_id)
-        if len(self.notes) >= self.max_notes:
+        if len(self.notes) + len(self.reserved) >= self.max_notes:
             raise DomainError(p.ErrorCode.LIMIT_REACHED, "This room holds no more notes.")
-        last = max((n.position for n in self.notes.values() if n.area_id == area_id), default=0.0)
+        if _note_id(self.room_id, actor.id, command.cid) in self.reserved:
+            raise DomainError(p.ErrorCode.CONFLICT, "That note is being stored; wait for its ack.")
+        placed = [n.position for n in self.notes.values() if n.area_id == area_id]
+        placed += [n.position for n in self.reserved.values() if n.area_id == area_id]
+        last = max(placed, default=0.0)
         note = Note(
             id=_note_id(self.room_id, actor.id, command.cid),
             statement_id=self._statement(command.statement_id),
@@ -366,6 +373,7 @@ class Board:
                 key = AggregateKey(event.round, event.kind, event.statement_id)
                 self._set_score(actor.id, key, to_stored(event.value))
             case p.NoteAdded() | p.NoteUpdated():
+                self.reserved.pop(event.note.id, None)
                 self._put_note(event.note)
             case p.NoteDeleted():
                 self.notes.pop(event.note_id, None)
@@ -401,6 +409,18 @@ class Board:
                 self.shifts, self.group_voters = {}, {}
             case p.RoomDeleted():
                 pass
+
+    def reserve(self, emitted: Iterable[Emitted]) -> None:
+        """Hold the place of notes decided but not yet stored; `evolve` or `release` ends it."""
+        for event, _ in emitted:
+            if isinstance(event, p.NoteAdded):
+                self.reserved[event.note.id] = event.note
+
+    def release(self, emitted: Iterable[Emitted]) -> None:
+        """Give up reservations whose store failed: as if they were never decided."""
+        for event, _ in emitted:
+            if isinstance(event, p.NoteAdded):
+                self.reserved.pop(event.note.id, None)
 
     def _put_note(self, public: p.NotePublic) -> None:
         existing = self.notes.get(public.id)

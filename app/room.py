@@ -15,7 +15,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
@@ -26,13 +26,17 @@ from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainEr
 from app.connection import Peer
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
-from app.store import ScoreRow, Store, hash_token
+from app.store import ScoreRow, Store, StoredCommand, hash_token
 
 log = logging.getLogger(__name__)
 
 RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
 ADMISSION_BATCH = 500  # newcomers stored in one transaction, at most
+NOTE_BATCH = 200  # new notes stored in one transaction, at most
 
+
+# A command to store: who, its client id (None for a join), the events it causes.
+Change = tuple[Actor, str | None, list[Emitted]]
 
 # A replayable event as the frame that went out: (seq, everyone, facilitators, participant
 # id, frame). A plain tuple of ints, bools and strings on purpose: the collector stops
@@ -88,6 +92,7 @@ class LiveRoom:
         self._settings = settings
         self._lock = asyncio.Lock()
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
+        self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
         self.connections: set[Peer] = set()
         self._facilitators: set[Peer] = set()
@@ -185,8 +190,8 @@ class LiveRoom:
                     for actor, emitted in joined:
                         self._apply(emitted, actor)
 
-                everything = [item for _, emitted in joined for item in emitted]
-                await self._commit(Actor("participant", None), None, everything, admit, new_participants=rows)
+                changes = [(actor, None, emitted) for actor, emitted in joined]
+                await self._commit(changes, admit, new_participants=rows)
             return results
 
     def _welcome(self, connection: Peer, hello: p.Hello, token: str | None) -> p.Welcome:
@@ -307,27 +312,92 @@ class LiveRoom:
         connection.send(p.Ack(cid=command.cid, seq=self.seq).model_dump_json())
 
     async def _handle_stored(self, connection: Peer, actor: Actor, command: p.Command) -> None:
+        # A re-sent command waits for the room's lock behind the first, then finds it applied.
+        seen = self._applied.get((actor.id, command.cid))
+        if seen is None:
+            if isinstance(command, p.AddNote):
+                seen = await self._new_notes.submit((actor, command))
+            else:
+                seen = await self._store_one(actor, command)
+        connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
+
+    async def _store_one(self, actor: Actor, command: p.Command) -> int:
+        """Decide, store, apply: one command at a time under the room's lock."""
         async with self._lock:
             seen = self._applied.get((actor.id, command.cid))
-            if seen is None:
-                if self.deleted:
-                    raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
-                emitted = self.board.decide(command, actor, now_utc())
+            if seen is not None:
+                return seen
+            if self.deleted:
+                raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
+            emitted = self.board.decide(command, actor, now_utc())
+            return (await self._store_commands([(actor, command.cid, emitted)]))[0]
+
+    async def _add_notes(self, batch: list[tuple[Actor, p.AddNote]]) -> list[int | BaseException]:
+        """New notes, as many as arrived together, in one transaction. Why: at conference
+        size a note's fan-out alone takes tens of milliseconds, and notes stored one at a
+        time (commit, then announce, then the next) queued without end at a few a second.
+        Each is decided against the ones before it (their places are reserved on the board,
+        in no view until applied); each fails on its own, or all do if the store fails."""
+        async with self._lock:
+            results: list[int | BaseException] = []
+            decided: list[tuple[int, Change]] = []
+            twins: dict[int, int] = {}  # a command re-sent within the batch -> the first's place
+            first: dict[tuple[str, str], int] = {}
+            for actor, command in batch:
                 key = (actor.id, command.cid)
+                seen = self._applied.get(key)
+                if seen is not None:
+                    results.append(seen)
+                    continue
+                if key in first:
+                    twins[len(results)] = first[key]
+                    results.append(0)
+                    continue
+                first[key] = len(results)
+                try:
+                    if self.deleted:
+                        raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
+                    emitted = self.board.decide(command, actor, now_utc())
+                except DomainError as error:
+                    results.append(error)
+                    continue
+                self.board.reserve(emitted)
+                decided.append((len(results), (actor, command.cid, emitted)))
+                results.append(0)  # its seq, once stored
+            if decided:
+                outcomes: list[int | BaseException]
+                try:
+                    outcomes = list(await self._store_commands([change for _, change in decided]))
+                except Exception as error:
+                    for _, (_, _, emitted) in decided:
+                        self.board.release(emitted)  # those applied were released already
+                    if not isinstance(error, DomainError):
+                        raise
+                    outcomes = [error] * len(decided)
+                for (index, _), outcome in zip(decided, outcomes, strict=True):
+                    results[index] = outcome
+            for twin, original in twins.items():
+                results[twin] = results[original]
+            return results
 
-                def apply() -> None:
-                    self._apply(emitted, actor)
-                    self._applied[key] = self.seq
+    async def _store_commands(self, changes: Sequence[Change]) -> list[int]:
+        """Store the commands' events in one transaction, then apply them in order; the
+        seq each command's last event got."""
+        seqs: list[int] = []
 
-                await self._commit(actor, command.cid, emitted, apply)
-                seen = self._applied[key]
-        connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
+        def apply() -> None:
+            for actor, cid, emitted in changes:
+                self._apply(emitted, actor)
+                if cid is not None:
+                    self._applied[(actor.id, cid)] = self.seq
+                seqs.append(self.seq)
+
+        await self._commit(changes, apply)
+        return seqs
 
     async def _commit(
         self,
-        actor: Actor,
-        cid: str | None,
-        emitted: list[Emitted],
+        changes: Sequence[Change],
         apply: Callable[[], None],
         new_participants: list[m.Participant] | None = None,
     ) -> None:
@@ -337,7 +407,8 @@ class LiveRoom:
         resumes: that is one turn of the event loop sooner, and under load a turn is 5-20 ms,
         which was the tail of a note's fan-out. It also runs if the awaiting command was
         cancelled meanwhile, so what is stored is always also applied."""
-        events = [item.event for item in emitted]
+        commands = [StoredCommand(actor.id, cid, [item.event for item in emitted]) for actor, cid, emitted in changes]
+        count = sum(len(command.events) for command in commands)
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[None] = loop.create_future()
 
@@ -359,13 +430,7 @@ class LiveRoom:
                 loop.call_soon_threadsafe(on_loop, write)
 
         write = self._store.submit(
-            self._store.commit_events,
-            self.room_id,
-            actor.id,
-            cid,
-            events,
-            self.seq + len(events),
-            new_participants or (),
+            self._store.commit_events, self.room_id, commands, self.seq + count, new_participants or ()
         )
         write.add_done_callback(in_thread_done)
         try:

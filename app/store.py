@@ -66,6 +66,18 @@ POSTGRES_SCORE_DELETE = (
 )
 
 ScoreRow = tuple[str, int, str, str]  # participant id, round, kind, statement id
+# A note's columns that an edit or move may change (all but its id and room).
+NOTE_CHANGEABLE = (
+    "area_id",
+    "text",
+    "color",
+    "author_id",
+    "statement_id",
+    "position",
+    "version",
+    "created_at",
+    "updated_at",
+)
 
 
 def _write_scores_sqlite(
@@ -92,6 +104,15 @@ class JoinCodeTaken(Exception):
     """The random join code collided with a live room's; the caller draws another."""
 
 
+@dataclass(frozen=True)
+class StoredCommand:
+    """One command's part of a transaction: who, its client id (None for joins), its events."""
+
+    actor_id: str
+    cid: str | None
+    events: Sequence[p.Event]
+
+
 @dataclass
 class StoredRoom:
     room: m.Room
@@ -114,6 +135,8 @@ class Store:
         # between tries). PostgreSQL takes writes side by side.
         writers = 1 if engine.dialect.name == "sqlite" else 4
         self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="samskapa-store")
+        # Built once: constructing an upsert costs more than executing it (the profile).
+        self._note_upsert = self._upsert(_table(m.Note), NOTE_CHANGEABLE)
 
     async def write(self, call: Callable[..., None], *args: Any) -> None:
         """Run a write of this store's on its writer thread(s), without blocking the loop."""
@@ -225,22 +248,22 @@ class Store:
     def commit_events(
         self,
         room_id: str,
-        actor_id: str,
-        cid: str | None,
-        events: Iterable[p.Event],
+        commands: Sequence[StoredCommand],
         seq: int,
         new_participants: Sequence[m.Participant] = (),
     ) -> None:
-        """Write what the events change, and the command id, in one transaction."""
+        """Write what the commands' events change, and their command ids, in one transaction."""
         with self.engine.begin() as db:
             if new_participants:
                 db.execute(insert(_table(m.Participant)), [row.model_dump() for row in new_participants])
-            for event in events:
-                self._project(db, room_id, actor_id, event)
-            if cid is not None:
-                db.execute(
-                    insert(_table(m.AppliedCommand)), {"room_id": room_id, "actor_id": actor_id, "cid": cid, "seq": seq}
-                )
+            applied = []
+            for command in commands:
+                for event in command.events:
+                    self._project(db, room_id, command.actor_id, event)
+                if command.cid is not None:
+                    applied.append({"room_id": room_id, "actor_id": command.actor_id, "cid": command.cid, "seq": seq})
+            if applied:
+                db.execute(insert(_table(m.AppliedCommand)), applied)
             db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
 
     def _project(self, db: Connection, room_id: str, actor_id: str, event: p.Event) -> None:
@@ -261,7 +284,7 @@ class Store:
                     "created_at": note.created_at,
                     "updated_at": note.updated_at,
                 }
-                db.execute(self._upsert(_table(m.Note), [c for c in row if c not in {"id", "room_id"}]), row)
+                db.execute(self._note_upsert, row)
             case p.NoteDeleted():
                 db.execute(delete(votes).where(votes.c.note_id == event.note_id))
                 db.execute(delete(m.Note).where(col(m.Note.id) == event.note_id))

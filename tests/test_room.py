@@ -65,8 +65,10 @@ class ControlledStore(Store):
         self.gate.set()
         self.entered = threading.Event()
         self.failing = False
+        self.commits = 0
 
     def commit_events(self, *args: Any, **kwargs: Any) -> None:
+        self.commits += 1
         self.entered.set()
         if not self.gate.wait(TIMEOUT):
             raise TimeoutError("the test never opened the gate")
@@ -178,3 +180,59 @@ async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(
     await other.wait_for("note_added")
     assert stored_notes(store) == ["Skickad, sen borta"]
     assert [note.text for note in room.board.notes.values()] == ["Skickad, sen borta"]
+
+
+async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_place(store: ControlledStore) -> None:
+    room = live_room(store)
+    people = [await joined(room) for _ in range(6)]
+    watcher = await joined(room)
+    store.gate.clear()
+    store.entered.clear()
+    first = asyncio.create_task(room.handle(people[0], add_note("c0", "Först")))
+    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)  # its commit holds the door
+    commits_before = store.commits
+    burst = [
+        asyncio.create_task(room.handle(person, add_note("c1", f"Lapp {i}"))) for i, person in enumerate(people[1:])
+    ]
+    await asyncio.sleep(0)
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, *burst), TIMEOUT)
+    assert store.commits - commits_before == 1, "the five that came meanwhile share one transaction"
+    added = watcher.of_type("note_added")
+    assert [event["note"]["text"] for event in added] == ["Först"] + [f"Lapp {i}" for i in range(5)]
+    assert [event["note"]["position"] for event in added] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    seqs = [event["seq"] for event in added]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 6
+    for person, event in zip(people, added, strict=True):
+        assert person.of_type("ack")[-1]["seq"] == event["seq"]
+    assert sorted(stored_notes(store)) == sorted(event["note"]["text"] for event in added)
+
+
+async def test_a_failed_batch_of_notes_leaves_no_trace_and_frees_their_places(store: ControlledStore) -> None:
+    room = live_room(store)
+    author, other = await joined(room), await joined(room)
+    store.failing = True
+    await asyncio.wait_for(
+        asyncio.gather(*(room.handle(author, add_note(f"c{i}", f"Borta {i}")) for i in range(3))), TIMEOUT
+    )
+    assert [error["code"] for error in author.of_type("error")] == ["unavailable"] * 3
+    assert not other.of_type("note_added") and not room.board.notes and not room.board.reserved
+    store.failing = False
+    await asyncio.wait_for(room.handle(author, add_note("c9", "Nu går det")), TIMEOUT)
+    assert [event["note"]["position"] for event in other.of_type("note_added")] == [1.0]
+
+
+async def test_a_note_sent_twice_in_one_burst_is_stored_once(store: ControlledStore) -> None:
+    room = live_room(store)
+    author, other = await joined(room), await joined(room)
+    store.gate.clear()
+    store.entered.clear()
+    blocker = asyncio.create_task(room.handle(other, add_note("b", "Håller dörren")))
+    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    twice = [asyncio.create_task(room.handle(author, add_note("same", "En gång"))) for _ in range(2)]
+    await asyncio.sleep(0)
+    store.gate.set()
+    await asyncio.wait_for(asyncio.gather(blocker, *twice), TIMEOUT)
+    acks = author.of_type("ack")
+    assert len(acks) == 2 and acks[0] == acks[1]
+    assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Håller dörren", "En gång"]
