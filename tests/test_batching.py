@@ -47,41 +47,57 @@ async def test_a_lone_item_is_handled_at_once_and_a_burst_waits_for_the_next_bat
     assert await asyncio.wait_for(asyncio.gather(*burst), 1) == ["B", "C", "D"]
 
 
-async def test_batches_are_capped() -> None:
+async def test_what_waits_behind_a_batch_goes_in_batches_of_at_most_the_cap() -> None:
     store = Store()
     commit: GroupCommit[str, str] = GroupCommit(store.handle, max_batch=2)
-    store.release.set()
-    tasks = [asyncio.create_task(commit.submit(str(i))) for i in range(5)]
-    for _ in range(3):
-        await settle()
+    first = asyncio.create_task(commit.submit("0"))
+    await asyncio.wait_for(store.started.wait(), 1)
+    rest = [asyncio.create_task(commit.submit(str(i))) for i in range(1, 6)]
+    await settle()
+    for _ in range(4):
         store.release.set()
-    assert await asyncio.wait_for(asyncio.gather(*tasks), 1) == ["0", "1", "2", "3", "4"]
-    assert [len(batch) for batch in store.batches] == [2, 2, 1]
+        await settle()
+    assert await asyncio.wait_for(asyncio.gather(first, *rest), 1) == ["0", "1", "2", "3", "4", "5"]
+    assert [len(batch) for batch in store.batches] == [1, 2, 2, 1]
 
 
 async def test_an_item_refused_alone_fails_alone() -> None:
     store = Store()
     commit: GroupCommit[str, str] = GroupCommit(store.handle, max_batch=10)
+    first = asyncio.create_task(commit.submit("w"))
+    await asyncio.wait_for(store.started.wait(), 1)
     tasks = [asyncio.create_task(commit.submit(name)) for name in ("x", "bad-y", "z")]
     await settle()
-    store.release.set()
-    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
-    assert results[0] == "X" and results[2] == "Z"
-    assert isinstance(results[1], ValueError)
+    for _ in range(2):
+        store.release.set()
+        await settle()
+    results = await asyncio.wait_for(asyncio.gather(first, *tasks, return_exceptions=True), 1)
+    assert store.batches == [["w"], ["x", "bad-y", "z"]]
+    assert results[0] == "W" and results[1] == "X" and results[3] == "Z"
+    assert isinstance(results[2], ValueError)
 
 
 async def test_a_failed_batch_reaches_every_waiter_and_the_next_batch_still_runs() -> None:
     calls = 0
+    door = asyncio.Event()
 
     async def flaky(items: list[str]) -> list[str | BaseException]:
         nonlocal calls
         calls += 1
         if calls == 1:
+            await door.wait()  # the first batch holds, so the next two go together
+            return items
+        if calls == 2:
             raise ConnectionError("database gone")
         return items
 
     commit: GroupCommit[str, str] = GroupCommit(flaky, max_batch=10)
+    first = asyncio.create_task(commit.submit("first"))
+    await settle()
     tasks = [asyncio.create_task(commit.submit(name)) for name in ("a", "b")]
+    await settle()
+    door.set()
+    assert await asyncio.wait_for(first, 1) == "first"
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 1)
     assert all(isinstance(result, ConnectionError) for result in results)
     assert await asyncio.wait_for(commit.submit("c"), 1) == "c"
@@ -90,11 +106,16 @@ async def test_a_failed_batch_reaches_every_waiter_and_the_next_batch_still_runs
 async def test_stopping_mid_batch_leaves_nobody_waiting() -> None:
     store = Store()
     commit: GroupCommit[str, str] = GroupCommit(store.handle, max_batch=1)
-    tasks = [asyncio.create_task(commit.submit(name)) for name in ("a", "b")]
+    first = asyncio.create_task(commit.submit("a"))
     await asyncio.wait_for(store.started.wait(), 1)
+    behind = asyncio.create_task(commit.submit("b"))
+    await settle()
+    first.cancel()  # the first item's own task ends mid-batch: the one behind it is still served
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(first, 1)
+    await settle()
     runner = commit._runner
-    assert runner is not None
-    runner.cancel()
-    for task in tasks:
-        with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(task, 1)
+    assert runner is not None and store.batches == [["a"], ["b"]]
+    runner.cancel()  # and the runner stopping mid-batch cancels its waiters
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(behind, 1)
