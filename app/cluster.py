@@ -127,8 +127,11 @@ class RemotePeer:
 class RoomHost:
     """The owner's side of a room: relayed clients, and keeping the lease."""
 
-    def __init__(self, room: LiveRoom, bus: Bus, on_lost: Callable[[RoomHost], Awaitable[None]]) -> None:
+    def __init__(
+        self, room: LiveRoom, bus: Bus, on_lost: Callable[[RoomHost], Awaitable[None]], leased_at: float
+    ) -> None:
         self.room = room
+        self._lease_valid_until = leased_at + OWNER_LEASE_MS / 1000
         self._bus = bus
         self._on_lost = on_lost
         self._relays: dict[str, InstanceRelay] = {}
@@ -193,15 +196,26 @@ class RoomHost:
             self.room.leave(peer)
 
     async def _keep_lease(self) -> None:
+        """Renew until the lease is refused or could have run out unrenewed.
+
+        A late answer is not a lost lease: under a join burst or a storm beyond capacity the
+        loop may take seconds to read Redis's reply, and an owner that stepped down then
+        would send the whole room to reconnect, the costliest thing it could do. So a
+        renewal may take as long as the lease it extends is still valid; a renewal that was
+        granted extends it from the moment it was asked (Redis granted it later, not sooner)."""
         key = lease_key(self.room.room_id)
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(RENEW_EVERY_SECONDS)
+            asked = loop.time()
             try:
-                async with asyncio.timeout(RENEW_EVERY_SECONDS):
+                async with asyncio.timeout_at(self._lease_valid_until):
                     kept = await self._bus.renew(key, OWNER_LEASE_MS)
             except Exception:
                 kept = False
-            if not kept:
+            if kept:
+                self._lease_valid_until = asked + OWNER_LEASE_MS / 1000
+            else:
                 log.warning("lost the lease on room %s; stepping down", self.room.room_id)
                 await self._on_lost(self)
                 return

@@ -58,6 +58,7 @@ class RoomRegistry:
             if owned is not None:
                 self._cancel_unload(room_id)
                 return owned
+            leased_at = asyncio.get_running_loop().time()
             try:
                 holder = await self._bus.acquire(lease_key(room_id), OWNER_LEASE_MS)
             except Exception as error:
@@ -73,7 +74,7 @@ class RoomRegistry:
                 return None
             room.on_empty = self._schedule_unload
             self._rooms[room_id] = room
-            self._hosts[room_id] = RoomHost(room, self._bus, self._lost)
+            self._hosts[room_id] = RoomHost(room, self._bus, self._lost, leased_at)
         self._cancel_unload(room_id)
         return room
 

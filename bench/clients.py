@@ -27,7 +27,7 @@ from typing import Any
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import enable_client_permessage_deflate
 from websockets.frames import Frame, Opcode
-from websockets.protocol import SEND_EOF
+from websockets.protocol import SEND_EOF, State
 from websockets.uri import WebSocketURI, parse_uri
 
 SPECTRUM = b'{"type":"spectrum","seq":'
@@ -160,7 +160,8 @@ class Client(asyncio.Protocol):
     # ours
 
     def send_text(self, text: str) -> None:
-        if self.closed.done():
+        # CLOSING too: the server's close frame has arrived but the socket is not gone yet.
+        if self.closed.done() or self.protocol.state is not State.OPEN:
             raise ConnectionError("closed")
         self.protocol.send_text(text.encode())
         self._flush()

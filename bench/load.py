@@ -40,6 +40,7 @@ import math
 import multiprocessing
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,7 @@ class Options:
     server_env: tuple[tuple[str, str], ...] = ()  # extra SAMSKAPA_* settings for Samskapa
     uvicorn_ws: str | None = None
     switch_interval: float | None = None
+    keep_logs: Path | None = None  # copy each server's log here after the run
 
     @property
     def variant(self) -> dict[str, Any] | None:
@@ -216,6 +218,8 @@ async def run_once(target: str, participants: int, options: Options, repeat: int
             if meter is not None:
                 meter.close()
             deployment.stop()
+            if options.keep_logs is not None:
+                _keep_logs(deployment, options.keep_logs, _run_name(deployment, options, repeat))
     metrics = report.merge(results)
     peak = sampler.peak
     connected = max(1, metrics["connected"])
@@ -283,12 +287,26 @@ def _owner(target: str, meter: ServiceMeter | None, room_id: str, required: bool
     return holder
 
 
+def _run_name(deployment: Deployment, options: Options, repeat: int) -> str:
+    deflate = "-deflate" if options.deflate else ""
+    return f"{deployment.target}-{options.profile}-{deployment.participants}{deflate}-r{repeat}"
+
+
+def _keep_logs(deployment: Deployment, directory: Path, name: str) -> None:
+    """Copy the servers' logs out of the run's temporary directory: why a server closed
+    sockets or fell behind is in them, and the directory is gone once the run ends."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for role, server in zip(deployment.roles, deployment.servers, strict=True):
+        suffix = f"-{role}" if len(deployment.servers) > 1 else ""
+        if server.log_path.exists():
+            shutil.copyfile(server.log_path, directory / f"{name}{suffix}.log")
+
+
 def _start_spies(deployment: Deployment, options: Options, repeat: int) -> list[subprocess.Popen[bytes]]:
     """py-spy on every server process of the target (one file per process), if asked."""
     if options.py_spy is None:
         return []
-    deflate = "-deflate" if options.deflate else ""
-    name = f"{deployment.target}-{options.profile}-{deployment.participants}{deflate}-r{repeat}"
+    name = _run_name(deployment, options, repeat)
     spies = []
     for role, server in zip(deployment.roles, deployment.servers, strict=True):
         suffix = f"-{role}" if len(deployment.servers) > 1 else ""
@@ -374,6 +392,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None, Path |
     parser.add_argument(
         "--py-spy", type=Path, help="profile the server(s) with py-spy into this directory (one file per process)"
     )
+    parser.add_argument("--keep-logs", type=Path, help="copy each server's log into this directory after each run")
     args = parser.parse_args(argv)
     participants = tuple(int(part) for part in str(args.participants).split(",") if part.strip())
     targets = tuple(part.strip() for part in str(args.targets).split(",") if part.strip())
@@ -408,6 +427,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None, Path |
         server_env=tuple(_setting(item, parser) for item in args.server_env),
         uvicorn_ws=args.uvicorn_ws,
         switch_interval=args.switch_interval,
+        keep_logs=args.keep_logs,
     )
     return options, args.json, args.markdown
 
