@@ -43,6 +43,7 @@ AREAS = ("thoughts", "insights", "who", "now", "needed")
 # clients read small frames, so 64 KiB reads make the generator several times cheaper.
 READ_BYTES = 65536
 QUIET_SECONDS = 1.0  # no frame for this long after the load: the server has delivered everything
+BEHIND_QUIET_SECONDS = 5.0  # ... unless commands still wait for their ack: a server far behind pauses longer
 
 # One scheduled command: (seconds after start, client index in this worker, statement or
 # "" for a note, value or 0).
@@ -373,14 +374,17 @@ class Worker:
     async def drain(self, end: float) -> None:
         """Listen until the server has gone quiet: `drain` seconds after the load, then on
         while frames still arrive (at most `max_drain`), so that a server running behind is
-        measured as late, and only what never arrives counts as missing."""
+        measured as late, and only what never arrives counts as missing. While some of this
+        worker's commands are unacknowledged, a second's silence is not taken for the end: a
+        server seconds behind (beyond its capacity) can pause that long between bursts."""
         await asyncio.sleep(max(0.0, end + self.spec.drain - time.monotonic()))
         deadline = end + self.spec.max_drain
         while (now := time.monotonic()) < deadline:
             quiet_for = now - self.last_frame
-            if quiet_for >= QUIET_SECONDS:
+            enough = BEHIND_QUIET_SECONDS if self.pending else QUIET_SECONDS
+            if quiet_for >= enough:
                 break
-            await asyncio.sleep(QUIET_SECONDS - quiet_for)
+            await asyncio.sleep(min(QUIET_SECONDS, enough - quiet_for))
         self.result.drain_seconds = time.monotonic() - end
 
     async def close_all(self) -> None:
