@@ -21,7 +21,7 @@ import contextlib
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,7 +35,6 @@ from app.snapshot import BoardExport
 log = logging.getLogger(__name__)
 
 OWNER_LEASE_MS = 5000
-RENEW_EVERY_SECONDS = 1.5
 OWNER_CHECK_SECONDS = 1.0
 # A relayed hello the owner does not answer in this time: the client reconnects (the owner
 # may have died or stepped down; the lease watcher then closes everyone else too).
@@ -128,17 +127,16 @@ class RoomHost:
     """The owner's side of a room: relayed clients, and keeping the lease."""
 
     def __init__(
-        self, room: LiveRoom, bus: Bus, on_lost: Callable[[RoomHost], Awaitable[None]], leased_at: float
+        self, room: LiveRoom, bus: Bus, on_lost: Callable[[RoomHost], Coroutine[Any, Any, None]], leased_at: float
     ) -> None:
         self.room = room
-        self._lease_valid_until = leased_at + OWNER_LEASE_MS / 1000
         self._bus = bus
         self._on_lost = on_lost
         self._relays: dict[str, InstanceRelay] = {}
         self._peers: dict[tuple[str, str], RemotePeer] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self._unsubscribe = bus.subscribe(room_channel(room.room_id), self._receive)
-        self._renewer = asyncio.get_running_loop().create_task(self._keep_lease())
+        self._forget_lease = bus.keep(lease_key(room.room_id), OWNER_LEASE_MS, leased_at, self._lease_lost)
 
     def _relay(self, instance_id: str) -> InstanceRelay:
         relay = self._relays.get(instance_id)
@@ -195,35 +193,16 @@ class RoomHost:
         finally:
             self.room.leave(peer)
 
-    async def _keep_lease(self) -> None:
-        """Renew until the lease is refused or could have run out unrenewed.
-
-        A late answer is not a lost lease: under a join burst or a storm beyond capacity the
-        loop may take seconds to read Redis's reply, and an owner that stepped down then
-        would send the whole room to reconnect, the costliest thing it could do. So a
-        renewal may take as long as the lease it extends is still valid; a renewal that was
-        granted extends it from the moment it was asked (Redis granted it later, not sooner)."""
-        key = lease_key(self.room.room_id)
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(RENEW_EVERY_SECONDS)
-            asked = loop.time()
-            try:
-                async with asyncio.timeout_at(self._lease_valid_until):
-                    kept = await self._bus.renew(key, OWNER_LEASE_MS)
-            except Exception:
-                kept = False
-            if kept:
-                self._lease_valid_until = asked + OWNER_LEASE_MS / 1000
-            else:
-                log.warning("lost the lease on room %s; stepping down", self.room.room_id)
-                await self._on_lost(self)
-                return
+    def _lease_lost(self) -> None:
+        log.warning("lost the lease on room %s; stepping down", self.room.room_id)
+        task = asyncio.get_running_loop().create_task(self._on_lost(self))
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
 
     async def stop(self, release: bool) -> None:
         """Stop hosting: close relayed clients (they reconnect), give the lease back."""
         self._unsubscribe()
-        self._renewer.cancel()
+        self._forget_lease()
         for peer in list(self._peers.values()):
             peer.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
             peer.inbox.put_nowait(None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime
 
 from app.aggregates import AggregateKey
@@ -58,7 +59,7 @@ class RoomRegistry:
             if owned is not None:
                 self._cancel_unload(room_id)
                 return owned
-            leased_at = asyncio.get_running_loop().time()
+            leased_at = time.monotonic()
             try:
                 holder = await self._bus.acquire(lease_key(room_id), OWNER_LEASE_MS)
             except Exception as error:

@@ -41,8 +41,10 @@ class Bus(Protocol):
         """Take the lease if it is free; returns the holder's instance id either way."""
         ...
 
-    async def renew(self, key: str, ttl_ms: int) -> bool:
-        """Extend our lease; False if it is no longer ours."""
+    def keep(self, key: str, ttl_ms: int, taken_at: float, on_lost: Callable[[], None]) -> Callable[[], None]:
+        """Keep renewing our lease (taken at monotonic time `taken_at`) until the returned
+        call; `on_lost` runs on the event loop, once, if the lease is refused or may have
+        run out."""
         ...
 
     async def release(self, key: str) -> None:

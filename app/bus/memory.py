@@ -47,8 +47,8 @@ class MemoryBus:
     async def acquire(self, key: str, ttl_ms: int) -> str:
         return self._leases.setdefault(key, self.instance_id)
 
-    async def renew(self, key: str, ttl_ms: int) -> bool:
-        return self._leases.get(key) == self.instance_id
+    def keep(self, key: str, ttl_ms: int, taken_at: float, on_lost: Callable[[], None]) -> Callable[[], None]:
+        return lambda: None  # nobody else can take an in-process lease, and it never runs out
 
     async def release(self, key: str) -> None:
         if self._leases.get(key) == self.instance_id:

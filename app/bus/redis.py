@@ -7,6 +7,7 @@ a replayable log would cost memory and trimming for nothing. See docs/architectu
 One connection publishes (from a queue, in order, never blocking the caller); one pub/sub
 connection listens. When either fails, listeners are told (rooms then step down and close
 their sockets so clients resync), and the bus reconnects and resubscribes by itself.
+Leases are renewed from a thread of their own (app/bus/keeper.py).
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from app.bus.base import Subscriber, Unsubscribe
+from app.bus.keeper import LeaseKeeper
 
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 0.5
+LEASE_RENEW_SECONDS = 1.5
+# A process whose event loop has not turned for this long stops renewing: it lets its rooms go.
+LOOP_STALL_SECONDS = 30.0
 # Renew only if the lease still names us; a lost lease is never silently re-taken.
 _RENEW = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
@@ -46,13 +51,18 @@ class RedisBus:
         self._connected = False
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed_changed = asyncio.Event()
+        self._keeper: LeaseKeeper | None = None
 
     async def start(self) -> None:
         await self._redis.ping()
         self._connected = True
+        self._keeper = LeaseKeeper(self._url, self.instance_id, _RENEW, LEASE_RENEW_SECONDS, LOOP_STALL_SECONDS)
+        self._keeper.start(asyncio.get_running_loop())
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
 
     async def stop(self) -> None:
+        if self._keeper is not None:
+            await asyncio.to_thread(self._keeper.stop)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -153,8 +163,10 @@ class RedisBus:
             return await self.acquire(key, ttl_ms)
         return str(holder)
 
-    async def renew(self, key: str, ttl_ms: int) -> bool:
-        return bool(await self._redis.eval(_RENEW, 1, key, self.instance_id, ttl_ms))
+    def keep(self, key: str, ttl_ms: int, taken_at: float, on_lost: Callable[[], None]) -> Callable[[], None]:
+        if self._keeper is None:
+            raise RuntimeError("the bus is not started")
+        return self._keeper.keep(key, ttl_ms, taken_at, on_lost)
 
     async def release(self, key: str) -> None:
         with contextlib.suppress(RedisError, OSError):
