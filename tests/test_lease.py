@@ -35,6 +35,11 @@ async def bus(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RedisBus]:
     await started.stop()
 
 
+def stall_the_loop(seconds: float) -> None:
+    """Block the event loop on purpose, as a loop far behind under load does."""
+    time.sleep(seconds)
+
+
 def fresh_key() -> str:
     return f"samskapa:test:lease:{time.monotonic_ns()}"
 
@@ -55,7 +60,7 @@ async def test_a_lagging_event_loop_keeps_its_lease(bus: RedisBus) -> None:
     key = fresh_key()
     lost, taken_at = await take(bus, key)
     forget = bus.keep(key, TTL_MS, taken_at, lost.set)
-    time.sleep(2.5)  # the loop stands still for two and a half leases
+    stall_the_loop(2.5)  # the loop stands still for two and a half leases
     assert holder_of(key) == bus.instance_id
     await asyncio.sleep(0.2)
     assert not lost.is_set()
@@ -78,7 +83,7 @@ async def test_a_loop_stalled_beyond_the_limit_lets_its_leases_go(bus: RedisBus)
     key = fresh_key()
     lost, taken_at = await take(bus, key)
     bus.keep(key, TTL_MS, taken_at, lost.set)
-    time.sleep(3.0 + TTL_MS / 1000 + 0.8)  # past the stall limit, then past the last lease
+    stall_the_loop(3.0 + TTL_MS / 1000 + 0.8)  # past the stall limit, then past the last lease
     assert holder_of(key) is None  # nobody renewed it: another instance may take the room
     async with asyncio.timeout(2.0):
         await lost.wait()  # and the owner steps down once its loop turns again
