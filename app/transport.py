@@ -18,7 +18,9 @@ each socket's transport, with the transport's buffer as the only queue.
   grows it up to 4 MiB for a peer that does not read; with thousands of phones, some of
   them locked in a pocket, that is gigabytes of kernel memory, and a stalled phone would
   only show in our own buffer (and be dropped, app/connection.py) megabytes later;
-- it lets go of the handshake's request and response once the socket is open.
+- it lets go of the handshake's request and response once the socket is open;
+- its keepalive does not close a client whose pong waits unread because we paused reading
+  (the server is behind, not the client).
 
 An app served by any other ASGI server never sees the extension and falls back to awaited
 sends (app/connection.py); nothing else depends on this module. Depends on uvicorn's
@@ -114,6 +116,16 @@ class RoomSocketProtocol(WebSocketsSansIOProtocol):
                 self.read_paused = False
         else:
             super().send_receive_event_to_app()
+
+    def keepalive_timeout(self) -> None:
+        # No pong within the timeout. If we stopped reading this socket ourselves (its
+        # commands wait for a room that is behind), the pong may be in our own unread input:
+        # the slow side is this server, not the phone, so wait another period instead of
+        # closing a healthy client with 1011 (which only adds its reconnect to the load).
+        if self.read_paused and not self.close_sent and self.ping_timeout is not None:
+            self.pong_timer = self.loop.call_later(self.ping_timeout, self.keepalive_timeout)
+            return
+        super().keepalive_timeout()
 
     # ------------------------------------------------------------ DirectWriter
 

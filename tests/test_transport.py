@@ -162,3 +162,62 @@ def _online(client: RoomClient) -> int | None:
 
 def _in_order(client: RoomClient) -> list[dict[str, Any]]:
     return sorted(client.notes.values(), key=lambda note: note["position"])
+
+
+class _Recorder:
+    """Stands in for the transport and the websockets connection: records what is done."""
+
+    def __init__(self) -> None:
+        self.failed: tuple[int, str] | None = None
+        self.closed = False
+        self.level = 100  # as a logger: above TRACE, so nothing is logged
+
+    def fail(self, code: int, reason: str) -> None:
+        self.failed = (code, reason)
+
+    def data_to_send(self) -> list[bytes]:
+        return []
+
+    def write(self, data: bytes) -> None:
+        return None
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _protocol_waiting_for_a_pong(read_paused: bool) -> tuple[Any, _Recorder]:
+    """A RoomSocketProtocol whose keepalive ping went unanswered, without a server: only the
+    attributes uvicorn's keepalive timeout reads are set."""
+    from app.transport import RoomSocketProtocol
+
+    protocol: Any = object.__new__(RoomSocketProtocol)
+    recorder = _Recorder()
+    protocol.loop = asyncio.get_running_loop()
+    protocol.read_paused = read_paused
+    protocol.close_sent = False
+    protocol.ping_timeout = 20.0
+    protocol.pong_timer = None
+    protocol.pending_ping_payload = b"ping"
+    protocol.conn = protocol.transport = protocol.logger = recorder
+    protocol.client = ("127.0.0.1", 1)
+    return protocol, recorder
+
+
+async def test_a_pong_we_have_not_read_yet_does_not_close_the_client() -> None:
+    """When the server paused reading (the room is behind), the pong may be waiting in our
+    own input: the client is kept and the deadline moves on."""
+    protocol, recorder = _protocol_waiting_for_a_pong(read_paused=True)
+    protocol.keepalive_timeout()
+    assert recorder.failed is None and not recorder.closed
+    assert protocol.pong_timer is not None  # still watched
+    protocol.pong_timer.cancel()
+
+
+async def test_a_client_that_does_not_answer_pings_is_closed_with_1011() -> None:
+    protocol, recorder = _protocol_waiting_for_a_pong(read_paused=False)
+    protocol.keepalive_timeout()
+    assert recorder.failed == (1011, "keepalive ping timeout")
+    assert recorder.closed
