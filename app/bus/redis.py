@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 0.5
 LEASE_RENEW_SECONDS = 1.5
+READ_TIMEOUT_SECONDS = 30.0
 # A process whose event loop has not turned for this long stops renewing: it lets its rooms go.
 LOOP_STALL_SECONDS = 30.0
 # Renew only if the lease still names us; a lost lease is never silently re-taken.
@@ -43,7 +44,13 @@ class RedisBus:
     def __init__(self, url: str) -> None:
         self.instance_id = "i-" + secrets.token_hex(6)
         self._url = url
-        self._redis: Redis = Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+        # A generous read timeout: an owner whose loop is seconds behind reads replies late,
+        # and a timeout then reads as "Redis is gone" and steps down from every room (seen at
+        # workshop N=5000). A dead Redis is still found: its socket errors, and the leases run
+        # out unrenewed (app/bus/keeper.py).
+        self._redis: Redis = Redis.from_url(
+            url, decode_responses=True, socket_timeout=READ_TIMEOUT_SECONDS, socket_connect_timeout=2
+        )
         self._pubsub: PubSub | None = None
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -102,8 +109,9 @@ class RedisBus:
                     for item_channel, item in batch:
                         pipe.publish(item_channel, item)
                     await pipe.execute()
-            except (RedisError, OSError):
+            except (RedisError, OSError) as error:
                 # Lost with the connection; the rooms concerned resync their clients.
+                log.warning("redis publish failed: %r", error)
                 self._set_connected(False)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
@@ -146,7 +154,8 @@ class RedisBus:
                             subscriber(message["data"])
                         except Exception:
                             log.exception("bus subscriber failed on %s", message["channel"])
-            except (RedisError, OSError):
+            except (RedisError, OSError) as error:
+                log.warning("redis subscription failed: %r", error)
                 self._pubsub = None
                 self._set_connected(False)
                 with contextlib.suppress(Exception):
