@@ -20,61 +20,46 @@ Handler = Callable[[list[Item]], Awaitable[Sequence[Result | BaseException]]]
 
 
 class GroupCommit(Generic[Item, Result]):
-    """When a batch may start, the first item's own task handles it (no task to start:
-    under load starting one costs a turn of the event loop, 5-20 ms). What arrives while
-    `concurrency` batches are in flight waits, and is handled by runner tasks, batch after
-    batch, until nothing waits.
+    """When idle, the first item's own task handles its batch (no task to start: under load
+    starting one costs a turn of the event loop, 5-20 ms). What arrives meanwhile is handled
+    by a runner task, batch after batch, until nothing waits."""
 
-    `concurrency` above 1 lets a batch start while earlier ones are still finishing: for a
-    handler whose batches keep their order by themselves (one ordered writer queue) and that
-    only needs to wait for the slow tail of its own work, so that waiting for the previous
-    batch's tail does not add to every item's latency."""
-
-    def __init__(self, handle: Handler[Item, Result], max_batch: int, concurrency: int = 1) -> None:
+    def __init__(self, handle: Handler[Item, Result], max_batch: int) -> None:
         self._handle = handle
         self._max_batch = max_batch
-        self._concurrency = concurrency
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._running = 0
-        self._runners: set[asyncio.Task[None]] = set()
+        self._busy = False
+        self._runner: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         """Queue the item and wait for its batch's result (or its exception)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._running < self._concurrency:
-            self._running += 1
+        if not self._busy:
+            self._busy = True
             try:
                 await self._one_batch()
             finally:
-                self._running -= 1
-                self._start_runners()
+                if self._waiting:
+                    self._runner = asyncio.get_running_loop().create_task(self._run())
+                else:
+                    self._busy = False
         return await future
-
-    def _start_runners(self) -> None:
-        while self._waiting and self._running < self._concurrency:
-            self._running += 1
-            runner = asyncio.get_running_loop().create_task(self._run())
-            self._runners.add(runner)
-            runner.add_done_callback(self._runners.discard)
 
     async def _run(self) -> None:
         try:
-            await self._one_batch()
-        except asyncio.CancelledError:  # the room is stopping: nobody waits for ever
-            self._running -= 1
-            for _, future in self._waiting:
+            while self._waiting:
+                await self._one_batch()
+        finally:
+            self._runner = None
+            self._busy = False
+            for _, future in self._waiting:  # cancelled (the room is stopping): nobody waits for ever
                 future.cancel()
             self._waiting.clear()
-            raise
-        self._running -= 1
-        self._start_runners()
 
     async def _one_batch(self) -> None:
         batch = self._waiting[: self._max_batch]
         del self._waiting[: self._max_batch]
-        if not batch:
-            return
         try:
             results = await self._handle([item for item, _ in batch])
         except Exception as error:  # the whole batch failed: each waiter learns why

@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
 ADMISSION_BATCH = 500  # newcomers stored in one transaction, at most
 NOTE_BATCH = 200  # new notes stored in one transaction, at most
-# Note batches in flight at once: the next is decided and queued on the writer while the
-# previous one's commit and fan-out finish (the writer keeps them in order).
-NOTE_BATCHES_IN_FLIGHT = 2
 
 
 # A command to store: who, its client id (None for a join), the events it causes.
@@ -95,8 +92,7 @@ class LiveRoom:
         self._settings = settings
         self._lock = asyncio.Lock()
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
-        self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH, concurrency=NOTE_BATCHES_IN_FLIGHT)
-        self._notes_in_flight: dict[tuple[str, str], asyncio.Future[int]] = {}  # decided, not yet applied
+        self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
         self.connections: set[Peer] = set()
         self._facilitators: set[Peer] = set()
@@ -341,33 +337,23 @@ class LiveRoom:
         size a note's fan-out alone takes tens of milliseconds, and notes stored one at a
         time (commit, then announce, then the next) queued without end at a few a second.
         Each is decided against the ones before it (their places are reserved on the board,
-        in no view until applied); each fails on its own, or all do if the store fails.
-
-        Only deciding holds the room's lock; the commit and the fan-out are awaited outside
-        it, so the next batch can be decided and queued on the writer meanwhile (see
-        NOTE_BATCHES_IN_FLIGHT). A command re-sent while its first copy is in flight waits
-        for that copy's outcome instead of being decided twice."""
-        results: list[int | BaseException] = []
-        waits: dict[int, asyncio.Future[int]] = {}  # place in results -> the outcome it waits for
+        in no view until applied); each fails on its own, or all do if the store fails."""
         async with self._lock:
+            results: list[int | BaseException] = []
             decided: list[tuple[int, Change]] = []
-            first: dict[tuple[str, str], int] = {}  # the place of each command decided here
             twins: dict[int, int] = {}  # a command re-sent within the batch -> the first's place
+            first: dict[tuple[str, str], int] = {}
             for actor, command in batch:
                 key = (actor.id, command.cid)
                 seen = self._applied.get(key)
                 if seen is not None:
                     results.append(seen)
                     continue
-                flying = self._notes_in_flight.get(key)
-                if flying is not None:  # re-sent (in this batch or an earlier one) while in flight
-                    waits[len(results)] = flying
-                    results.append(0)
-                    continue
                 if key in first:
                     twins[len(results)] = first[key]
                     results.append(0)
                     continue
+                first[key] = len(results)
                 try:
                     if self.deleted:
                         raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
@@ -376,53 +362,23 @@ class LiveRoom:
                     results.append(error)
                     continue
                 self.board.reserve(emitted)
-                first[key] = len(results)
                 decided.append((len(results), (actor, command.cid, emitted)))
                 results.append(0)  # its seq, once stored
             if decided:
-                waits.update(self._submit_notes(decided))
+                outcomes: list[int | BaseException]
+                try:
+                    outcomes = list(await self._store_commands([change for _, change in decided]))
+                except Exception as error:
+                    for _, (_, _, emitted) in decided:
+                        self.board.release(emitted)  # those applied were released already
+                    if not isinstance(error, DomainError):
+                        raise
+                    outcomes = [error] * len(decided)
+                for (index, _), outcome in zip(decided, outcomes, strict=True):
+                    results[index] = outcome
             for twin, original in twins.items():
-                waits[twin] = waits[original]
-        for index, outcome in waits.items():
-            try:
-                results[index] = await asyncio.shield(outcome)
-            except DomainError as error:
-                results[index] = error
-        return results
-
-    def _submit_notes(self, decided: list[tuple[int, Change]]) -> dict[int, asyncio.Future[int]]:
-        """Queue decided notes on the writer now; each note's place gets the future of its
-        seq, settled on the loop in the same step that announces it (or with its failure)."""
-        loop = asyncio.get_running_loop()
-        changes = [change for _, change in decided]
-        outcomes: dict[int, asyncio.Future[int]] = {}
-        for index, (actor, cid, _) in decided:
-            outcomes[index] = self._notes_in_flight[(actor.id, cid or "")] = loop.create_future()
-        seqs: list[int] = []
-
-        def apply() -> None:
-            for actor, cid, emitted in changes:
-                self._apply(emitted, actor)
-                if cid is not None:
-                    self._applied[(actor.id, cid)] = self.seq
-                seqs.append(self.seq)
-
-        def settle(error: BaseException | None) -> None:
-            for position, (index, (actor, cid, emitted)) in enumerate(decided):
-                outcome = outcomes[index]
-                if self._notes_in_flight.get((actor.id, cid or "")) is outcome:
-                    del self._notes_in_flight[(actor.id, cid or "")]
-                if error is not None:
-                    self.board.release(emitted)  # a no-op for what was applied
-                if outcome.done():
-                    continue
-                if error is not None:
-                    outcome.set_exception(error)
-                else:
-                    outcome.set_result(seqs[position])
-
-        self._begin_commit(changes, apply, settle)
-        return outcomes
+                results[twin] = results[original]
+            return results
 
     async def _store_commands(self, changes: Sequence[Change]) -> list[int]:
         """Store the commands' events in one transaction, then apply them in order; the
@@ -445,52 +401,29 @@ class LiveRoom:
         apply: Callable[[], None],
         new_participants: list[m.Participant] | None = None,
     ) -> None:
-        """Store, apply, and return once applied; DomainError(UNAVAILABLE) if the store failed."""
-        outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Store first, then `apply` (announce) on the loop as soon as the rows are committed.
 
-        def settle(error: BaseException | None) -> None:
-            if outcome.done():
-                return
-            if error is None:
-                outcome.set_result(None)
-            else:
-                outcome.set_exception(error)
-
-        self._begin_commit(changes, apply, settle, new_participants)
-        await outcome
-
-    def _begin_commit(
-        self,
-        changes: Sequence[Change],
-        apply: Callable[[], None],
-        settle: Callable[[BaseException | None], None],
-        new_participants: list[m.Participant] | None = None,
-    ) -> None:
-        """Queue the commit on the writer now. Once it is done, on the loop: `apply`
-        (announce), then `settle` with None, DomainError(UNAVAILABLE) if the store failed,
-        or what `apply` raised (a bug, not the store).
-
-        `apply` runs from the writer thread's completion callback, not after an awaiting
-        coroutine resumes: that is one turn of the event loop sooner, and under load a turn
-        is 5-20 ms, which was the tail of a note's fan-out. It also runs if the awaiting
-        command was cancelled meanwhile, so what is stored is always also applied."""
+        `apply` runs from the writer thread's completion callback, not after this coroutine
+        resumes: that is one turn of the event loop sooner, and under load a turn is 5-20 ms,
+        which was the tail of a note's fan-out. It also runs if the awaiting command was
+        cancelled meanwhile, so what is stored is always also applied."""
         commands = [StoredCommand(actor.id, cid, [item.event for item in emitted]) for actor, cid, emitted in changes]
         count = sum(len(command.events) for command in commands)
         loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[None] = loop.create_future()
 
         def on_loop(write: Future[None]) -> None:
             error: BaseException | None = _write_error(write)
-            if error is not None:
-                log.error("storing events for room %s failed", self.room_id, exc_info=error)
-                failure = DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.")
-                failure.__cause__ = error
-                error = failure
-            else:
+            if error is None:
                 try:
                     apply()
-                except Exception as failed:
+                except Exception as failed:  # a bug, not the store: it surfaces as it is
                     error = failed
-            settle(error)
+            if not outcome.done():
+                if error is None:
+                    outcome.set_result(None)
+                else:
+                    outcome.set_exception(error)
 
         def in_thread_done(write: Future[None]) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
@@ -500,6 +433,13 @@ class LiveRoom:
             self._store.commit_events, self.room_id, commands, self.seq + count, new_participants or ()
         )
         write.add_done_callback(in_thread_done)
+        try:
+            await outcome
+        except Exception as error:
+            if _write_error(write) is None:
+                raise  # applying failed after the commit
+            log.exception("storing events for room %s failed", self.room_id)
+            raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
 
     def _apply(self, emitted: list[Emitted], actor: Actor) -> None:
         for event, audience in emitted:

@@ -114,30 +114,8 @@ async def test_stopping_mid_batch_leaves_nobody_waiting() -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(first, 1)
     await settle()
-    assert len(commit._runners) == 1 and store.batches == [["a"], ["b"]]
-    (runner,) = commit._runners
+    runner = commit._runner
+    assert runner is not None and store.batches == [["a"], ["b"]]
     runner.cancel()  # and the runner stopping mid-batch cancels its waiters
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(behind, 1)
-
-
-async def test_with_two_in_flight_a_batch_starts_while_the_first_finishes_and_the_rest_wait() -> None:
-    """Pipelined: the second item does not wait for the first batch's tail; what comes while
-    two batches are in flight waits and goes together."""
-    store = Store()
-    commit: GroupCommit[str, str] = GroupCommit(store.handle, max_batch=100, concurrency=2)
-    first = asyncio.create_task(commit.submit("a"))
-    await asyncio.wait_for(store.started.wait(), 1)
-    second = asyncio.create_task(commit.submit("b"))
-    await settle()
-    assert store.batches == [["a"], ["b"]]  # "b" went at once, beside "a"
-    burst = [asyncio.create_task(commit.submit(name)) for name in ("c", "d", "e")]
-    await settle()
-    assert store.batches == [["a"], ["b"]]  # both slots are taken: the burst waits
-    store.release.set()  # the batches in flight finish, and the burst goes as one
-    await settle()
-    assert store.batches == [["a"], ["b"], ["c", "d", "e"]]
-    for _ in range(2):
-        store.release.set()
-        await settle()
-    assert await asyncio.wait_for(asyncio.gather(first, second, *burst), 1) == ["A", "B", "C", "D", "E"]
