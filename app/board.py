@@ -272,13 +272,14 @@ class Board:
         area_id = self._area(command.area_id)
         if len(self.notes) + len(self.reserved) >= self.max_notes:
             raise DomainError(p.ErrorCode.LIMIT_REACHED, "This room holds no more notes.")
-        if _note_id(self.room_id, actor.id, command.cid) in self.reserved:
+        note_id = _note_id(self.room_id, actor.id, command.cid)
+        if note_id in self.reserved:
             raise DomainError(p.ErrorCode.CONFLICT, "That note is being stored; wait for its ack.")
         placed = [n.position for n in self.notes.values() if n.area_id == area_id]
         placed += [n.position for n in self.reserved.values() if n.area_id == area_id]
         last = max(placed, default=0.0)
         note = Note(
-            id=_note_id(self.room_id, actor.id, command.cid),
+            id=note_id,
             statement_id=self._statement(command.statement_id),
             area_id=area_id,
             text=command.text,

@@ -66,18 +66,6 @@ POSTGRES_SCORE_DELETE = (
 )
 
 ScoreRow = tuple[str, int, str, str]  # participant id, round, kind, statement id
-# A note's columns that an edit or move may change (all but its id and room).
-NOTE_CHANGEABLE = (
-    "area_id",
-    "text",
-    "color",
-    "author_id",
-    "statement_id",
-    "position",
-    "version",
-    "created_at",
-    "updated_at",
-)
 
 
 def _write_scores_sqlite(
@@ -136,11 +124,13 @@ class Store:
         writers = 1 if engine.dialect.name == "sqlite" else 4
         self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="samskapa-store")
         # Built once: constructing an upsert costs more than executing it (the profile).
-        self._note_upsert = self._upsert(_table(m.Note), NOTE_CHANGEABLE)
+        # An edit or a move may change every column of a note but its id and its room.
+        notes = _table(m.Note)
+        self._note_upsert = self._upsert(notes, [c.name for c in notes.columns if c.name not in {"id", "room_id"}])
 
     async def write(self, call: Callable[..., None], *args: Any) -> None:
         """Run a write of this store's on its writer thread(s), without blocking the loop."""
-        await asyncio.get_running_loop().run_in_executor(self._writes, call, *args)
+        await asyncio.wrap_future(self.submit(call, *args))
 
     def submit(self, call: Callable[..., None], *args: Any) -> Future[None]:
         """The same, for a caller that wants the thread's own future (and its callbacks)."""

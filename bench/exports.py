@@ -72,7 +72,7 @@ def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
     aggregates: list[dict[str, Any]] = []
     means: list[float] = []
     for sid in statement_ids:
-        answers = [answer for (_, statement), answer in answered.items() if statement == sid]
+        answers = [answered[(pid, sid)] for pid in ids]
         values = [answer for answer in answers if isinstance(answer, int)]
         means.append(statistics.fmean(values))
         histogram = [values.count(v) for v in range(1, 11)]

@@ -62,6 +62,7 @@ from bench.servers import (
     Deployment,
     Facilitator,
     Sampler,
+    Server,
     Snapshot,
     create_room,
     is_samskapa,
@@ -292,25 +293,31 @@ def _run_name(deployment: Deployment, options: Options, repeat: int) -> str:
     return f"{deployment.target}-{options.profile}-{deployment.participants}{deflate}-r{repeat}"
 
 
+def _per_server(deployment: Deployment, name: str) -> list[tuple[Server, str]]:
+    """Each server process with the run's name for its files (its role added for a pair)."""
+    many = len(deployment.servers) > 1
+    return [
+        (server, f"{name}-{role}" if many else name)
+        for role, server in zip(deployment.roles, deployment.servers, strict=True)
+    ]
+
+
 def _keep_logs(deployment: Deployment, directory: Path, name: str) -> None:
     """Copy the servers' logs out of the run's temporary directory: why a server closed
     sockets or fell behind is in them, and the directory is gone once the run ends."""
     directory.mkdir(parents=True, exist_ok=True)
-    for role, server in zip(deployment.roles, deployment.servers, strict=True):
-        suffix = f"-{role}" if len(deployment.servers) > 1 else ""
+    for server, stem in _per_server(deployment, name):
         if server.log_path.exists():
-            shutil.copyfile(server.log_path, directory / f"{name}{suffix}.log")
+            shutil.copyfile(server.log_path, directory / f"{stem}.log")
 
 
 def _start_spies(deployment: Deployment, options: Options, repeat: int) -> list[subprocess.Popen[bytes]]:
     """py-spy on every server process of the target (one file per process), if asked."""
     if options.py_spy is None:
         return []
-    name = _run_name(deployment, options, repeat)
     spies = []
-    for role, server in zip(deployment.roles, deployment.servers, strict=True):
-        suffix = f"-{role}" if len(deployment.servers) > 1 else ""
-        spy = start_py_spy(server.process.pid, options.duration, options.py_spy / f"{name}{suffix}.txt")
+    for server, stem in _per_server(deployment, _run_name(deployment, options, repeat)):
+        spy = start_py_spy(server.process.pid, options.duration, options.py_spy / f"{stem}.txt")
         if spy is not None:
             spies.append(spy)
     return spies

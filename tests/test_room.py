@@ -136,13 +136,22 @@ def stored_notes(store: Store) -> list[str]:
     return [note.text for note in loaded.notes]
 
 
+async def held_at_the_door(
+    store: ControlledStore, room: LiveRoom, connection: FakeConnection, command: p.Command
+) -> asyncio.Task[None]:
+    """Start handling `command` and return once its commit is inside the store, held there
+    until the test sets `store.gate`."""
+    store.gate.clear()
+    store.entered.clear()
+    handling = asyncio.create_task(room.handle(connection, command))
+    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    return handling
+
+
 async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore) -> None:
     room = live_room(store)
     author, other = await joined(room), await joined(room)
-    store.gate.clear()
-    store.entered.clear()
-    handling = asyncio.create_task(room.handle(author, add_note("c1", "Fråga brukarna")))
-    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    handling = await held_at_the_door(store, room, author, add_note("c1", "Fråga brukarna"))
     await asyncio.sleep(0)  # the loop is free while the commit waits
     assert not other.of_type("note_added") and not author.of_type("ack")
     store.gate.set()
@@ -171,10 +180,7 @@ async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(stor
 async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(store: ControlledStore) -> None:
     room = live_room(store)
     author, other = await joined(room), await joined(room)
-    store.gate.clear()
-    store.entered.clear()
-    handling = asyncio.create_task(room.handle(author, add_note("c1", "Skickad, sen borta")))
-    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    handling = await held_at_the_door(store, room, author, add_note("c1", "Skickad, sen borta"))
     handling.cancel()  # the sender's socket task ends while its note is being written
     store.gate.set()
     await other.wait_for("note_added")
@@ -186,10 +192,7 @@ async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_pl
     room = live_room(store)
     people = [await joined(room) for _ in range(6)]
     watcher = await joined(room)
-    store.gate.clear()
-    store.entered.clear()
-    first = asyncio.create_task(room.handle(people[0], add_note("c0", "Först")))
-    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)  # its commit holds the door
+    first = await held_at_the_door(store, room, people[0], add_note("c0", "Först"))
     commits_before = store.commits
     burst = [
         asyncio.create_task(room.handle(person, add_note("c1", f"Lapp {i}"))) for i, person in enumerate(people[1:])
@@ -225,10 +228,7 @@ async def test_a_failed_batch_of_notes_leaves_no_trace_and_frees_their_places(st
 async def test_a_note_sent_twice_in_one_burst_is_stored_once(store: ControlledStore) -> None:
     room = live_room(store)
     author, other = await joined(room), await joined(room)
-    store.gate.clear()
-    store.entered.clear()
-    blocker = asyncio.create_task(room.handle(other, add_note("b", "Håller dörren")))
-    assert await asyncio.to_thread(store.entered.wait, TIMEOUT)
+    blocker = await held_at_the_door(store, room, other, add_note("b", "Håller dörren"))
     twice = [asyncio.create_task(room.handle(author, add_note("same", "En gång"))) for _ in range(2)]
     await asyncio.sleep(0)
     store.gate.set()
