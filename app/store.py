@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, select, text
 
 from app import models as m
@@ -88,6 +90,20 @@ def _write_scores_postgres(
         db.exec_driver_sql(POSTGRES_SCORE_UPSERT, (room_id, *columns, [value for _, value in values]))
 
 
+# A direct commit (on the caller's thread) never checkpoints: that copies the WAL into the
+# database file and syncs it, far too slow for the event loop. Every so many of them, the
+# writer thread is asked to.
+CHECKPOINT_EVERY_DIRECT_COMMITS = 256
+
+
+def _is_busy(error: OperationalError) -> bool:
+    """SQLite refused at once because another connection is writing (busy timeout 0)."""
+    if not isinstance(error.orig, sqlite3.OperationalError):
+        return False
+    primary = error.orig.sqlite_errorcode & 0xFF  # extended codes carry the primary one in the low byte
+    return primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
 class JoinCodeTaken(Exception):
     """The random join code collided with a live room's; the caller draws another."""
 
@@ -123,6 +139,15 @@ class Store:
         # between tries). PostgreSQL takes writes side by side.
         writers = 1 if engine.dialect.name == "sqlite" else 4
         self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="samskapa-store")
+        self._unfinished = 0  # writes submitted to the writer thread(s) and not yet done
+        self._unfinished_lock = threading.Lock()
+        # SQLite commits a small transaction in well under a millisecond (WAL, no sync on
+        # commit), less than the two thread handoffs and the loop turn that the writer
+        # thread costs a note under load (docs/performance.md). PostgreSQL is a network
+        # round trip away: always the writer threads.
+        self.commits_directly = engine.dialect.name == "sqlite"
+        self._direct: Connection | None = None
+        self._direct_commits = 0
         # Built once: constructing an upsert costs more than executing it (the profile).
         # An edit or a move may change every column of a note but its id and its room.
         notes = _table(m.Note)
@@ -134,11 +159,23 @@ class Store:
 
     def submit(self, call: Callable[..., None], *args: Any) -> Future[None]:
         """The same, for a caller that wants the thread's own future (and its callbacks)."""
-        return self._writes.submit(call, *args)
+        with self._unfinished_lock:
+            self._unfinished += 1
+        return self._writes.submit(self._counted, call, *args)
+
+    def _counted(self, call: Callable[..., None], *args: Any) -> None:
+        try:
+            call(*args)
+        finally:
+            with self._unfinished_lock:
+                self._unfinished -= 1
 
     def close(self) -> None:
         """After the rooms have drained: wait for the writes under way, then let go."""
         self._writes.shutdown(wait=True)
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         self.engine.dispose()
 
     def _session(self) -> Session:
@@ -244,17 +281,70 @@ class Store:
     ) -> None:
         """Write what the commands' events change, and their command ids, in one transaction."""
         with self.engine.begin() as db:
-            if new_participants:
-                db.execute(insert(_table(m.Participant)), [row.model_dump() for row in new_participants])
-            applied = []
-            for command in commands:
-                for event in command.events:
-                    self._project(db, room_id, command.actor_id, event)
-                if command.cid is not None:
-                    applied.append({"room_id": room_id, "actor_id": command.actor_id, "cid": command.cid, "seq": seq})
-            if applied:
-                db.execute(insert(_table(m.AppliedCommand)), applied)
-            db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
+            self._write_events(db, room_id, commands, seq, new_participants)
+
+    def commit_events_now(
+        self,
+        room_id: str,
+        commands: Sequence[StoredCommand],
+        seq: int,
+        new_participants: Sequence[m.Participant] = (),
+    ) -> bool:
+        """`commit_events` on the calling thread, if that can be done without waiting.
+
+        False, with nothing written, when it cannot: the database is PostgreSQL, a write
+        submitted earlier has not finished (it must commit first: order is kept), or another
+        connection holds SQLite's write lock (a room created over HTTP, say; this connection
+        does not wait for it). The caller then submits `commit_events` to the writer."""
+        if not self.commits_directly or self._unfinished:
+            return False
+        db = self._direct_connection()
+        try:
+            with db.begin():
+                self._write_events(db, room_id, commands, seq, new_participants)
+        except OperationalError as error:
+            if _is_busy(error):
+                return False
+            raise
+        self._direct_commits += 1
+        if self._direct_commits % CHECKPOINT_EVERY_DIRECT_COMMITS == 0:
+            self.submit(self._checkpoint)
+        return True
+
+    def _direct_connection(self) -> Connection:
+        if self._direct is None:
+            db = self.engine.connect()
+            db.exec_driver_sql("PRAGMA busy_timeout=0")
+            db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            db.commit()
+            self._direct = db
+        return self._direct
+
+    def _checkpoint(self) -> None:
+        """Copy what the direct commits wrote to the WAL into the database file, without
+        waiting for readers (PASSIVE); the writer's own commits checkpoint by themselves."""
+        with self.engine.connect() as db:
+            db.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _write_events(
+        self,
+        db: Connection,
+        room_id: str,
+        commands: Sequence[StoredCommand],
+        seq: int,
+        new_participants: Sequence[m.Participant],
+    ) -> None:
+        if new_participants:
+            db.execute(insert(_table(m.Participant)), [row.model_dump() for row in new_participants])
+        applied = []
+        for command in commands:
+            for event in command.events:
+                self._project(db, room_id, command.actor_id, event)
+            if command.cid is not None:
+                applied.append({"room_id": room_id, "actor_id": command.actor_id, "cid": command.cid, "seq": seq})
+        if applied:
+            db.execute(insert(_table(m.AppliedCommand)), applied)
+        db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
 
     def _project(self, db: Connection, room_id: str, actor_id: str, event: p.Event) -> None:
         room_values: dict[str, object] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 
 from app import models as m
 from app import protocol as p
+from app import store as store_module
 from app.board import Board
 from app.db import make_engine, migrate
 from app.room import LiveRoom
@@ -57,24 +59,30 @@ class FakeConnection:
 
 
 class ControlledStore(Store):
-    """A real store whose event commits can be held at the door or made to fail."""
+    """A real store whose event commits can be held at the door (on the writer thread) or
+    made to fail (on either path). It starts with direct commits off, so that every commit
+    goes through the door; the tests of direct commits turn them on."""
 
     def __init__(self, url: str) -> None:
         super().__init__(make_engine(url))
+        self.commits_directly = False
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Event()
         self.failing = False
-        self.commits = 0
+        self.through_the_writer = 0
 
     def commit_events(self, *args: Any, **kwargs: Any) -> None:
-        self.commits += 1
+        self.through_the_writer += 1
         self.entered.set()
         if not self.gate.wait(TIMEOUT):
             raise TimeoutError("the test never opened the gate")
+        super().commit_events(*args, **kwargs)
+
+    def _write_events(self, *args: Any, **kwargs: Any) -> None:
         if self.failing:
             raise OSError("disk full")
-        super().commit_events(*args, **kwargs)
+        super()._write_events(*args, **kwargs)
 
 
 @pytest.fixture
@@ -102,6 +110,13 @@ def store(tmp_path: Path) -> Iterator[ControlledStore]:
     yield controlled
     controlled.gate.set()
     controlled.close()
+
+
+@pytest.fixture
+def direct(store: ControlledStore) -> ControlledStore:
+    """The store as the app runs it on SQLite: commits on the loop when nothing else writes."""
+    store.commits_directly = True
+    return store
 
 
 def live_room(store: Store) -> LiveRoom:
@@ -193,14 +208,14 @@ async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_pl
     people = [await joined(room) for _ in range(6)]
     watcher = await joined(room)
     first = await held_at_the_door(store, room, people[0], add_note("c0", "Först"))
-    commits_before = store.commits
+    commits_before = store.through_the_writer
     burst = [
         asyncio.create_task(room.handle(person, add_note("c1", f"Lapp {i}"))) for i, person in enumerate(people[1:])
     ]
     await asyncio.sleep(0)
     store.gate.set()
     await asyncio.wait_for(asyncio.gather(first, *burst), TIMEOUT)
-    assert store.commits - commits_before == 1, "the five that came meanwhile share one transaction"
+    assert store.through_the_writer - commits_before == 1, "the five that came meanwhile share one transaction"
     added = watcher.of_type("note_added")
     assert [event["note"]["text"] for event in added] == ["Först"] + [f"Lapp {i}" for i in range(5)]
     assert [event["note"]["position"] for event in added] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
@@ -236,3 +251,92 @@ async def test_a_note_sent_twice_in_one_burst_is_stored_once(store: ControlledSt
     acks = author.of_type("ack")
     assert len(acks) == 2 and acks[0] == acks[1]
     assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Håller dörren", "En gång"]
+
+
+class StoredOnArrival(FakeConnection):
+    """A connection that looks in the database the moment each note reaches it."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.stored_when_announced: list[bool] = []
+
+    def send(self, frame: str) -> None:
+        super().send(frame)
+        if self.frames[-1]["type"] == "note_added":
+            text = self.frames[-1]["note"]["text"]
+            self.stored_when_announced.append(text in stored_notes(self.store))
+
+
+async def test_with_nothing_else_writing_a_note_is_committed_and_announced_without_the_writer(
+    direct: ControlledStore,
+) -> None:
+    room = live_room(direct)
+    author = await joined(room)
+    watcher = StoredOnArrival(direct)
+    await room.join(watcher, p.Hello(type="hello"))
+    writer_calls = direct.through_the_writer
+    await asyncio.wait_for(room.handle(author, add_note("c1", "Direkt")), TIMEOUT)
+    assert watcher.stored_when_announced == [True]
+    assert author.of_type("ack")[-1] == {"type": "ack", "cid": "c1", "seq": watcher.of_type("note_added")[0]["seq"]}
+    assert direct.through_the_writer == writer_calls, "committed on the loop, not handed to the writer"
+
+
+async def test_a_note_waits_for_the_writer_while_another_connection_holds_the_write_lock(
+    direct: ControlledStore, tmp_path: Path
+) -> None:
+    room = live_room(direct)
+    author, other = await joined(room), await joined(room)
+    other_writer = sqlite3.connect(tmp_path / "room.db", isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")  # as a room being created over HTTP would
+    handling = asyncio.create_task(room.handle(author, add_note("c1", "Efter låset")))
+    await asyncio.sleep(0.2)
+    assert not other.of_type("note_added") and not author.of_type("ack") and not author.of_type("error")
+    other_writer.execute("COMMIT")
+    other_writer.close()
+    await asyncio.wait_for(handling, TIMEOUT)
+    assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Efter låset"]
+    assert direct.through_the_writer == 1
+    assert stored_notes(direct) == ["Efter låset"]
+
+
+async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: ControlledStore) -> None:
+    room = live_room(direct)
+    author, other = await joined(room), await joined(room)
+    release = threading.Event()
+    earlier = direct.submit(release.wait, TIMEOUT)  # a score batch, say, still being written
+    handling = asyncio.create_task(room.handle(author, add_note("c1", "I tur och ordning")))
+    await asyncio.sleep(0.1)
+    assert not other.of_type("note_added"), "it may not overtake what was submitted before it"
+    release.set()
+    await asyncio.wait_for(handling, TIMEOUT)
+    assert earlier.done() and direct.through_the_writer == 1
+    assert [event["note"]["text"] for event in other.of_type("note_added")] == ["I tur och ordning"]
+
+
+async def test_a_failed_direct_commit_is_refused_as_unavailable_and_changes_nothing(direct: ControlledStore) -> None:
+    room = live_room(direct)
+    author, other = await joined(room), await joined(room)
+    seq = room.seq
+    direct.failing = True
+    await asyncio.wait_for(room.handle(author, add_note("c1", "Går förlorad?")), TIMEOUT)
+    assert author.of_type("error")[-1]["code"] == "unavailable"
+    assert not other.of_type("note_added") and not room.board.notes and room.seq == seq
+    assert direct.through_the_writer == 0 and stored_notes(direct) == []
+
+
+async def test_the_writer_checkpoints_what_direct_commits_leave_in_the_wal(
+    direct: ControlledStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Direct commits never checkpoint (too slow for the loop); without the writer's
+    checkpoints the notes would stay in the WAL and the WAL would grow for ever."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10)
+    database = tmp_path / "room.db"
+    room = live_room(direct)
+    author = await joined(room)
+    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)  # whatever the fixture left is written
+    size_before = database.stat().st_size
+    for i in range(40):
+        await room.handle(author, add_note(f"c{i}", f"{i} " + "lång lapp " * 45))
+    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)  # one writer, in order: its checkpoints are done
+    assert database.stat().st_size > size_before, "the notes' pages reached the database file"
