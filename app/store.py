@@ -8,6 +8,7 @@ types; knows nothing of sockets, rooms in memory or FastAPI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -302,8 +303,12 @@ class Store:
         try:
             with db.begin():
                 self._write_events(db, room_id, commands, seq, new_participants)
-        except OperationalError as error:
-            if _is_busy(error):
+        except Exception as error:
+            # Whatever state a failed transaction left it in, the next one starts afresh.
+            self._direct = None
+            with contextlib.suppress(Exception):  # closing rolls back; a broken one is dropped
+                db.close()
+            if isinstance(error, OperationalError) and _is_busy(error):
                 return False
             raise
         self._direct_commits += 1
