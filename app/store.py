@@ -175,6 +175,7 @@ class Store:
         """After the rooms have drained: wait for the writes under way, then let go."""
         self._writes.shutdown(wait=True)
         if self._direct is not None:
+            self._direct.invalidate()  # its settings are for the loop only, not for the pool
             self._direct.close()
             self._direct = None
         self.engine.dispose()
@@ -304,9 +305,11 @@ class Store:
             with db.begin():
                 self._write_events(db, room_id, commands, seq, new_participants)
         except Exception as error:
-            # Whatever state a failed transaction left it in, the next one starts afresh.
+            # Whatever state a failed transaction left it in, the next one starts afresh. Not
+            # back to the pool: with its busy timeout of 0, a writer thread would get it.
             self._direct = None
-            with contextlib.suppress(Exception):  # closing rolls back; a broken one is dropped
+            with contextlib.suppress(Exception):
+                db.invalidate()
                 db.close()
             if isinstance(error, OperationalError) and _is_busy(error):
                 return False
