@@ -10,18 +10,6 @@ export function formatNumber(value, language, digits = 1) {
   }).format(value);
 }
 
-/**
- * How much a group disagrees, from the population standard deviation on the 1–10 scale
- * (0 = all agree; 4.5 = half at each end). The bands are coarse on purpose: a label for a
- * workshop, not a statistic.
- */
-export function spreadLevel(sd) {
-  if (sd === null || sd === undefined) return null;
-  if (sd < 1.5) return "low";
-  if (sd < 2.5) return "mid";
-  return "high";
-}
-
 /** Seconds left on a timer, given the server's end time and our clock's offset to it. */
 export function secondsLeft(endsAtIso, nowMs, serverOffsetMs = 0) {
   if (!endsAtIso) return null;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeHistogram, formatClock, formatNumber, secondsLeft, spreadLevel } from "../../frontend/js/format.js";
+import { describeHistogram, formatClock, formatNumber, secondsLeft } from "../../frontend/js/format.js";
 
 test("Swedish and Finnish write a decimal comma, English a point", () => {
   assert.equal(formatNumber(5.5, "sv"), "5,5");
@@ -18,17 +18,6 @@ test("no value is a dash, never 'NaN' or 'null'", () => {
   assert.equal(formatNumber(null, "sv"), "–");
   assert.equal(formatNumber(undefined, "sv"), "–");
   assert.equal(formatNumber(Number.NaN, "sv"), "–");
-});
-
-test("spreadLevel bands the standard deviation: below 1.5 low, below 2.5 mid, else high", () => {
-  assert.equal(spreadLevel(null), null);
-  assert.equal(spreadLevel(undefined), null);
-  assert.equal(spreadLevel(0), "low");
-  assert.equal(spreadLevel(1.49), "low");
-  assert.equal(spreadLevel(1.5), "mid");
-  assert.equal(spreadLevel(2.49), "mid");
-  assert.equal(spreadLevel(2.5), "high");
-  assert.equal(spreadLevel(4.5), "high");
 });
 
 test("secondsLeft counts from the server's clock, rounds up and stops at zero", () => {
