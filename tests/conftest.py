@@ -13,6 +13,10 @@ from tests.servers import IN_CI, ServerProcess, fresh_postgres_database, postgre
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
+# What the `new_room` and `clients` fixtures hand a test.
+NewRoom = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
+MakeClient = Callable[..., RoomClient]
+
 
 def require_postgres() -> None:
     reason = postgres_available()
@@ -48,7 +52,7 @@ async def http(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def new_room(http: httpx.AsyncClient) -> Callable[..., Coroutine[Any, Any, dict[str, Any]]]:
+async def new_room(http: httpx.AsyncClient) -> NewRoom:
     async def create(**body: Any) -> dict[str, Any]:
         body.setdefault("title", "Vårdenheten Solsidan")
         response = await http.post("/api/rooms", json=body)
@@ -59,7 +63,7 @@ async def new_room(http: httpx.AsyncClient) -> Callable[..., Coroutine[Any, Any,
 
 
 @pytest.fixture
-async def clients(server: ServerProcess) -> AsyncIterator[Callable[..., RoomClient]]:
+async def clients(server: ServerProcess) -> AsyncIterator[MakeClient]:
     """Makes RoomClients for the test and closes every one of them afterwards."""
     made: list[RoomClient] = []
 

@@ -6,7 +6,7 @@ import asyncio
 import copy
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 
 from app.client import CommandFailed, RoomClient
 from app.templates import builtin_templates
+from tests.conftest import NewRoom
 from tests.servers import ServerProcess
 
 
@@ -114,7 +115,7 @@ async def test_join_code_lookup_errors(http: httpx.AsyncClient) -> None:
     assert missing.status_code in {200, 404}
 
 
-async def test_qr_code_is_an_svg_of_the_participant_link(http: httpx.AsyncClient, new_room: Any) -> None:
+async def test_qr_code_is_an_svg_of_the_participant_link(http: httpx.AsyncClient, new_room: NewRoom) -> None:
     room = await new_room()
     response = await http.get(f"/api/rooms/{room['room_id']}/qr.svg")
     assert response.status_code == 200
@@ -124,7 +125,7 @@ async def test_qr_code_is_an_svg_of_the_participant_link(http: httpx.AsyncClient
 
 
 async def test_deleting_a_room_needs_its_facilitator_and_removes_it(
-    http: httpx.AsyncClient, new_room: Any, server: ServerProcess
+    http: httpx.AsyncClient, new_room: NewRoom, server: ServerProcess
 ) -> None:
     room = await new_room()
     alice = RoomClient(server.base_url, room["room_id"])
@@ -157,7 +158,7 @@ async def test_openapi_lists_every_endpoint(http: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def strict_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ServerProcess]:
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server with a tiny join-lookup budget and rooms that expire within a second."""
     data = tmp_path_factory.mktemp("strict")
     process = ServerProcess(
@@ -168,7 +169,7 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
         expiry_sweep_seconds="0.2",
     )
     process.start()
-    yield process  # type: ignore[misc]
+    yield process
     process.stop()
 
 

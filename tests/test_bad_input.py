@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.client import CommandFailed, Message, RoomClient
+from tests.conftest import MakeClient, NewRoom
 from tests.servers import ServerProcess
 
 TIMEOUT = 10.0
@@ -63,7 +64,7 @@ def is_error(cid: str | None = None) -> Callable[[Message], bool]:
 
 
 @pytest.fixture
-async def scene(new_room: Callable[..., Any], clients: Callable[..., RoomClient], server: ServerProcess) -> Scene:
+async def scene(new_room: NewRoom, clients: MakeClient, server: ServerProcess) -> Scene:
     room = await new_room()
     bystander = clients(room["room_id"])
     await bystander.connect(name="Bo")
@@ -317,7 +318,7 @@ async def test_an_invalid_hello_gets_invalid_message_and_a_valid_hello_still_wor
 
 @pytest.mark.parametrize("token_kind", ["made_up", "empty", "other_rooms_facilitator", "other_rooms_participant"])
 async def test_an_unknown_token_gets_unauthorized_then_close_4001(
-    scene: Scene, new_room: Callable[..., Any], clients: Callable[..., RoomClient], token_kind: str
+    scene: Scene, new_room: NewRoom, clients: MakeClient, token_kind: str
 ) -> None:
     other = await new_room(title="Ett annat rum")
     tokens = {"made_up": secrets.token_urlsafe(32), "empty": "", "other_rooms_facilitator": other["facilitator_token"]}

@@ -697,6 +697,7 @@ def test_a_group_reaches_only_the_facilitators_and_the_person() -> None:
     board = new_board()
     run(board, FACILITATOR, "set_groups", groups=[{"id": "staff", "name": "Medarbetare"}])
     public, private = run(board, P1, "set_profile", name="Anna", group="staff")
+    assert isinstance(public.event, p.ParticipantUpdated) and isinstance(private.event, p.ParticipantUpdated)
     assert public.audience.everyone and public.event.participant.group is None
     assert private.event.participant.group == "staff"
     assert private.audience.includes("facilitator", None) and private.audience.includes("participant", "p_1")

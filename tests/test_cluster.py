@@ -61,7 +61,7 @@ async def connect_all(clients: list[RoomClient]) -> None:
         await client.connect()
 
 
-async def test_clients_on_both_instances_share_one_room(pair) -> None:
+async def test_clients_on_both_instances_share_one_room(pair: tuple[ServerProcess, ServerProcess]) -> None:
     one, two = pair
     room = await create_room(one)
     facilitator = RoomClient(two.base_url, room["room_id"], room["facilitator_token"])
@@ -81,7 +81,11 @@ async def test_clients_on_both_instances_share_one_room(pair) -> None:
         for index, person in enumerate(people):
             await person.command("add_note", area_id="insights", text=f"Lapp {index}")
         for viewer in [facilitator, *people]:
-            await viewer.wait_until(lambda v=viewer: len(v.notes) == 8 and (v.spectrum or {}).get("seq", 0) >= last)
+
+            def has_everything(v: RoomClient = viewer) -> bool:
+                return len(v.notes) == 8 and (v.spectrum or {}).get("seq", 0) >= last
+
+            await viewer.wait_until(has_everything)
         orders = []
         for viewer in [facilitator, *people]:
             added = [m for m in viewer.messages if m["type"] == "note_added"]
@@ -116,7 +120,9 @@ async def test_clients_on_both_instances_share_one_room(pair) -> None:
             await client.close()
 
 
-async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) -> None:
+async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
     one, two = pair
     room = await create_room(one)
     # The first client decides the owner: make it instance one, then kill it.
@@ -139,7 +145,11 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) 
         moved.epoch, moved.last_seq = person.epoch, person.last_seq
         survivors.append(moved)
     for person in other_side:
-        await person.wait_until(lambda p=person: p.close_code is not None, timeout=15)
+
+        def is_closed(p: RoomClient = person) -> bool:
+            return p.close_code is not None
+
+        await person.wait_until(is_closed, timeout=15)
     everyone = survivors + [RoomClient(two.base_url, room["room_id"], p.token) for p in other_side]
 
     async def reconnect(client: RoomClient) -> None:
@@ -165,7 +175,11 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) 
         assert resent["type"] == "ack"
         await everyone[0].command("add_note", area_id="now", text="Efter bytet")
         for client in everyone:
-            await client.wait_until(lambda c=client: len(c.notes) == len(acked) + 1)
+
+            def has_the_new_note(c: RoomClient = client) -> bool:
+                return len(c.notes) == len(acked) + 1
+
+            await client.wait_until(has_the_new_note)
 
         # The killed instance restarts and catches up.
         one.start()
@@ -174,7 +188,11 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) 
         assert {n["text"] for n in late.notes.values()} == acked | {"Efter bytet"}
         await late.command("add_note", area_id="now", text="Från den omstartade")
         for client in everyone:
-            await client.wait_until(lambda c=client: any(n["text"] == "Från den omstartade" for n in c.notes.values()))
+
+            def has_the_late_note(c: RoomClient = client) -> bool:
+                return any(n["text"] == "Från den omstartade" for n in c.notes.values())
+
+            await client.wait_until(has_the_late_note)
         await late.close()
     finally:
         for client in everyone:
@@ -182,10 +200,13 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(pair) 
 
 
 def _first_cid(client: RoomClient) -> str:
-    return next(m["cid"] for m in client.messages if m["type"] == "ack")
+    cid: str = next(m["cid"] for m in client.messages if m["type"] == "ack")
+    return cid
 
 
-async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_duplicates(pair) -> None:
+async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_duplicates(
+    pair: tuple[ServerProcess, ServerProcess],
+) -> None:
     one, two = pair
     room = await create_room(one)
     people = [RoomClient((one, two)[i % 2].base_url, room["room_id"]) for i in range(4)]
@@ -195,7 +216,11 @@ async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_dupli
     with redis.Redis.from_url(REDIS_URL) as admin:
         admin.execute_command("CLIENT", "KILL", "SKIPME", "yes")  # every other Redis connection drops
     for person in people:
-        await person.wait_until(lambda p=person: p.close_code is not None, timeout=15)
+
+        def is_cut_off(p: RoomClient = person) -> bool:
+            return p.close_code is not None
+
+        await person.wait_until(is_cut_off, timeout=15)
     assert {p.close_code for p in people} <= {4012, 1006, 1011, 1012}
 
     async def reconnect(client: RoomClient) -> None:
@@ -214,7 +239,12 @@ async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_dupli
             assert sorted(n["text"] for n in person.notes.values()) == [f"Innan {i}" for i in range(4)]
         await people[1].command("add_note", area_id="now", text="Efter avbrottet")
         for person in people:
-            await person.wait_until(lambda p=person: len(p.notes) == 5)
+
+            def has_five_notes(p: RoomClient = person) -> bool:
+                return len(p.notes) == 5
+
+            await person.wait_until(has_five_notes)
+            assert person.welcome is not None
             tail = person.messages[person.messages.index(person.welcome) :]
             assert sum(m["type"] == "note_added" for m in tail) == 1, "no event arrives twice"
     finally:

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import text
 
 from app.client import RoomClient
 from app.db import make_engine
+from tests.conftest import MakeClient, NewRoom
 from tests.servers import IN_CI, ServerProcess
 
 SWEDISH_LEFT_POLES = [
@@ -36,7 +36,7 @@ SWEDISH_LEFT_POLES = [
 ]
 
 
-async def workshop(new_room: Any, clients: Callable[..., RoomClient]) -> tuple[dict[str, Any], list[RoomClient]]:
+async def workshop(new_room: NewRoom, clients: MakeClient) -> tuple[dict[str, Any], list[RoomClient]]:
     """A small, finished workshop: names for some, groups, scores, notes in order, votes."""
     room = await new_room(title="Äldreomsorgen Åmål")
     facilitator = clients(room["room_id"], room["facilitator_token"])
@@ -83,7 +83,7 @@ def normalised(document: dict[str, Any]) -> dict[str, Any]:
     names: dict[str, str] = {"facilitator": "facilitator"}
     for index, person in enumerate(document["participants"]):
         names[person["id"]] = f"person-{index}"
-    result = json.loads(json.dumps(document))
+    result: dict[str, Any] = json.loads(json.dumps(document))
     result.pop("exported_at")
     # Who belongs to a group too small to show is never exported, so it cannot come back.
     result.pop("hidden_groups")
@@ -102,7 +102,9 @@ def normalised(document: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-async def test_exports_are_for_the_facilitator_only(http, new_room, clients) -> None:
+async def test_exports_are_for_the_facilitator_only(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
     room = await new_room()
     alice = clients(room["room_id"])
     await alice.connect()
@@ -116,7 +118,9 @@ async def test_exports_are_for_the_facilitator_only(http, new_room, clients) -> 
     assert bad_format.status_code == 422
 
 
-async def test_json_export_round_trips_through_import(http, new_room, clients) -> None:
+async def test_json_export_round_trips_through_import(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
     room, _people = await workshop(new_room, clients)
     first = (await export(http, room, "json")).json()
     assert first["schema_version"] == 1
@@ -139,7 +143,7 @@ async def test_json_export_round_trips_through_import(http, new_room, clients) -
     assert normalised(second) == normalised(first)
 
 
-async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
+async def test_csv_opens_in_a_spreadsheet(http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient) -> None:
     room, _people = await workshop(new_room, clients)
     response = await export(http, room, "csv")
     assert response.content.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM, for Excel"
@@ -166,7 +170,7 @@ async def test_csv_opens_in_a_spreadsheet(http, new_room, clients) -> None:
     assert sum(row[4] == "Vet ej" for row in raw) == 1
 
 
-async def test_markdown_tells_the_story(http, new_room, clients) -> None:
+async def test_markdown_tells_the_story(http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient) -> None:
     room, _people = await workshop(new_room, clients)
     markdown = (await export(http, room, "md")).text
     assert markdown.startswith("# Äldreomsorgen Åmål")
@@ -190,7 +194,9 @@ def chromium() -> str:
     return path
 
 
-async def test_html_report_is_self_contained_and_prints(http, new_room, clients, chromium, tmp_path: Path) -> None:
+async def test_html_report_is_self_contained_and_prints(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient, chromium: str, tmp_path: Path
+) -> None:
     room, _people = await workshop(new_room, clients)
     report = (await export(http, room, "html")).text
     assert report.startswith("<!doctype html>") and '<html lang="sv">' in report
@@ -222,7 +228,9 @@ async def test_html_report_is_self_contained_and_prints(http, new_room, clients,
         assert pole in flat, pole
 
 
-async def test_an_export_is_one_consistent_snapshot_while_people_write(http, new_room, clients) -> None:
+async def test_an_export_is_one_consistent_snapshot_while_people_write(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
     room = await new_room()
     writers = [clients(room["room_id"]) for _ in range(3)]
     for writer in writers:
@@ -251,7 +259,9 @@ async def test_an_export_is_one_consistent_snapshot_while_people_write(http, new
         assert texts == {t for t, s in acked.items() if s <= seq}
 
 
-async def test_bad_imports_are_refused_and_leave_nothing(http, server: ServerProcess, new_room, clients) -> None:
+async def test_bad_imports_are_refused_and_leave_nothing(
+    http: httpx.AsyncClient, server: ServerProcess, new_room: NewRoom, clients: MakeClient
+) -> None:
     room, _people = await workshop(new_room, clients)
     good = (await export(http, room, "json")).json()
     engine = make_engine(server.env["SAMSKAPA_DATABASE_URL"])
@@ -295,7 +305,7 @@ async def test_bad_imports_are_refused_and_leave_nothing(http, server: ServerPro
         engine.dispose()
 
 
-async def test_export_schema_is_served(http) -> None:
+async def test_export_schema_is_served(http: httpx.AsyncClient) -> None:
     schema = (await http.get("/api/schema/export.json")).json()
     assert schema["title"] == "BoardExport"
     assert {"schema_version", "room", "template", "participants", "scores", "aggregates", "notes"} <= set(
@@ -303,7 +313,7 @@ async def test_export_schema_is_served(http) -> None:
     )
 
 
-async def test_every_round_is_in_every_export(http, new_room, clients) -> None:
+async def test_every_round_is_in_every_export(http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room(title="Två omgångar")
     facilitator = clients(room["room_id"], room["facilitator_token"])
     await facilitator.connect()
@@ -334,7 +344,9 @@ async def test_every_round_is_in_every_export(http, new_room, clients) -> None:
     assert normalised(again) == normalised(document)
 
 
-async def test_desired_values_and_their_gap_are_exported(http, new_room, clients) -> None:
+async def test_desired_values_and_their_gap_are_exported(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
     room = await new_room(title="Önskat läge")
     facilitator = clients(room["room_id"], room["facilitator_token"])
     await facilitator.connect()

@@ -43,7 +43,11 @@ async def test_a_burst_of_newcomers_fills_the_room_to_its_limit_and_no_further(
         assert all(error.code == "limit_reached" for error in refused)
         for client, outcome in zip(arriving, outcomes, strict=True):
             if isinstance(outcome, CommandFailed):
-                await client.wait_until(lambda c=client: c.close_code is not None)
+
+                def is_closed(c: RoomClient = client) -> bool:
+                    return c.close_code is not None
+
+                await client.wait_until(is_closed)
                 assert client.close_code == 4013
         identities = {client.participant_id for client in admitted}
         tokens = {client.token for client in admitted}

@@ -8,18 +8,20 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.client import CommandFailed, RoomClient
+from tests.conftest import MakeClient, NewRoom
 
 STATEMENTS = [f"s{i}" for i in range(1, 11)]
 
 
 async def facilitator_and(
-    room: dict[str, Any], clients: Callable[..., RoomClient], participants: int
+    room: dict[str, Any], clients: MakeClient, participants: int
 ) -> tuple[RoomClient, list[RoomClient]]:
     facilitator = clients(room["room_id"], room["facilitator_token"])
     await facilitator.connect()
@@ -29,19 +31,23 @@ async def facilitator_and(
 
 
 @pytest.mark.parametrize("participants", [2, 20])
-async def test_everyone_sees_everyones_notes(new_room, clients, participants: int) -> None:
+async def test_everyone_sees_everyones_notes(new_room: NewRoom, clients: MakeClient, participants: int) -> None:
     room = await new_room()
     facilitator, people = await facilitator_and(room, clients, participants)
     areas = ["thoughts", "insights", "who", "now", "needed"]
     for index, person in enumerate(people):
         await person.command("add_note", area_id=areas[index % 5], text=f"Lapp {index} från deltagare")
     for viewer in [facilitator, *people]:
-        await viewer.wait_until(lambda v=viewer: len(v.notes) == participants)
+
+        def has_every_note(v: RoomClient = viewer) -> bool:
+            return len(v.notes) == participants
+
+        await viewer.wait_until(has_every_note)
         texts = sorted(note["text"] for note in viewer.notes.values())
         assert texts == sorted(f"Lapp {i} från deltagare" for i in range(participants))
 
 
-async def test_scores_aggregate_exactly(new_room, clients) -> None:
+async def test_scores_aggregate_exactly(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, people = await facilitator_and(room, clients, 12)
     rng = random.Random(7)
@@ -88,7 +94,7 @@ def _scores_from_messages(people: list[RoomClient]) -> dict[str, list[int]]:
     return result
 
 
-async def test_hidden_results_do_not_reach_participants(new_room, clients) -> None:
+async def test_hidden_results_do_not_reach_participants(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     await alice.command("set_score", statement_id="s1", value=3)
@@ -115,7 +121,7 @@ async def test_hidden_results_do_not_reach_participants(new_room, clients) -> No
     assert reveal["seq"] > ack["seq"]
 
 
-async def test_facilitator_commands_are_refused_for_participants(new_room, clients) -> None:
+async def test_facilitator_commands_are_refused_for_participants(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice,) = await facilitator_and(room, clients, 1)
     attempts: list[tuple[str, dict[str, Any]]] = [
@@ -140,7 +146,7 @@ async def test_facilitator_commands_are_refused_for_participants(new_room, clien
     await alice.wait_until(lambda: alice.settings["phase"] == "grade" and alice.settings["voting_locked"])
 
 
-async def test_reconnect_returns_exactly_the_missing_events(new_room, clients) -> None:
+async def test_reconnect_returns_exactly_the_missing_events(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     await alice.command("add_note", area_id="thoughts", text="Före avbrottet")
@@ -175,7 +181,7 @@ async def test_reconnect_returns_exactly_the_missing_events(new_room, clients) -
     }
 
 
-async def test_a_resent_command_is_applied_once(new_room, clients) -> None:
+async def test_a_resent_command_is_applied_once(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     _facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     first = await alice.command("add_note", area_id="now", text="Starta en brukarpanel", cid="same-cid")
@@ -193,7 +199,7 @@ async def test_a_resent_command_is_applied_once(new_room, clients) -> None:
     assert [m["type"] for m in bob.messages].count("note_added") == 1
 
 
-async def test_notes_edit_move_delete_and_authorship(new_room, clients) -> None:
+async def test_notes_edit_move_delete_and_authorship(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     for text in ("Ett", "Två", "Tre"):
@@ -215,13 +221,17 @@ async def test_notes_edit_move_delete_and_authorship(new_room, clients) -> None:
     ack = await alice.command("move_note", note_id=by_text["Ett"], area_id="needed", index=1)
 
     for viewer in (alice, bob, facilitator):
-        await viewer.wait_until(lambda v=viewer: (v.last_seq or 0) >= ack["seq"])
+
+        def is_caught_up(v: RoomClient = viewer, seq: int = ack["seq"]) -> bool:
+            return (v.last_seq or 0) >= seq
+
+        await viewer.wait_until(is_caught_up)
         needed = sorted((n for n in viewer.notes.values() if n["area_id"] == "needed"), key=lambda n: n["position"])
         assert [n["text"] for n in needed] == ["Tre", "Ett (förtydligad)"]
         assert by_text["Två"] not in viewer.notes
 
 
-async def test_server_restart_keeps_everything(database_url, tmp_path) -> None:
+async def test_server_restart_keeps_everything(database_url: str, tmp_path: Path) -> None:
     from tests.servers import ServerProcess
 
     server = ServerProcess(database_url, tmp_path)
@@ -303,7 +313,7 @@ async def _stored_score_row(database_url: str, room_id: str, statement_id: str) 
         engine.dispose()
 
 
-async def test_dont_know_is_an_answer_of_its_own(new_room, clients) -> None:
+async def test_dont_know_is_an_answer_of_its_own(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice, bob, cecilia) = await facilitator_and(room, clients, 3)
     await alice.command("set_score", statement_id="s1", value="unknown")
@@ -326,7 +336,7 @@ async def test_dont_know_is_an_answer_of_its_own(new_room, clients) -> None:
     assert welcome["snapshot"]["my_scores"] == {"s2": "unknown"}
 
 
-async def test_a_note_can_be_linked_to_a_statement(new_room, clients) -> None:
+async def test_a_note_can_be_linked_to_a_statement(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     _facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     await alice.command("add_note", area_id="now", text="Fråga brukarna först", statement_id="s2")
@@ -345,18 +355,21 @@ async def test_a_note_can_be_linked_to_a_statement(new_room, clients) -> None:
     assert {n["text"]: n["statement_id"] for n in bob.notes.values()} == {"Fråga brukarna": None, "Olänkad": "s7"}
 
 
-async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room, clients) -> None:
+async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, people = await facilitator_and(room, clients, 4)
     first = [3, 4, 6, 8]
     second = [5, 4, 2, None]  # right, stayed, left, did not answer again
+    value: int | None
     for person, value in zip(people, first, strict=True):
         await person.command("set_score", statement_id="s1", value=value)
     started = await facilitator.command("start_round")
     for person in people:
-        await person.wait_until(
-            lambda p=person: p.settings.get("round") == 2 or any(m["type"] == "round_started" for m in p.messages)
-        )
+
+        def knows_round_two(p: RoomClient = person) -> bool:
+            return p.settings.get("round") == 2 or any(m["type"] == "round_started" for m in p.messages)
+
+        await person.wait_until(knows_round_two)
     with pytest.raises(CommandFailed) as refused:
         await people[0].command("start_round")
     assert refused.value.code == "forbidden"
@@ -384,7 +397,9 @@ async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room, clie
     assert welcome["snapshot"]["my_scores"] == {}
 
 
-async def test_a_small_group_is_never_shown_on_its_own(new_room, clients, http) -> None:
+async def test_a_small_group_is_never_shown_on_its_own(
+    new_room: NewRoom, clients: MakeClient, http: httpx.AsyncClient
+) -> None:
     room = await new_room()
     facilitator, people = await facilitator_and(room, clients, 7)
     groups = [
@@ -402,7 +417,11 @@ async def test_a_small_group_is_never_shown_on_its_own(new_room, clients, http) 
         last = await person.command("set_score", statement_id="s1", value=1 + index)
     assert last is not None
     for viewer in [facilitator, *people]:
-        await viewer.wait_until(lambda v=viewer: (v.spectrum or {}).get("seq", 0) >= last["seq"])
+
+        def has_the_last_score(v: RoomClient = viewer, seq: int = last["seq"]) -> bool:
+            return bool((v.spectrum or {}).get("seq", 0) >= seq)
+
+        await viewer.wait_until(has_the_last_score)
     # One "brukare" voter is fewer than k = 3, and hiding only that group would let anyone
     # subtract it from the room's figures: so one more group is hidden with it.
     spectrum = facilitator.spectrum
@@ -441,7 +460,7 @@ async def test_a_small_group_is_never_shown_on_its_own(new_room, clients, http) 
     assert facilitator.spectrum["hidden_groups"] == 0  # type: ignore[index]
 
 
-async def test_today_and_desired_show_the_gap(new_room, clients) -> None:
+async def test_today_and_desired_show_the_gap(new_room: NewRoom, clients: MakeClient) -> None:
     room = await new_room()
     facilitator, (alice, bob) = await facilitator_and(room, clients, 2)
     with pytest.raises(CommandFailed) as off:

@@ -114,11 +114,12 @@ def test_every_close_code_is_documented(code: int) -> None:
     assert str(code) in inline_code(), f"close code `{code}` is missing from docs/protocol.md"
 
 
-@pytest.mark.parametrize(
-    "model",
-    sorted({*CLIENT_TYPES.values(), *SERVER_TYPES.values(), *NESTED_SHAPES}, key=lambda m: m.__name__),
-    ids=lambda model: model.__name__,
+EVERY_MODEL: list[type[BaseModel]] = sorted(
+    {*CLIENT_TYPES.values(), *SERVER_TYPES.values(), *NESTED_SHAPES}, key=lambda m: m.__name__
 )
+
+
+@pytest.mark.parametrize("model", EVERY_MODEL, ids=lambda model: model.__name__)
 def test_every_message_field_is_documented(model: type[BaseModel]) -> None:
     """A field appears as `code` in the prose or as a key in one of the JSON examples."""
     example_keys = set(re.findall(r'"([a-z_]+)"\s*:', "\n".join(json_blocks())))

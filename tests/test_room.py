@@ -304,7 +304,11 @@ async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: 
     room = live_room(direct)
     author, other = await joined(room), await joined(room)
     release = threading.Event()
-    earlier = direct.submit(release.wait, TIMEOUT)  # a score batch, say, still being written
+
+    def held(timeout: float) -> None:
+        release.wait(timeout)
+
+    earlier = direct.submit(held, TIMEOUT)  # a score batch, say, still being written
     handling = asyncio.create_task(room.handle(author, add_note("c1", "I tur och ordning")))
     await asyncio.sleep(0.1)
     assert not other.of_type("note_added"), "it may not overtake what was submitted before it"

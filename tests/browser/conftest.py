@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -35,6 +35,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -42,8 +43,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.servers import ROOT, ServerProcess
 
-PHONE = {"width": 390, "height": 844}
-PROJECTOR = {"width": 1920, "height": 1080}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+PROJECTOR: ViewportSize = {"width": 1920, "height": 1080}
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = Path(os.environ.get("SAMSKAPA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -179,7 +180,7 @@ class Browse:
         self._watch_of: dict[int, PageWatch] = {}
         self._names = itertools.count(1)
 
-    def context(self, viewport: dict[str, int] = PHONE, local_storage: dict[str, str] | None = None) -> BrowserContext:
+    def context(self, viewport: ViewportSize = PHONE, local_storage: dict[str, str] | None = None) -> BrowserContext:
         """A fresh browser profile; `local_storage` is what the app finds already stored."""
         storage: Any = None
         if local_storage:
@@ -195,7 +196,7 @@ class Browse:
     def page(
         self,
         path: str = "/",
-        viewport: dict[str, int] = PHONE,
+        viewport: ViewportSize = PHONE,
         context: BrowserContext | None = None,
         name: str | None = None,
     ) -> Page:
@@ -287,7 +288,7 @@ class Bot:
     def receive_until(self, wanted: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            message = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
+            message: dict[str, Any] = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
             if message["type"] in {"note_added", "note_updated"}:
                 self.notes[message["note"]["id"]] = message["note"]
             if wanted(message):
@@ -308,7 +309,9 @@ class Bot:
         for note in self.notes.values():
             if note["text"] == text:
                 return note
-        return self.receive_until(lambda m: m["type"] == "note_added" and m["note"]["text"] == text)["note"]
+        added = self.receive_until(lambda m: m["type"] == "note_added" and m["note"]["text"] == text)
+        stored: dict[str, Any] = added["note"]
+        return stored
 
     def close(self) -> None:
         self._exit.close()
@@ -439,7 +442,7 @@ def seed_room(room: Room) -> SeededRoom:
         raise
 
 
-def open_view(browse: Browse, seeded: SeededRoom, view: str, viewport: dict[str, int] | None = None) -> Page:
+def open_view(browse: Browse, seeded: SeededRoom, view: str, viewport: ViewportSize | None = None) -> Page:
     """Put the room in the phase `view` needs, open it in a new browser, wait until it shows."""
     viewport = viewport or NATURAL_VIEWPORT[view]
     room = seeded.room

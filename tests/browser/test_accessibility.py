@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,7 +15,7 @@ from tests.browser.conftest import VIEWS, Browse, Room, Tour, wait_online
 BLOCKING = {"serious", "critical"}
 
 
-def describe(violations: list[dict]) -> str:
+def describe(violations: list[dict[str, Any]]) -> str:
     lines = []
     for violation in violations:
         lines.append(f"{violation['impact']}: {violation['id']} – {violation['help']} ({violation['helpUrl']})")
@@ -38,13 +39,14 @@ def test_every_view_fits_a_phone_without_scrolling_sideways(tour: Tour) -> None:
 
 
 def focus_outline(page: Page) -> str:
-    return page.evaluate(
+    outline: str = page.evaluate(
         """() => {
           const style = getComputedStyle(document.activeElement);
           return style.outlineStyle === "none" || parseFloat(style.outlineWidth) === 0
             ? "none" : `${style.outlineWidth} ${style.outlineStyle}`;
         }"""
     )
+    return outline
 
 
 def tab_to(page: Page, selector: str, most: int = 80, key: str = "Tab") -> list[str]:

@@ -8,7 +8,8 @@ import shutil
 import struct
 from pathlib import Path
 
-from tests.browser.conftest import ROOT, SIZES, VIEWS, Tour
+from tests.browser.conftest import SIZES, VIEWS, Tour
+from tests.servers import ROOT
 
 
 def png_size(path: Path) -> str:

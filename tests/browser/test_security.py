@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ConsoleMessage, expect
 
 from tests.browser.conftest import (
     CSP_REPORTER,
@@ -114,7 +114,7 @@ def test_the_policy_is_enforced(browser: Browser, live_server: ServerProcess) ->
         page.goto(live_server.base_url + "/")
         expect(page.get_by_role("button", name="Gå med")).to_be_visible()
 
-        def reported(directive: str):
+        def reported(directive: str) -> Callable[[ConsoleMessage], bool]:
             return lambda message: message.text.startswith(f"CSP violation: {directive}")
 
         with page.expect_console_message(reported("script-src")):

@@ -46,6 +46,7 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     start = source.bounding_box()
     end = target.bounding_box()
     assert start and end
+    assert page.viewport_size is not None
     assert end["y"] + end["height"] / 2 < page.viewport_size["height"], "the drop target must be on screen"
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
