@@ -322,9 +322,14 @@ class Store:
     def _direct_connection(self) -> Connection:
         if self._direct is None:
             db = self.engine.connect()
-            db.exec_driver_sql("PRAGMA busy_timeout=0")
-            db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            db.commit()
+            try:
+                db.exec_driver_sql("PRAGMA busy_timeout=0")
+                db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                db.commit()
+            except Exception:
+                db.invalidate()  # half set up: not for the pool either
+                db.close()
+                raise
             self._direct = db
         return self._direct
 
