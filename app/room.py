@@ -91,6 +91,10 @@ class LiveRoom:
         self._store = store
         self._settings = settings
         self._lock = asyncio.Lock()
+        # Commits on the writer thread whose events are not applied yet. While there are any,
+        # nothing is committed directly: it would be applied first, out of the stored order
+        # (possible when the command that waited for the write was cancelled meanwhile).
+        self._awaiting_apply = 0
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
         self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
@@ -412,18 +416,20 @@ class LiveRoom:
         commands = [StoredCommand(actor.id, cid, [item.event for item in emitted]) for actor, cid, emitted in changes]
         count = sum(len(command.events) for command in commands)
         stored = (self.room_id, commands, self.seq + count, new_participants or ())
-        try:
-            committed = self._store.commit_events_now(*stored)
-        except Exception as error:
-            log.exception("storing events for room %s failed", self.room_id)
-            raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
-        if committed:
-            apply()
-            return
+        if not self._awaiting_apply:
+            try:
+                committed = self._store.commit_events_now(*stored)
+            except Exception as error:
+                log.exception("storing events for room %s failed", self.room_id)
+                raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
+            if committed:
+                apply()
+                return
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[None] = loop.create_future()
 
         def on_loop(write: Future[None]) -> None:
+            self._awaiting_apply -= 1
             error: BaseException | None = _write_error(write)
             if error is None:
                 try:
@@ -440,7 +446,11 @@ class LiveRoom:
             with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
                 loop.call_soon_threadsafe(on_loop, write)
 
-        write = self._store.submit(self._store.commit_events, *stored)
+        try:
+            write = self._store.submit(self._store.commit_events, *stored)
+        except RuntimeError as error:  # the store is closed: the server is stopping
+            raise DomainError(p.ErrorCode.UNAVAILABLE, "The server is stopping; try again.") from error
+        self._awaiting_apply += 1
         write.add_done_callback(in_thread_done)
         try:
             await outcome

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,6 +28,8 @@ from sqlmodel import Session, SQLModel, col, select, text
 from app import models as m
 from app import protocol as p
 from app.templates.model import Template
+
+log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -149,6 +152,7 @@ class Store:
         self.commits_directly = engine.dialect.name == "sqlite"
         self._direct: Connection | None = None
         self._direct_commits = 0
+        self._closed = False
         # Built once: constructing an upsert costs more than executing it (the profile).
         # An edit or a move may change every column of a note but its id and its room.
         notes = _table(m.Note)
@@ -173,11 +177,9 @@ class Store:
 
     def close(self) -> None:
         """After the rooms have drained: wait for the writes under way, then let go."""
+        self._closed = True
         self._writes.shutdown(wait=True)
-        if self._direct is not None:
-            self._direct.invalidate()  # its settings are for the loop only, not for the pool
-            self._direct.close()
-            self._direct = None
+        self._drop_direct()
         self.engine.dispose()
 
     def _session(self) -> Session:
@@ -298,40 +300,68 @@ class Store:
         submitted earlier has not finished (it must commit first: order is kept), or another
         connection holds SQLite's write lock (a room created over HTTP, say; this connection
         does not wait for it). The caller then submits `commit_events` to the writer."""
-        if not self.commits_directly or self._unfinished:
+        if not self.commits_directly or self._unfinished or self._closed:
             return False
         db = self._direct_connection()
+        if db is None:
+            return False
         try:
-            with db.begin():
+            with db.begin():  # rolled back on any error: a refused one leaves the connection clean
                 self._write_events(db, room_id, commands, seq, new_participants)
-        except Exception as error:
-            # Whatever state a failed transaction left it in, the next one starts afresh. Not
-            # back to the pool: with its busy timeout of 0, a writer thread would get it.
-            self._direct = None
-            with contextlib.suppress(Exception):
-                db.invalidate()
-                db.close()
-            if isinstance(error, OperationalError) and _is_busy(error):
+        except OperationalError as error:
+            if _is_busy(error):
                 return False
+            self._drop_direct()  # whatever else went wrong, the next one starts afresh
+            raise
+        except Exception:
+            self._drop_direct()
             raise
         self._direct_commits += 1
         if self._direct_commits % CHECKPOINT_EVERY_DIRECT_COMMITS == 0:
-            self.submit(self._checkpoint)
+            try:
+                self.submit(self._checkpoint)
+            except RuntimeError:  # the writer was shut down: close() is under way
+                log.info("no checkpoint: the store is closing")
         return True
 
-    def _direct_connection(self) -> Connection:
-        if self._direct is None:
+    def _direct_connection(self) -> Connection | None:
+        """The loop's own connection, opened once: it never waits for SQLite's lock and never
+        checkpoints. None (and no more direct commits) where that cannot hold: a database
+        not in WAL mode (each commit would sync the disk) or one in memory (every thread's
+        connection is a database of its own)."""
+        if self._direct is not None:
+            return self._direct
+        try:
             db = self.engine.connect()
-            try:
-                db.exec_driver_sql("PRAGMA busy_timeout=0")
-                db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-                db.commit()
-            except Exception:
-                db.invalidate()  # half set up: not for the pool either
+        except Exception:
+            log.exception("no connection for direct commits; all commits go through the writer")
+            self.commits_directly = False
+            return None
+        try:
+            mode = db.exec_driver_sql("PRAGMA journal_mode").scalar()
+            db.exec_driver_sql("PRAGMA busy_timeout=0")
+            db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            db.commit()
+        except Exception:
+            log.exception("could not set up direct commits; all commits go through the writer")
+            mode = None
+        self._direct = db  # dropped below if unusable: not for the pool with these settings
+        if str(mode).lower() != "wal":
+            if mode is not None:
+                log.warning("SQLite journal mode is %s, not WAL: all commits go through the writer", mode)
+            self.commits_directly = False
+            self._drop_direct()
+            return None
+        return db
+
+    def _drop_direct(self) -> None:
+        """Close the loop's connection for good. Invalidated, not returned to the pool: with
+        a busy timeout of 0, a writer thread given it would fail instead of waiting."""
+        db, self._direct = self._direct, None
+        if db is not None:
+            with contextlib.suppress(Exception):
+                db.invalidate()
                 db.close()
-                raise
-            self._direct = db
-        return self._direct
 
     def _checkpoint(self) -> None:
         """Copy what the direct commits wrote to the WAL into the database file, without

@@ -4,10 +4,12 @@ the test can hold back or break: acknowledged means stored, and stored means app
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -290,7 +292,10 @@ async def test_a_note_waits_for_the_writer_while_another_connection_holds_the_wr
     other_writer = sqlite3.connect(tmp_path / "room.db", isolation_level=None)
     other_writer.execute("BEGIN IMMEDIATE")  # as a room being created over HTTP would
     handling = asyncio.create_task(room.handle(author, add_note("c1", "Efter låset")))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     await asyncio.sleep(0.2)
+    assert loop.time() - started < 1.0, "the loop must not wait for SQLite's lock"
     assert not other.of_type("note_added") and not author.of_type("ack") and not author.of_type("error")
     other_writer.execute("COMMIT")
     other_writer.close()
@@ -346,3 +351,75 @@ async def test_the_writer_checkpoints_what_direct_commits_leave_in_the_wal(
         await room.handle(author, add_note(f"c{i}", f"{i} " + "lång lapp " * 45))
     await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)  # one writer, in order: its checkpoints are done
     assert database.stat().st_size > size_before, "the notes' pages reached the database file"
+
+
+def hold_the_loop_until(condition: Callable[[], bool]) -> None:
+    """Keep the event loop from running anything (callbacks from threads included) until
+    `condition` holds: the window between a thread's commit and its apply on the loop."""
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.001)
+
+
+async def test_a_direct_commit_is_not_applied_before_a_write_stored_ahead_of_it(direct: ControlledStore) -> None:
+    """The writer has committed the first note, but the loop has not applied it yet, and its
+    sender has gone (so the room's lock is free): the second note may not go first."""
+    room = live_room(direct)
+    author, other = await joined(room), await joined(room)
+    release = threading.Event()
+
+    def held(timeout: float) -> None:
+        release.wait(timeout)
+
+    direct.submit(held, TIMEOUT)  # the writer is busy, so the first note queues behind it
+    first = asyncio.create_task(room.handle(author, add_note("c1", "Först lagrad")))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    release.set()
+    hold_the_loop_until(lambda: direct.through_the_writer == 1 and not direct._unfinished)
+    # Awaited in place, not as a task: it starts before the loop runs the first note's apply.
+    await room.handle(author, add_note("c2", "Sedan"))
+    await other.wait_for("note_added")
+    added = other.of_type("note_added")
+    assert [event["note"]["text"] for event in added] == ["Först lagrad", "Sedan"]
+    assert added[0]["seq"] < added[1]["seq"]
+    assert sorted(stored_notes(direct)) == ["Först lagrad", "Sedan"]
+
+
+async def test_direct_commits_never_checkpoint_on_the_loop(
+    direct: ControlledStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint writes the WAL into the database file and syncs it: not on the loop,
+    however long the WAL gets (here far past SQLite's automatic 1,000 pages)."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10**9)
+    database = tmp_path / "room.db"
+    room = live_room(direct)
+    author = await joined(room)
+    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)
+    size_before = database.stat().st_size
+    for i in range(300):
+        await room.handle(author, add_note(f"c{i}", f"{i} " + "lång lapp " * 45))
+    assert len(room.board.notes) == 300 and direct.through_the_writer == 0
+    assert database.stat().st_size == size_before, "everything is still in the WAL"
+
+
+def test_a_database_in_memory_or_not_in_wal_mode_is_never_committed_to_from_the_loop() -> None:
+    store = Store(make_engine("sqlite://"))  # in memory: no WAL, and a database per connection
+    try:
+        assert store.commits_directly
+        assert not store.commit_events_now("r1", [], 1)
+        assert not store.commits_directly
+    finally:
+        store.close()
+
+
+async def test_a_closed_store_commits_nothing_directly(direct: ControlledStore) -> None:
+    room = live_room(direct)
+    author = await joined(room)
+    direct.close()
+    await asyncio.wait_for(room.handle(author, add_note("c1", "För sent")), TIMEOUT)
+    assert author.of_type("error")[-1]["code"] == "unavailable"
+    assert not room.board.notes
