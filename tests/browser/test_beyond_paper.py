@@ -10,7 +10,7 @@ from collections.abc import Callable
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PHONE, PROJECTOR, Bot, Browse, Room, wait_online
+from tests.browser.conftest import PHONE, PROJECTOR, Bot, Browse, Room, notes_in, wait_online
 
 BLOCKING = {"serious", "critical"}
 
@@ -151,7 +151,9 @@ def test_a_note_linked_to_a_statement_shows_beside_its_distribution(
     form.locator("#new-note-now").fill("Fråga brukarna innan vi bestämmer")
     form.get_by_label("Gäller påstående (frivilligt)").select_option(label="2. Vi ser användaren som objekt")
     form.get_by_role("button", name="Lägg till lapp").click()
-    expect(phone.locator(".note").filter(has_text="Fråga brukarna")).to_contain_text("↔ Om påstående 2")
+    # Stored cards only: until its ack arrives, the note's "sending" card is there as well.
+    expect(notes_in(phone, "now", "Fråga brukarna")).to_contain_text("↔ Om påstående 2")
+    expect(phone.locator(".note.pending")).to_have_count(0)
     linked = card(page, 2).locator(".linked-notes")
     expect(linked).to_contain_text("Lappar om påståendet (1)")
     linked.locator("summary").click()
