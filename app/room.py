@@ -420,8 +420,7 @@ class LiveRoom:
             try:
                 committed = self._store.commit_events_now(*stored)
             except Exception as error:
-                log.exception("storing events for room %s failed", self.room_id)
-                raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
+                raise self._not_stored() from error
             if committed:
                 apply()
                 return
@@ -457,8 +456,12 @@ class LiveRoom:
         except Exception as error:
             if _write_error(write) is None:
                 raise  # applying failed after the commit
-            log.exception("storing events for room %s failed", self.room_id)
-            raise DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.") from error
+            raise self._not_stored() from error
+
+    def _not_stored(self) -> DomainError:
+        """What the sender hears when the store failed (the cause goes to the log)."""
+        log.exception("storing events for room %s failed", self.room_id)
+        return DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.")
 
     def _apply(self, emitted: list[Emitted], actor: Actor) -> None:
         for event, audience in emitted:

@@ -108,6 +108,14 @@ def _is_busy(error: OperationalError) -> bool:
     return primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
+def _discard(db: Connection) -> None:
+    """Close the loop's connection for good. Invalidated, not returned to the pool: with a
+    busy timeout of 0, a writer thread given it would fail instead of waiting."""
+    with contextlib.suppress(Exception):
+        db.invalidate()
+        db.close()
+
+
 class JoinCodeTaken(Exception):
     """The random join code collided with a live room's; the caller draws another."""
 
@@ -308,13 +316,10 @@ class Store:
         try:
             with db.begin():  # rolled back on any error: a refused one leaves the connection clean
                 self._write_events(db, room_id, commands, seq, new_participants)
-        except OperationalError as error:
-            if _is_busy(error):
+        except Exception as error:
+            if isinstance(error, OperationalError) and _is_busy(error):
                 return False
             self._drop_direct()  # whatever else went wrong, the next one starts afresh
-            raise
-        except Exception:
-            self._drop_direct()
             raise
         self._direct_commits += 1
         if self._direct_commits % CHECKPOINT_EVERY_DIRECT_COMMITS == 0:
@@ -345,23 +350,19 @@ class Store:
         except Exception:
             log.exception("could not set up direct commits; all commits go through the writer")
             mode = None
-        self._direct = db  # dropped below if unusable: not for the pool with these settings
         if str(mode).lower() != "wal":
             if mode is not None:
                 log.warning("SQLite journal mode is %s, not WAL: all commits go through the writer", mode)
             self.commits_directly = False
-            self._drop_direct()
+            _discard(db)
             return None
+        self._direct = db
         return db
 
     def _drop_direct(self) -> None:
-        """Close the loop's connection for good. Invalidated, not returned to the pool: with
-        a busy timeout of 0, a writer thread given it would fail instead of waiting."""
         db, self._direct = self._direct, None
         if db is not None:
-            with contextlib.suppress(Exception):
-                db.invalidate()
-                db.close()
+            _discard(db)
 
     def _checkpoint(self) -> None:
         """Copy what the direct commits wrote to the WAL into the database file, without

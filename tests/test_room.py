@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,16 @@ def stored_notes(store: Store) -> list[str]:
     return [note.text for note in loaded.notes]
 
 
+def occupy_the_writer(store: Store) -> tuple[threading.Event, Future[None]]:
+    """Keep the writer thread busy until the returned event is set."""
+    release = threading.Event()
+
+    def held() -> None:
+        release.wait(TIMEOUT)
+
+    return release, store.submit(held)
+
+
 async def held_at_the_door(
     store: ControlledStore, room: LiveRoom, connection: FakeConnection, command: p.Command
 ) -> asyncio.Task[None]:
@@ -179,7 +190,11 @@ async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore
     assert stored_notes(store) == ["Fråga brukarna"]
 
 
-async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(store: ControlledStore) -> None:
+@pytest.mark.parametrize("directly", [False, True], ids=["through the writer", "directly"])
+async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(
+    store: ControlledStore, directly: bool
+) -> None:
+    store.commits_directly = directly
     room = live_room(store)
     author, other = await joined(room), await joined(room)
     seq = room.seq
@@ -188,10 +203,13 @@ async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(stor
     error = author.of_type("error")[-1]
     assert (error["code"], error["cid"]) == ("unavailable", "c1")
     assert not other.of_type("note_added") and not room.board.notes and room.seq == seq
+    assert stored_notes(store) == []
     store.failing = False  # the disk has room again: the same command, re-sent, goes through
     await asyncio.wait_for(room.handle(author, add_note("c1", "Går förlorad?")), TIMEOUT)
     assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Går förlorad?"]
     assert stored_notes(store) == ["Går förlorad?"]
+    if directly:
+        assert store.through_the_writer == 0
 
 
 async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(store: ControlledStore) -> None:
@@ -310,12 +328,7 @@ async def test_a_note_waits_for_the_writer_while_another_connection_holds_the_wr
 async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: ControlledStore) -> None:
     room = live_room(direct)
     author, other = await joined(room), await joined(room)
-    release = threading.Event()
-
-    def held(timeout: float) -> None:
-        release.wait(timeout)
-
-    earlier = direct.submit(held, TIMEOUT)  # a score batch, say, still being written
+    release, earlier = occupy_the_writer(direct)  # a score batch, say, still being written
     handling = asyncio.create_task(room.handle(author, add_note("c1", "I tur och ordning")))
     await asyncio.sleep(0.1)
     assert not other.of_type("note_added"), "it may not overtake what was submitted before it"
@@ -323,17 +336,6 @@ async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: 
     await asyncio.wait_for(handling, TIMEOUT)
     assert earlier.done() and direct.through_the_writer == 1
     assert [event["note"]["text"] for event in other.of_type("note_added")] == ["I tur och ordning"]
-
-
-async def test_a_failed_direct_commit_is_refused_as_unavailable_and_changes_nothing(direct: ControlledStore) -> None:
-    room = live_room(direct)
-    author, other = await joined(room), await joined(room)
-    seq = room.seq
-    direct.failing = True
-    await asyncio.wait_for(room.handle(author, add_note("c1", "Går förlorad?")), TIMEOUT)
-    assert author.of_type("error")[-1]["code"] == "unavailable"
-    assert not other.of_type("note_added") and not room.board.notes and room.seq == seq
-    assert direct.through_the_writer == 0 and stored_notes(direct) == []
 
 
 async def test_the_writer_checkpoints_what_direct_commits_leave_in_the_wal(
@@ -367,12 +369,7 @@ async def test_a_direct_commit_is_not_applied_before_a_write_stored_ahead_of_it(
     sender has gone (so the room's lock is free): the second note may not go first."""
     room = live_room(direct)
     author, other = await joined(room), await joined(room)
-    release = threading.Event()
-
-    def held(timeout: float) -> None:
-        release.wait(timeout)
-
-    direct.submit(held, TIMEOUT)  # the writer is busy, so the first note queues behind it
+    release, _ = occupy_the_writer(direct)  # the writer is busy, so the first note queues behind it
     first = asyncio.create_task(room.handle(author, add_note("c1", "Först lagrad")))
     await asyncio.sleep(0.05)
     first.cancel()
