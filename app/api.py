@@ -16,10 +16,10 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from app import models as m
+from app.clock import as_utc, now_utc
 from app.errors import ApiError, ErrorBody, field_problems
-from app.room import now_utc
 from app.services import Services
-from app.store import JoinCodeTaken, as_utc, hash_token
+from app.store import JoinCodeTaken, hash_token
 from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
 
 router = APIRouter()

@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from app import models as m
 from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
 from app.board import to_stored
+from app.clock import now_utc
 from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
-from app.room import LiveRoom, now_utc
+from app.room import LiveRoom
 from app.snapshot import SCHEMA_VERSION, BoardExport
 from app.store import ImportedRows, hash_token
 

@@ -14,11 +14,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import api, export_api, ws
 from app.bus import make_bus
+from app.clock import now_utc
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.limits import SlidingWindowLimiter
 from app.pages import install_pages
-from app.room import now_utc
 from app.rooms import RoomRegistry
 from app.services import Services
 from app.settings import Settings, get_settings

@@ -17,12 +17,12 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime
 
 from app import models as m
 from app import protocol as p
 from app.batching import GroupCommit
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
+from app.clock import now_utc
 from app.connection import Peer
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
@@ -62,10 +62,6 @@ def _write_error(write: Future[None]) -> Exception | None:
     if error is None or isinstance(error, Exception):
         return error
     return Exception(repr(error))
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 class LiveRoom:

@@ -16,11 +16,12 @@ from datetime import datetime
 from app.aggregates import AggregateKey
 from app.board import Board, Note, Participant
 from app.bus import Bus
+from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
 from app.protocol import CloseCode
-from app.room import LiveRoom, now_utc
+from app.room import LiveRoom
 from app.settings import Settings
-from app.store import Store, as_utc
+from app.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ class RoomRegistry:
         self._unload_handles: dict[str, asyncio.TimerHandle] = {}
         self.node = ClusterNode(bus)
         bus.on_connection_change(self._bus_changed)
-
-    @property
-    def loaded(self) -> dict[str, LiveRoom]:
-        return self._rooms
 
     async def get(self, room_id: str) -> LiveRoom | RemoteRoom | None:
         """The room as this instance serves it: owned (loaded from the store if needed) or

@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, select, text
@@ -35,11 +35,6 @@ log = logging.getLogger(__name__)
 def hash_token(token: str) -> str:
     """Tokens are stored only as hashes: a leaked database leaks no way into a room."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything in the app is UTC-aware."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Rows of an imported room by table, as column -> value dicts.
@@ -273,10 +268,6 @@ class Store:
     def expired_room_ids(self, now: datetime) -> list[str]:
         with self._session() as session:
             return list(session.exec(select(m.Room.id).where(col(m.Room.expires_at) <= now)).all())
-
-    def count_rooms(self) -> int:
-        with self._session() as session:
-            return session.exec(select(func.count()).select_from(m.Room)).one()
 
     # ------------------------------------------------------------ events
     #

@@ -20,9 +20,10 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from app import protocol as p
+from app.clock import now_utc
 from app.cluster import RemoteRoom, Unavailable
 from app.connection import LocalConnection, open_connection
-from app.room import LiveRoom, Rejected, now_utc
+from app.room import LiveRoom, Rejected
 from app.services import Services
 
 PATH_PREFIX = "/ws/rooms/"
