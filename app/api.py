@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import io
-import json
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,11 +15,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from app import models as m
+from app import protocol as p
 from app.clock import as_utc, now_utc
 from app.errors import ApiError, ErrorBody, field_problems
+from app.rows import room_row
 from app.services import Services
-from app.store import JoinCodeTaken, hash_token
+from app.store import JoinCodeTaken
 from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
+from app.tokens import hash_token
 
 router = APIRouter()
 JOIN_CODE_ATTEMPTS = 20
@@ -107,17 +109,11 @@ def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple
 async def create_room(body: RoomCreate, services: ServicesDep) -> RoomCreated:
     template = _resolve_template(body.template)
     created = now_utc()
-    row = m.Room(
-        id=secrets.token_urlsafe(18),  # 144 random bits
-        join_code="",
-        title=body.title,
-        language=body.language,
-        template_json=template.model_dump_json(),
-        phase="lobby",
-        results_visible=False,
-        voting_locked=False,
-        groups_json=json.dumps([]),
-        facilitator_token_hash="",
+    row = room_row(
+        secrets.token_urlsafe(18),  # 144 random bits
+        template,
+        p.RoomConfig(title=body.title, language=body.language),
+        p.RoomFlow(),
         created_at=created,
         expires_at=created + timedelta(days=services.settings.room_ttl_days),
     )

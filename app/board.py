@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from pydantic import ValidationError
+
 from app import protocol as p
 from app.aggregates import UNKNOWN, Aggregate, AggregateKey
 from app.insight import classify
-from app.templates.model import Language, Template
+from app.templates.model import Template
 
 FACILITATOR_ID = "facilitator"
 # Positions are floats between neighbours; below this gap the area is renumbered.
@@ -96,20 +98,11 @@ class Participant:
 class Board:
     room_id: str
     template: Template
-    title: str
-    language: Language
+    # Replaced whole by each `room_updated`, never changed in place.
+    config: p.RoomConfig
     created_at: datetime
     expires_at: datetime
-    phase: p.Phase = "lobby"
-    results_visible: bool = False
-    voting_locked: bool = False
-    timer_ends_at: datetime | None = None
-    groups: list[p.GroupDef] = field(default_factory=list)
-    # k: a group with fewer voters than this is never shown on its own.
-    group_min_size: int = 3
-    # Ask for a second value per statement: where we want to be ("Önskat").
-    desired_enabled: bool = False
-    round: int = 1
+    flow: p.RoomFlow = field(default_factory=p.RoomFlow)
     join_code: str = ""
     max_notes: int = 5000
     participants: dict[str, Participant] = field(default_factory=dict)
@@ -171,28 +164,21 @@ class Board:
                 ids = [group.id for group in command.groups]
                 if len(set(ids)) != len(ids):
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
-                event = p.RoomUpdated(
-                    title=self.title,
-                    language=self.language,
-                    groups=command.groups,
-                    group_min_size=self.group_min_size,
-                    desired_enabled=self.desired_enabled,
-                )
-                return [Emitted(event, EVERYONE)]
+                return [Emitted(self._reconfigured({"groups": command.groups}), EVERYONE)]
             case p.StartRound():
-                return [Emitted(p.RoundStarted(round=self.round + 1), EVERYONE)]
+                return [Emitted(p.RoundStarted(round=self.flow.round + 1), EVERYONE)]
             case p.UpdateRoom():
-                event = p.RoomUpdated(
-                    title=command.title or self.title,
-                    language=command.language or self.language,
-                    groups=self.groups,
-                    group_min_size=command.group_min_size or self.group_min_size,
-                    desired_enabled=self.desired_enabled
-                    if command.desired_enabled is None
-                    else command.desired_enabled,
-                )
-                return [Emitted(event, EVERYONE)]
+                given = {name: value for name, value in command if name not in {"type", "cid"} and value is not None}
+                return [Emitted(self._reconfigured(given), EVERYONE)]
         raise AssertionError(f"unhandled command {command.type}")  # pragma: no cover
+
+    def _reconfigured(self, changes: dict[str, object]) -> p.RoomUpdated:
+        """The configuration with `changes` applied, as the event that announces it. Field by
+        name: a field added to RoomConfig (and UpdateRoom) needs nothing here."""
+        try:
+            return p.RoomUpdated.model_validate({**dict(self.config), **changes})
+        except ValidationError as error:
+            raise DomainError(p.ErrorCode.INVALID_MESSAGE, str(error.errors()[0]["msg"])) from error
 
     def decide_join(self, participant_id: str, name: str | None) -> list[Emitted]:
         participant = p.ParticipantPublic(id=participant_id, name=name or None, group=None)
@@ -200,23 +186,23 @@ class Board:
         return [Emitted(p.ParticipantJoined(participant=participant), audience)]
 
     def _writable(self, actor: Actor) -> None:
-        if self.phase == "closed" and not actor.is_facilitator:
+        if self.flow.phase == "closed" and not actor.is_facilitator:
             raise DomainError(p.ErrorCode.ROOM_CLOSED, "The room is closed.")
 
     def _decide_score(self, command: p.SetScore, actor: Actor) -> list[Emitted]:
         if actor.participant_id is None:
             raise DomainError(p.ErrorCode.FORBIDDEN, "Only participants grade statements.")
         self._writable(actor)
-        if self.voting_locked:
+        if self.flow.voting_locked:
             raise DomainError(p.ErrorCode.VOTING_LOCKED, "Voting is locked.")
         if command.statement_id not in self._statement_ids:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No statement {command.statement_id!r}.")
-        if command.kind == "desired" and not self.desired_enabled:
+        if command.kind == "desired" and not self.config.desired_enabled:
             raise DomainError(p.ErrorCode.NOT_ENABLED, "This room does not ask where you want to be.")
         event = p.ScoreSet(
             statement_id=command.statement_id,
             kind=command.kind,
-            round=self.round,
+            round=self.flow.round,
             value=command.value,
         )
         return [
@@ -235,7 +221,7 @@ class Board:
         given = command.model_fields_set
         name = (command.name or None) if "name" in given else before.name
         group = command.group if "group" in given else before.group
-        if group is not None and group not in {g.id for g in self.groups}:
+        if group is not None and group not in {g.id for g in self.config.groups}:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {group!r}.")
         full = p.ParticipantPublic(id=actor.participant_id, name=name, group=group)
         private = Emitted(
@@ -379,17 +365,15 @@ class Board:
             case p.NoteDeleted():
                 self.notes.pop(event.note_id, None)
             case p.PhaseChanged():
-                self.phase = event.phase
+                self.flow.phase = event.phase
             case p.ResultsVisibility():
-                self.results_visible = event.visible
+                self.flow.results_visible = event.visible
             case p.VotingLocked():
-                self.voting_locked = event.locked
+                self.flow.voting_locked = event.locked
             case p.TimerChanged():
-                self.timer_ends_at = event.ends_at
+                self.flow.timer_ends_at = event.ends_at
             case p.RoomUpdated():
-                self.title, self.language, self.groups = event.title, event.language, event.groups
-                self.group_min_size = event.group_min_size
-                self.desired_enabled = event.desired_enabled
+                self.config = p.RoomConfig.of(event)
                 known = {group.id for group in event.groups}
                 for participant in self.participants.values():
                     if participant.group is not None and participant.group not in known:
@@ -405,7 +389,7 @@ class Board:
                 if note is not None:
                     (note.voters.add if event.voted else note.voters.discard)(actor.id)
             case p.RoundStarted():
-                self.round = event.round
+                self.flow.round = event.round
                 self.answered, self.voters, self.completed = {}, 0, 0
                 self.shifts, self.group_voters = {}, {}
             case p.RoomDeleted():
@@ -463,7 +447,7 @@ class Board:
         else:
             self.scores.pop((participant_id, key), None)
             mine.discard(key)
-        if key.round == self.round and key.kind == "today":
+        if key.round == self.flow.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
             if key.round > 1:
                 self._count_shift(participant_id, key, previous, value)
@@ -539,7 +523,7 @@ class Board:
     def my_scores(
         self, participant_id: str, round_number: int | None = None, kind: p.ScoreKind = "today"
     ) -> dict[str, p.Answer]:
-        wanted = self.round if round_number is None else round_number
+        wanted = self.flow.round if round_number is None else round_number
         mine: dict[str, p.Answer] = {}
         for statement_id in self.template.statement_ids():
             value = self.scores.get((participant_id, AggregateKey(wanted, kind, statement_id)))
@@ -555,9 +539,9 @@ class Board:
             statements = []
             means = []
             for statement_id in self.template.statement_ids():
-                aggregate = self.aggregates.get(AggregateKey(self.round, "today", statement_id)) or Aggregate()
+                aggregate = self.aggregates.get(AggregateKey(self.flow.round, "today", statement_id)) or Aggregate()
                 entry = _figures(statement_id, aggregate, previous=self._previous(statement_id))
-                if self.desired_enabled:
+                if self.config.desired_enabled:
                     self._add_desired(entry, aggregate)
                 statements.append(entry)
                 if aggregate.mean is not None:
@@ -566,8 +550,8 @@ class Board:
         groups, hidden = self._group_figures() if full else (None, 0)
         return p.Spectrum(
             seq=seq,
-            round=self.round,
-            visible=self.results_visible,
+            round=self.flow.round,
+            visible=self.flow.results_visible,
             voters=self.voters,
             completed=self.completed,
             statements=statements,
@@ -583,8 +567,8 @@ class Board:
         while the voters left out of every shown group are more than none but fewer than k:
         otherwise the whole room's figures minus the shown groups' would give the hidden
         ones away."""
-        k = self.group_min_size
-        shown = [g for g in self.groups if self.group_voters.get(g.id, 0) >= k]
+        k = self.config.group_min_size
+        shown = [g for g in self.config.groups if self.group_voters.get(g.id, 0) >= k]
         residual = self.voters - sum(self.group_voters[g.id] for g in shown)
         while shown and 0 < residual < k:
             smallest = min(shown, key=lambda g: self.group_voters[g.id])
@@ -594,11 +578,13 @@ class Board:
 
     def _group_figures(self) -> tuple[list[p.GroupFigures], int]:
         shown = self.shown_groups()
-        answering = sum(1 for g in self.groups if self.group_voters.get(g.id, 0) > 0)
+        answering = sum(1 for g in self.config.groups if self.group_voters.get(g.id, 0) > 0)
         figures = []
         for group in shown:
             entries = [
-                _figures(statement_id, self.aggregates.get(AggregateKey(self.round, "today", statement_id, group.id)))
+                _figures(
+                    statement_id, self.aggregates.get(AggregateKey(self.flow.round, "today", statement_id, group.id))
+                )
                 for statement_id in self.template.statement_ids()
             ]
             voters = self.group_voters[group.id]
@@ -606,7 +592,7 @@ class Board:
         return figures, answering - len(shown)
 
     def _add_desired(self, entry: p.StatementSpectrum, today: Aggregate) -> None:
-        wanted = self.aggregates.get(AggregateKey(self.round, "desired", entry.statement_id)) or Aggregate()
+        wanted = self.aggregates.get(AggregateKey(self.flow.round, "desired", entry.statement_id)) or Aggregate()
         entry.desired = p.DesiredFigures(
             n=wanted.n,
             unknown=wanted.unknown,
@@ -619,12 +605,12 @@ class Board:
             entry.gap = wanted.mean - today.mean
 
     def _previous(self, statement_id: str) -> p.RoundShift | None:
-        if self.round == 1:
+        if self.flow.round == 1:
             return None
-        earlier = self.aggregates.get(AggregateKey(self.round - 1, "today", statement_id)) or Aggregate()
+        earlier = self.aggregates.get(AggregateKey(self.flow.round - 1, "today", statement_id)) or Aggregate()
         left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
         return p.RoundShift(
-            round=self.round - 1,
+            round=self.flow.round - 1,
             n=earlier.n,
             unknown=earlier.unknown,
             mean=earlier.mean,
@@ -638,18 +624,7 @@ class Board:
 
     def settings(self) -> p.RoomSettings:
         return p.RoomSettings(
-            title=self.title,
-            join_code=self.join_code,
-            language=self.language,
-            phase=self.phase,
-            results_visible=self.results_visible,
-            voting_locked=self.voting_locked,
-            timer_ends_at=self.timer_ends_at,
-            groups=self.groups,
-            group_min_size=self.group_min_size,
-            desired_enabled=self.desired_enabled,
-            round=self.round,
-            expires_at=self.expires_at,
+            **dict(self.config), **dict(self.flow), join_code=self.join_code, expires_at=self.expires_at
         )
 
 

@@ -5,21 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
 
-from app import models as m
 from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
-from app.board import to_stored
 from app.clock import now_utc
 from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
 from app.room import LiveRoom
+from app.rows import imported_room_row, imported_rows
 from app.snapshot import SCHEMA_VERSION, BoardExport
-from app.store import ImportedRows, hash_token
 
 router = APIRouter()
 
@@ -69,26 +67,9 @@ async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
     notes and votes. Participants get new ids: nobody can resume an identity from a file."""
     export = _parse_export(await _read_body(request))
     now = now_utc()
-    row = m.Room(
-        id=secrets.token_urlsafe(18),
-        join_code="",
-        title=export.room.title,
-        language=export.room.language,
-        template_json=export.template.model_dump_json(),
-        phase=export.room.phase,
-        results_visible=export.room.results_visible,
-        voting_locked=export.room.voting_locked,
-        timer_ends_at=export.room.timer_ends_at,
-        groups_json=json.dumps([g.model_dump() for g in export.room.groups]),
-        group_min_size=export.room.group_min_size,
-        desired_enabled=export.room.desired_enabled,
-        round=export.room.round,
-        seq=export.room.seq,
-        facilitator_token_hash="",
-        created_at=now,
-        expires_at=now + timedelta(days=services.settings.room_ttl_days),
-    )
-    rows = _imported_rows(export, row.id, now)
+    expires_at = now + timedelta(days=services.settings.room_ttl_days)
+    row = imported_room_row(export, secrets.token_urlsafe(18), now, expires_at)
+    rows = imported_rows(export, row.id, now)
     return await open_room(services, row, lambda room: services.store.import_room(room, rows))
 
 
@@ -150,53 +131,3 @@ def _check_references(export: BoardExport) -> None:
             or not linked_ok
         ):
             raise ApiError(422, "invalid_export", f"notes.{index} refers to an unknown area or participant.")
-
-
-def _imported_rows(export: BoardExport, room_id: str, now: datetime) -> ImportedRows:
-    """The export's rows under fresh ids, as plain dicts for one bulk insert per table."""
-    new_id = {p.id: "p_" + secrets.token_urlsafe(12) for p in export.participants}
-    new_id["facilitator"] = "facilitator"
-    participants: list[dict[str, object]] = [
-        {
-            "id": new_id[p.id],
-            "room_id": room_id,
-            # Nobody holds this token: identities do not carry over from a file.
-            "token_hash": hash_token(secrets.token_urlsafe(32)),
-            "name": p.name,
-            "group": p.group,
-            "created_at": now,
-        }
-        for p in export.participants
-    ]
-    notes: list[dict[str, object]] = []
-    votes: list[dict[str, object]] = []
-    for note in export.notes:
-        note_id = "n_" + secrets.token_hex(12)
-        notes.append(
-            {
-                "id": note_id,
-                "room_id": room_id,
-                "area_id": note.area_id,
-                "text": note.text,
-                "color": note.color,
-                "author_id": new_id[note.author_id],
-                "statement_id": note.statement_id,
-                "position": float(note.order + 1),
-                "version": note.version,
-                "created_at": note.created_at,
-                "updated_at": note.updated_at,
-            }
-        )
-        votes += [{"note_id": note_id, "voter_id": new_id[v], "room_id": room_id} for v in set(note.voter_ids)]
-    scores: list[dict[str, object]] = [
-        {
-            "room_id": room_id,
-            "participant_id": new_id[s.participant_id],
-            "round": s.round,
-            "kind": s.kind,
-            "statement_id": s.statement_id,
-            "value": to_stored(s.value),
-        }
-        for s in export.scores
-    ]
-    return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}

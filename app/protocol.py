@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
@@ -30,6 +30,9 @@ Score = Annotated[int, Field(ge=1, le=10)]
 # An answer: a score 1-10, or "unknown" ("Vet ej", "don't know"), its own answer.
 Answer = Score | Literal["unknown"]
 Insight = Literal["too_few", "agreement", "spread", "two_camps"]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# k: a group with fewer voters than this is never shown on its own.
+GroupMinSize = Annotated[int, Field(ge=2, le=50)]
 
 
 class ErrorCode(StrEnum):
@@ -69,6 +72,12 @@ class CloseCode(IntEnum):
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def of(cls, source: BaseModel) -> Self:
+        """This shape's fields, taken by name from a model that has them (an event, a
+        snapshot's settings, an export's room)."""
+        return cls.model_validate({name: getattr(source, name) for name in cls.model_fields})
 
 
 # ---------------------------------------------------------------- client -> server
@@ -183,13 +192,39 @@ class SetGroups(_Command):
     groups: Annotated[list[GroupDef], Field(max_length=12)]
 
 
+class RoomConfig(_Message):
+    """What the facilitator sets about a room. One shape, defined here once, for the board,
+    the `room_updated` event, the snapshot's settings, the export's room and the database
+    row (app/rows.py maps its fields to columns of the same names)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Title
+    language: Language
+    groups: list[GroupDef] = []
+    group_min_size: GroupMinSize = 3
+    # Ask for a second value per statement: where we want to be ("Önskat").
+    desired_enabled: bool = False
+
+
+class RoomFlow(_Message):
+    """Where the workshop stands: each field is changed by an event of its own."""
+
+    phase: Phase = "lobby"
+    results_visible: bool = False
+    voting_locked: bool = False
+    timer_ends_at: datetime | None = None
+    round: Annotated[int, Field(ge=1)] = 1
+
+
 class UpdateRoom(_Command):
-    """Change the title, language and/or the smallest group shown on its own (k >= 2)."""
+    """Change any of the room's configuration but its groups (`set_groups`). A field left
+    out or null stays as it is; each has the type it has in RoomConfig."""
 
     type: Literal["update_room"]
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    title: Title | None = None
     language: Language | None = None
-    group_min_size: Annotated[int, Field(ge=2, le=50)] | None = None
+    group_min_size: GroupMinSize | None = None
     desired_enabled: bool | None = None
 
 
@@ -325,18 +360,10 @@ class Spectrum(_Message):
     hidden_groups: int = 0
 
 
-class RoomSettings(_Message):
-    title: str
+class RoomSettings(RoomConfig, RoomFlow):
+    """The room as a snapshot shows it: its configuration, its flow, and how to reach it."""
+
     join_code: str
-    language: Language
-    phase: Phase
-    results_visible: bool
-    voting_locked: bool
-    timer_ends_at: datetime | None
-    groups: list[GroupDef]
-    group_min_size: int
-    desired_enabled: bool
-    round: int
     expires_at: datetime
 
 
@@ -448,13 +475,11 @@ class TimerChanged(_Event):
     seconds: int | None
 
 
-class RoomUpdated(_Event):
+class RoomUpdated(_Event, RoomConfig):
+    """The whole configuration as it is now, whichever field changed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)  # the room gives it its seq
     type: Literal["room_updated"] = "room_updated"
-    title: str
-    language: Language
-    groups: list[GroupDef]
-    group_min_size: int
-    desired_enabled: bool
 
 
 class ParticipantJoined(_Event):

@@ -26,7 +26,8 @@ from app.clock import now_utc
 from app.connection import Peer
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
-from app.store import ScoreRow, Store, StoredCommand, hash_token
+from app.store import ScoreRow, Store, StoredCommand
+from app.tokens import hash_token
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class LiveRoom:
         connection.send(welcome.model_dump_json())
         if welcome.snapshot is None:
             # Replayed events say what changed, not what the figures are now.
-            full = role == "facilitator" or self.board.results_visible
+            full = role == "facilitator" or self.board.flow.results_visible
             connection.send(self.board.spectrum(self._last_score_seq, full).model_dump_json())
         self._register(connection)
 
@@ -232,7 +233,7 @@ class LiveRoom:
 
     def snapshot(self, role: p.Role, participant_id: str | None) -> p.Snapshot:
         board = self.board
-        full = role == "facilitator" or board.results_visible
+        full = role == "facilitator" or board.flow.results_visible
         me = participant_id or (FACILITATOR_ID if role == "facilitator" else "")
         if role == "facilitator":
             people = [p.ParticipantPublic(id=x.id, name=x.name, group=x.group) for x in board.participants.values()]
@@ -249,8 +250,8 @@ class LiveRoom:
             notes=[board.public_note(note) for note in board.ordered_notes()],
             my_votes=[note.id for note in board.notes.values() if me in note.voters],
             my_scores=board.my_scores(participant_id) if participant_id else {},
-            my_previous_scores=board.my_scores(participant_id, board.round - 1)
-            if participant_id and board.round > 1
+            my_previous_scores=board.my_scores(participant_id, board.flow.round - 1)
+            if participant_id and board.flow.round > 1
             else {},
             my_desired_scores=board.my_scores(participant_id, kind="desired") if participant_id else {},
             participants=people,
@@ -518,7 +519,7 @@ class LiveRoom:
         if self._spectrum_dirty:
             self._spectrum_dirty = False
             full = self.board.spectrum(self._last_score_seq, full=True).model_dump_json()
-            if self.board.results_visible:
+            if self.board.flow.results_visible:
                 for connection in self.connections:
                     connection.send(full)
             else:

@@ -13,13 +13,12 @@ import logging
 import time
 from datetime import datetime
 
-from app.aggregates import AggregateKey
-from app.board import Board, Note, Participant
 from app.bus import Bus
 from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
 from app.protocol import CloseCode
 from app.room import LiveRoom
+from app.rows import board_of
 from app.settings import Settings
 from app.store import Store
 
@@ -80,52 +79,10 @@ class RoomRegistry:
         stored = self._store.load_room(room_id)
         if stored is None or as_utc(stored.room.expires_at) <= now_utc():
             return None
-        row = stored.room
-        board = Board(
-            room_id=row.id,
-            template=stored.template,
-            title=row.title,
-            language=row.language,  # type: ignore[arg-type]
-            created_at=as_utc(row.created_at),
-            expires_at=as_utc(row.expires_at),
-            phase=row.phase,  # type: ignore[arg-type]
-            results_visible=row.results_visible,
-            voting_locked=row.voting_locked,
-            timer_ends_at=as_utc(row.timer_ends_at) if row.timer_ends_at else None,
-            groups=stored.groups,
-            group_min_size=row.group_min_size,
-            desired_enabled=row.desired_enabled,
-            round=row.round,
-            join_code=row.join_code,
-            max_notes=self._settings.max_notes_per_room,
-        )
-        for person in stored.participants:
-            board.participants[person.id] = Participant(person.id, person.name, person.group)
-        voters: dict[str, set[str]] = {}
-        for vote in stored.votes:
-            voters.setdefault(vote.note_id, set()).add(vote.voter_id)
-        for note in stored.notes:
-            board.notes[note.id] = Note(
-                id=note.id,
-                area_id=note.area_id,
-                text=note.text,
-                color=note.color,  # type: ignore[arg-type]
-                author_id=note.author_id,
-                statement_id=note.statement_id,
-                position=note.position,
-                created_at=as_utc(note.created_at),
-                updated_at=as_utc(note.updated_at),
-                version=note.version,
-                voters=voters.get(note.id, set()),
-            )
-        # Earlier rounds first: the current round's moves are counted against them.
-        for score in sorted(stored.scores, key=lambda s: s.round):
-            key = AggregateKey(score.round, score.kind, score.statement_id)
-            board.load_score(score.participant_id, key, score.value)
         return LiveRoom(
-            board=board,
-            seq=row.seq,
-            facilitator_token_hash=row.facilitator_token_hash,
+            board=board_of(stored, self._settings.max_notes_per_room),
+            seq=stored.room.seq,
+            facilitator_token_hash=stored.room.facilitator_token_hash,
             participant_tokens={person.token_hash: person.id for person in stored.participants},
             applied=stored.applied,
             store=self._store,

@@ -16,7 +16,7 @@ from app import protocol as p
 from app.aggregates import Aggregate, AggregateKey
 from app.board import Board, to_answer
 from app.insight import classify
-from app.templates.model import Language, Template
+from app.templates.model import Template
 
 SCHEMA_VERSION = 1
 
@@ -25,17 +25,10 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ExportedRoom(_Part):
-    title: str = Field(min_length=1, max_length=120)
-    language: Language
-    phase: p.Phase
-    results_visible: bool
-    voting_locked: bool
-    timer_ends_at: datetime | None
-    groups: list[p.GroupDef]
-    group_min_size: int = Field(default=3, ge=2, description="k: smaller groups are never shown on their own.")
-    desired_enabled: bool = Field(default=False, description="Whether the room asks where we want to be.")
-    round: int = Field(ge=1)
+class ExportedRoom(p.RoomConfig, p.RoomFlow):
+    """The room's configuration and flow (the same shapes as live), and where it stood."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
     created_at: datetime
     seq: int = Field(ge=0, description="The room's sequence number this snapshot was taken at.")
 
@@ -124,15 +117,15 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
         ),
         key=lambda s: (s.round, s.kind, statement_order.get(s.statement_id, 0), s.participant_id),
     )
-    rounds = sorted({key.round for key in board.aggregates} | {board.round})
-    kinds: list[p.ScoreKind] = ["today", "desired"] if board.desired_enabled else ["today"]
+    rounds = sorted({key.round for key in board.aggregates} | {board.flow.round})
+    kinds: list[p.ScoreKind] = ["today", "desired"] if board.config.desired_enabled else ["today"]
     aggregates = []
     for round_number in rounds:
         for kind in kinds:
             for statement_id in board.template.statement_ids():
                 key = AggregateKey(round_number, kind, statement_id)
                 aggregates.append(_aggregate(key, board.aggregates.get(key) or Aggregate()))
-    current = [a.mean for a in aggregates if a.round == board.round and a.kind == "today" and a.mean is not None]
+    current = [a.mean for a in aggregates if a.round == board.flow.round and a.kind == "today" and a.mean is not None]
     shown = {group.id for group in board.shown_groups()}
     group_figures = [
         ExportedGroup(
@@ -141,12 +134,14 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
             voters=board.group_voters.get(group.id, 0),
             aggregates=[
                 _aggregate(key, board.aggregates.get(key) or Aggregate())
-                for key in (AggregateKey(board.round, "today", sid, group.id) for sid in board.template.statement_ids())
+                for key in (
+                    AggregateKey(board.flow.round, "today", sid, group.id) for sid in board.template.statement_ids()
+                )
             ],
         )
         for group in board.shown_groups()
     ]
-    answering = sum(1 for g in board.groups if board.group_voters.get(g.id, 0) > 0)
+    answering = sum(1 for g in board.config.groups if board.group_voters.get(g.id, 0) > 0)
     notes = []
     for area in board.template.areas:
         in_area = sorted((n for n in board.notes.values() if n.area_id == area.id), key=lambda n: (n.position, n.id))
@@ -170,20 +165,7 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
     return BoardExport(
         schema_version=SCHEMA_VERSION,
         exported_at=now,
-        room=ExportedRoom(
-            title=board.title,
-            language=board.language,
-            phase=board.phase,
-            results_visible=board.results_visible,
-            voting_locked=board.voting_locked,
-            timer_ends_at=board.timer_ends_at,
-            groups=list(board.groups),
-            group_min_size=board.group_min_size,
-            desired_enabled=board.desired_enabled,
-            round=board.round,
-            created_at=board.created_at,
-            seq=seq,
-        ),
+        room=ExportedRoom(**dict(board.config), **dict(board.flow), created_at=board.created_at, seq=seq),
         template=board.template,
         # A person's group is kept only when the group is big enough to be shown: otherwise
         # its members' scores, read together with their group, would reveal the small group.

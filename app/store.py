@@ -9,40 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, SQLModel, col, select, text
+from sqlmodel import Session, col, select, text
 
 from app import models as m
 from app import protocol as p
-from app.templates.model import Template
+from app.rows import ImportedRows, StoredRoom, event_writes, table
 
 log = logging.getLogger(__name__)
-
-
-def hash_token(token: str) -> str:
-    """Tokens are stored only as hashes: a leaked database leaks no way into a room."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# Rows of an imported room by table, as column -> value dicts.
-ImportedRows = dict[type[SQLModel], list[dict[str, object]]]
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 # The score batch as each driver takes it fastest. SQLite: one executemany of plain tuples
@@ -124,18 +109,6 @@ class StoredCommand:
     events: Sequence[p.Event]
 
 
-@dataclass
-class StoredRoom:
-    room: m.Room
-    template: Template
-    groups: list[p.GroupDef]
-    participants: list[m.Participant]
-    notes: list[m.Note]
-    votes: list[m.NoteVote]
-    scores: list[m.Score]
-    applied: dict[tuple[str, str], int] = field(default_factory=dict)
-
-
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -158,7 +131,7 @@ class Store:
         self._closed = False
         # Built once: constructing an upsert costs more than executing it (the profile).
         # An edit or a move may change every column of a note but its id and its room.
-        notes = _table(m.Note)
+        notes = table(m.Note)
         self._note_upsert = self._upsert(notes, [c.name for c in notes.columns if c.name not in {"id", "room_id"}])
 
     async def write(self, call: Callable[..., None], *args: Any) -> None:
@@ -247,8 +220,6 @@ class Store:
             applied = session.exec(select(m.AppliedCommand).where(m.AppliedCommand.room_id == room_id)).all()
             return StoredRoom(
                 room=room,
-                template=Template.model_validate_json(room.template_json),
-                groups=[p.GroupDef.model_validate(g) for g in json.loads(room.groups_json)],
                 participants=list(participants),
                 notes=list(notes),
                 votes=list(votes),
@@ -370,75 +341,17 @@ class Store:
         new_participants: Sequence[m.Participant],
     ) -> None:
         if new_participants:
-            db.execute(insert(_table(m.Participant)), [row.model_dump() for row in new_participants])
+            db.execute(insert(table(m.Participant)), [row.model_dump() for row in new_participants])
         applied = []
         for command in commands:
             for event in command.events:
-                self._project(db, room_id, command.actor_id, event)
+                for statement, parameters in event_writes(room_id, command.actor_id, event, self._note_upsert):
+                    db.execute(statement, parameters)
             if command.cid is not None:
                 applied.append({"room_id": room_id, "actor_id": command.actor_id, "cid": command.cid, "seq": seq})
         if applied:
-            db.execute(insert(_table(m.AppliedCommand)), applied)
+            db.execute(insert(table(m.AppliedCommand)), applied)
         db.execute(update(m.Room).where(col(m.Room.id) == room_id, col(m.Room.seq) < seq).values(seq=seq))
-
-    def _project(self, db: Connection, room_id: str, actor_id: str, event: p.Event) -> None:
-        room_values: dict[str, object] = {}
-        votes = _table(m.NoteVote)
-        match event:
-            case p.NoteAdded(note=note) | p.NoteUpdated(note=note):
-                row = {
-                    "id": note.id,
-                    "room_id": room_id,
-                    "area_id": note.area_id,
-                    "text": note.text,
-                    "color": note.color,
-                    "author_id": note.author_id,
-                    "statement_id": note.statement_id,
-                    "position": note.position,
-                    "version": note.version,
-                    "created_at": note.created_at,
-                    "updated_at": note.updated_at,
-                }
-                db.execute(self._note_upsert, row)
-            case p.NoteDeleted():
-                db.execute(delete(votes).where(votes.c.note_id == event.note_id))
-                db.execute(delete(m.Note).where(col(m.Note.id) == event.note_id))
-            case p.MyVote():
-                db.execute(delete(votes).where(votes.c.note_id == event.note_id, votes.c.voter_id == actor_id))
-                if event.voted:
-                    db.execute(insert(votes), {"note_id": event.note_id, "voter_id": actor_id, "room_id": room_id})
-            case p.PhaseChanged():
-                room_values["phase"] = event.phase
-            case p.ResultsVisibility():
-                room_values["results_visible"] = event.visible
-            case p.VotingLocked():
-                room_values["voting_locked"] = event.locked
-            case p.TimerChanged():
-                room_values["timer_ends_at"] = event.ends_at
-            case p.RoundStarted():
-                room_values["round"] = event.round
-            case p.RoomUpdated():
-                room_values.update(
-                    title=event.title,
-                    language=event.language,
-                    group_min_size=event.group_min_size,
-                    desired_enabled=event.desired_enabled,
-                    groups_json=json.dumps([g.model_dump() for g in event.groups]),
-                )
-                known = [g.id for g in event.groups]
-                db.execute(
-                    update(m.Participant)
-                    .where(col(m.Participant.room_id) == room_id, col(m.Participant.group).not_in(known))
-                    .values(group=None)
-                )
-            case p.ParticipantUpdated(participant=who):
-                db.execute(
-                    update(m.Participant).where(col(m.Participant.id) == who.id).values(name=who.name, group=who.group)
-                )
-            case p.ParticipantJoined() | p.ScoreSet() | p.RoomDeleted():
-                pass  # joins carry their row in commit_events; scores go in batches
-        if room_values:
-            db.execute(update(m.Room).where(col(m.Room.id) == room_id).values(**room_values))
 
     def flush_scores(self, room_id: str, changes: Mapping[ScoreRow, int | None], seq: int) -> None:
         """Write a batch of score changes in one transaction, straight to the driver:

@@ -32,13 +32,14 @@ _cids = itertools.count(1)
 
 def new_board(room_id: str = "r_solsidan", **fields: Any) -> Board:
     """A room on the built-in template with participants p_1 and p_2 joined."""
+    flow = {name: fields.pop(name) for name in list(fields) if name in p.RoomFlow.model_fields}
     board = Board(
         room_id=room_id,
         template=builtin_templates()["tjanstelogik"],
-        title="Vårdenheten Solsidan",
-        language="sv",
+        config=p.RoomConfig(title="Vårdenheten Solsidan", language="sv"),
         created_at=NOW,
         expires_at=NOW + timedelta(days=30),
+        flow=p.RoomFlow(**flow),
         **fields,
     )
     for actor in (P1, P2):
@@ -120,12 +121,12 @@ def test_participants_may_not_run_facilitator_commands(type_: str) -> None:
 @pytest.mark.parametrize(
     ("type_", "seen"),
     [
-        ("set_phase", lambda b: b.phase == "grade"),
-        ("set_results_visible", lambda b: b.results_visible is True),
-        ("set_voting_locked", lambda b: b.voting_locked is True),
-        ("set_timer", lambda b: b.timer_ends_at == NOW + timedelta(seconds=300)),
-        ("set_groups", lambda b: [g.id for g in b.groups] == ["chefer"]),
-        ("update_room", lambda b: (b.title, b.language) == ("Nytt namn", "fi")),
+        ("set_phase", lambda b: b.flow.phase == "grade"),
+        ("set_results_visible", lambda b: b.flow.results_visible is True),
+        ("set_voting_locked", lambda b: b.flow.voting_locked is True),
+        ("set_timer", lambda b: b.flow.timer_ends_at == NOW + timedelta(seconds=300)),
+        ("set_groups", lambda b: [g.id for g in b.config.groups] == ["chefer"]),
+        ("update_room", lambda b: (b.config.title, b.config.language) == ("Nytt namn", "fi")),
     ],
 )
 def test_facilitator_commands_take_effect(type_: str, seen: Callable[[Board], bool]) -> None:
@@ -139,7 +140,7 @@ def test_stopping_the_timer_clears_it() -> None:
     board = new_board()
     run(board, FACILITATOR, "set_timer", seconds=60)
     run(board, FACILITATOR, "set_timer", seconds=None)
-    assert board.timer_ends_at is None
+    assert board.flow.timer_ends_at is None
 
 
 def test_repeated_group_ids_are_refused() -> None:
@@ -222,7 +223,7 @@ def test_the_facilitator_may_still_tidy_a_closed_room(type_: str, fields: dict[s
     board, note_id = closed_board()
     emitted = run(board, FACILITATOR, type_, **with_note(fields, note_id))
     assert emitted
-    assert board.phase == "closed"
+    assert board.flow.phase == "closed"
 
 
 def test_the_facilitator_can_reopen_a_closed_room() -> None:

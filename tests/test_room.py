@@ -127,11 +127,10 @@ def live_room(store: Store) -> LiveRoom:
     board = Board(
         room_id="r1",
         template=builtin_templates()[DEFAULT_TEMPLATE_ID],
-        title="Rummet",
-        language="sv",
+        config=p.RoomConfig(title="Rummet", language="sv"),
         created_at=now,
         expires_at=now + timedelta(days=1),
-        phase="document",
+        flow=p.RoomFlow(phase="document"),
     )
     return LiveRoom(board, 0, "f" * 64, {}, {}, store, Settings())
 
