@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from app import protocol as p
 from app.aggregates import UNKNOWN, Aggregate, AggregateKey
-from app.insight import classify
 from app.templates.model import Template
 
 FACILITATOR_ID = "facilitator"
@@ -531,118 +530,10 @@ class Board:
                 mine[statement_id] = to_answer(value)
         return mine
 
-    def spectrum(self, seq: int, full: bool) -> p.Spectrum:
-        """The aggregates as sent: `full` for facilitators and, once revealed, everyone."""
-        statements = None
-        overall = None
-        if full:
-            statements = []
-            means = []
-            for statement_id in self.template.statement_ids():
-                aggregate = self.aggregates.get(AggregateKey(self.flow.round, "today", statement_id)) or Aggregate()
-                entry = _figures(statement_id, aggregate, previous=self._previous(statement_id))
-                if self.config.desired_enabled:
-                    self._add_desired(entry, aggregate)
-                statements.append(entry)
-                if aggregate.mean is not None:
-                    means.append(aggregate.mean)
-            overall = sum(means) / len(means) if means else None
-        groups, hidden = self._group_figures() if full else (None, 0)
-        return p.Spectrum(
-            seq=seq,
-            round=self.flow.round,
-            visible=self.flow.results_visible,
-            voters=self.voters,
-            completed=self.completed,
-            statements=statements,
-            overall=overall,
-            groups=groups,
-            hidden_groups=hidden,
-        )
-
-    def shown_groups(self) -> list[p.GroupDef]:
-        """The groups big enough to show on their own (k-anonymity, see docs/insight.md).
-
-        A group with fewer than k voters is hidden. So is, in turn, the smallest shown group
-        while the voters left out of every shown group are more than none but fewer than k:
-        otherwise the whole room's figures minus the shown groups' would give the hidden
-        ones away."""
-        k = self.config.group_min_size
-        shown = [g for g in self.config.groups if self.group_voters.get(g.id, 0) >= k]
-        residual = self.voters - sum(self.group_voters[g.id] for g in shown)
-        while shown and 0 < residual < k:
-            smallest = min(shown, key=lambda g: self.group_voters[g.id])
-            shown.remove(smallest)
-            residual += self.group_voters[smallest.id]
-        return shown
-
-    def _group_figures(self) -> tuple[list[p.GroupFigures], int]:
-        shown = self.shown_groups()
-        answering = sum(1 for g in self.config.groups if self.group_voters.get(g.id, 0) > 0)
-        figures = []
-        for group in shown:
-            entries = [
-                _figures(
-                    statement_id, self.aggregates.get(AggregateKey(self.flow.round, "today", statement_id, group.id))
-                )
-                for statement_id in self.template.statement_ids()
-            ]
-            voters = self.group_voters[group.id]
-            figures.append(p.GroupFigures(group_id=group.id, name=group.name, voters=voters, statements=entries))
-        return figures, answering - len(shown)
-
-    def _add_desired(self, entry: p.StatementSpectrum, today: Aggregate) -> None:
-        wanted = self.aggregates.get(AggregateKey(self.flow.round, "desired", entry.statement_id)) or Aggregate()
-        entry.desired = p.DesiredFigures(
-            n=wanted.n,
-            unknown=wanted.unknown,
-            mean=wanted.mean,
-            median=wanted.median,
-            sd=wanted.sd,
-            histogram=list(wanted.histogram),
-        )
-        if wanted.mean is not None and today.mean is not None:
-            entry.gap = wanted.mean - today.mean
-
-    def _previous(self, statement_id: str) -> p.RoundShift | None:
-        if self.flow.round == 1:
-            return None
-        earlier = self.aggregates.get(AggregateKey(self.flow.round - 1, "today", statement_id)) or Aggregate()
-        left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
-        return p.RoundShift(
-            round=self.flow.round - 1,
-            n=earlier.n,
-            unknown=earlier.unknown,
-            mean=earlier.mean,
-            median=earlier.median,
-            sd=earlier.sd,
-            histogram=list(earlier.histogram),
-            moved_left=left,
-            moved_right=right,
-            stayed=stayed,
-        )
-
     def settings(self) -> p.RoomSettings:
         return p.RoomSettings(
             **dict(self.config), **dict(self.flow), join_code=self.join_code, expires_at=self.expires_at
         )
-
-
-def _figures(
-    statement_id: str, aggregate: Aggregate | None, previous: p.RoundShift | None = None
-) -> p.StatementSpectrum:
-    aggregate = aggregate or Aggregate()
-    return p.StatementSpectrum(
-        statement_id=statement_id,
-        n=aggregate.n,
-        unknown=aggregate.unknown,
-        mean=aggregate.mean,
-        median=aggregate.median,
-        sd=aggregate.sd,
-        histogram=list(aggregate.histogram),
-        insight=classify(aggregate.histogram),
-        previous=previous,
-    )
 
 
 def to_stored(value: p.Answer | None) -> int | None:

@@ -293,44 +293,37 @@ class ParticipantPublic(_Message):
     group: str | None
 
 
-class RoundShift(_Message):
+class Figures(_Message):
+    """One distribution: the answers of one population to one statement, in one round and
+    of one kind. The one shape of figures; app/figures.py fills it, and decides who may see
+    which."""
+
+    n: int = Field(description="Answers 1-10.")
+    unknown: int = Field(description='Answers of "don\'t know" (never part of n, mean, median or sd).')
+    mean: float | None
+    median: float | None
+    sd: float | None = Field(
+        description="Population standard deviation: it describes this group, it estimates nothing."
+    )
+    histogram: Annotated[list[int], Field(min_length=10, max_length=10, description="Answers of 1, 2, ... 10.")]
+
+
+class RoundShift(Figures):
     """The previous round's figures for a statement, and how people moved since: counted
     over participants who gave a grade (1-10) in both rounds."""
 
     round: int
-    n: int
-    unknown: int
-    mean: float | None
-    median: float | None
-    sd: float | None
-    histogram: list[int]
     moved_left: int
     moved_right: int
     stayed: int
 
 
-class DesiredFigures(_Message):
-    """Where the group wants to be on a statement (rooms that ask for it)."""
-
-    n: int
-    unknown: int
-    mean: float | None
-    median: float | None
-    sd: float | None
-    histogram: list[int]
-
-
-class StatementSpectrum(_Message):
+class StatementSpectrum(Figures):
     statement_id: str
-    n: int
-    unknown: int
-    mean: float | None
-    median: float | None
-    sd: float | None
-    histogram: list[int]
     insight: Insight
     previous: RoundShift | None = None
-    desired: DesiredFigures | None = None
+    # Where the group wants to be on the statement (rooms that ask for it).
+    desired: Figures | None = None
     gap: float | None = None
 
 

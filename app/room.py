@@ -24,6 +24,7 @@ from app.batching import GroupCommit
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
 from app.clock import now_utc
 from app.connection import Peer
+from app.figures import spectrum
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
 from app.store import ScoreRow, Store, StoredCommand
@@ -138,7 +139,7 @@ class LiveRoom:
         if welcome.snapshot is None:
             # Replayed events say what changed, not what the figures are now.
             full = role == "facilitator" or self.board.flow.results_visible
-            connection.send(self.board.spectrum(self._last_score_seq, full).model_dump_json())
+            connection.send(spectrum(self.board, self._last_score_seq, full).model_dump_json())
         self._register(connection)
 
     def _authenticate(self, token: str) -> tuple[p.Role, str | None]:
@@ -256,7 +257,7 @@ class LiveRoom:
             my_desired_scores=board.my_scores(participant_id, kind="desired") if participant_id else {},
             participants=people,
             online=self.online_participants,
-            spectrum=board.spectrum(self._last_score_seq, full),
+            spectrum=spectrum(board, self._last_score_seq, full),
         )
 
     def _register(self, connection: Peer) -> None:
@@ -518,12 +519,12 @@ class LiveRoom:
         self._last_tick = time.monotonic()
         if self._spectrum_dirty:
             self._spectrum_dirty = False
-            full = self.board.spectrum(self._last_score_seq, full=True).model_dump_json()
+            full = spectrum(self.board, self._last_score_seq, full=True).model_dump_json()
             if self.board.flow.results_visible:
                 for connection in self.connections:
                     connection.send(full)
             else:
-                hidden = self.board.spectrum(self._last_score_seq, full=False).model_dump_json()
+                hidden = spectrum(self.board, self._last_score_seq, full=False).model_dump_json()
                 for connection in self.connections:
                     connection.send(full if connection.role == "facilitator" else hidden)
         if self._presence_dirty:

@@ -13,9 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import protocol as p
-from app.aggregates import Aggregate, AggregateKey
 from app.board import Board, to_answer
-from app.insight import classify
+from app.figures import FigureKey, disclose, insight_of
 from app.templates.model import Template
 
 SCHEMA_VERSION = 1
@@ -47,16 +46,10 @@ class ExportedScore(_Part):
     value: p.Answer
 
 
-class ExportedAggregate(_Part):
+class ExportedAggregate(p.Figures):
     round: int
     kind: p.ScoreKind
     statement_id: str
-    n: int
-    unknown: int = Field(description='Answers of "don\'t know" (never part of n, mean, median or sd).')
-    mean: float | None
-    median: float | None
-    sd: float | None
-    histogram: list[int] = Field(min_length=10, max_length=10)
     insight: p.Insight | None = Field(default=None, description="How the group is spread (docs/insight.md).")
 
 
@@ -118,30 +111,19 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
         key=lambda s: (s.round, s.kind, statement_order.get(s.statement_id, 0), s.participant_id),
     )
     rounds = sorted({key.round for key in board.aggregates} | {board.flow.round})
-    kinds: list[p.ScoreKind] = ["today", "desired"] if board.config.desired_enabled else ["today"]
-    aggregates = []
-    for round_number in rounds:
-        for kind in kinds:
-            for statement_id in board.template.statement_ids():
-                key = AggregateKey(round_number, kind, statement_id)
-                aggregates.append(_aggregate(key, board.aggregates.get(key) or Aggregate()))
+    disclosed = disclose(board, rounds, full=True)
+    aggregates = [_aggregate(key, figures) for key, figures in disclosed.room.items()]
     current = [a.mean for a in aggregates if a.round == board.flow.round and a.kind == "today" and a.mean is not None]
-    shown = {group.id for group in board.shown_groups()}
     group_figures = [
         ExportedGroup(
-            group_id=group.id,
-            name=group.name,
-            voters=board.group_voters.get(group.id, 0),
-            aggregates=[
-                _aggregate(key, board.aggregates.get(key) or Aggregate())
-                for key in (
-                    AggregateKey(board.flow.round, "today", sid, group.id) for sid in board.template.statement_ids()
-                )
-            ],
+            group_id=shown.group.id,
+            name=shown.group.name,
+            voters=shown.voters,
+            aggregates=[_aggregate(key, figures) for key, figures in shown.figures.items()],
         )
-        for group in board.shown_groups()
+        for shown in disclosed.groups
     ]
-    answering = sum(1 for g in board.config.groups if board.group_voters.get(g.id, 0) > 0)
+    shown_ids = {group.group.id for group in disclosed.groups}
     notes = []
     for area in board.template.areas:
         in_area = sorted((n for n in board.notes.values() if n.area_id == area.id), key=lambda n: (n.position, n.id))
@@ -170,7 +152,7 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
         # A person's group is kept only when the group is big enough to be shown: otherwise
         # its members' scores, read together with their group, would reveal the small group.
         participants=[
-            ExportedParticipant(id=x.id, name=x.name, group=x.group if x.group in shown else None)
+            ExportedParticipant(id=x.id, name=x.name, group=x.group if x.group in shown_ids else None)
             for x in board.participants.values()
         ],
         scores=scores,
@@ -178,21 +160,13 @@ def snapshot(board: Board, seq: int, now: datetime) -> BoardExport:
         overall=sum(current) / len(current) if current else None,
         voters=board.voters,
         group_figures=group_figures,
-        hidden_groups=answering - len(group_figures),
+        hidden_groups=disclosed.hidden_groups,
         notes=notes,
     )
 
 
-def _aggregate(key: AggregateKey, aggregate: Aggregate) -> ExportedAggregate:
+def _aggregate(key: FigureKey, figures: p.Figures) -> ExportedAggregate:
+    round_number, kind, statement_id = key
     return ExportedAggregate(
-        round=key.round,
-        kind=key.kind,
-        statement_id=key.statement_id,
-        n=aggregate.n,
-        unknown=aggregate.unknown,
-        mean=aggregate.mean,
-        median=aggregate.median,
-        sd=aggregate.sd,
-        histogram=list(aggregate.histogram),
-        insight=classify(aggregate.histogram),
+        **dict(figures), round=round_number, kind=kind, statement_id=statement_id, insight=insight_of(figures)
     )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from app import figures
 from app import protocol as p
 from app.aggregates import AggregateKey
 from app.board import MIN_POSITION_GAP, Actor, Board, DomainError, Emitted
@@ -619,7 +620,7 @@ def test_the_spectrum_shows_the_group_figures_in_statement_order() -> None:
     run(board, P1, "set_score", statement_id="s2", value=2)
     run(board, P2, "set_score", statement_id="s2", value=9)
     run(board, P1, "set_score", statement_id="s5", value=4)
-    spectrum = board.spectrum(seq=17, full=True)
+    spectrum = figures.spectrum(board, seq=17, full=True)
     assert spectrum.seq == 17
     assert spectrum.voters == 2
     assert spectrum.statements is not None
@@ -638,7 +639,7 @@ def test_the_hidden_spectrum_shows_only_how_many_answered() -> None:
     for statement_id in STATEMENTS:
         run(board, P1, "set_score", statement_id=statement_id, value=6)
     run(board, P2, "set_score", statement_id="s1", value=1)
-    spectrum = board.spectrum(seq=3, full=False)
+    spectrum = figures.spectrum(board, seq=3, full=False)
     assert spectrum.statements is None
     assert spectrum.overall is None
     assert spectrum.visible is False
@@ -646,7 +647,7 @@ def test_the_hidden_spectrum_shows_only_how_many_answered() -> None:
 
 
 def test_an_empty_room_has_an_empty_spectrum() -> None:
-    spectrum = new_board().spectrum(seq=0, full=True)
+    spectrum = figures.spectrum(new_board(), seq=0, full=True)
     assert spectrum.statements is not None
     assert all(s.n == 0 and s.histogram == [0] * 10 for s in spectrum.statements)
     assert spectrum.overall is None
@@ -659,14 +660,14 @@ def test_scores_are_kept_per_round_kind_and_statement() -> None:
     assert (emitted.event.round, emitted.event.kind) == (2, "today")
     assert set(board.aggregates) == {AggregateKey(2, "today", "s3")}
     assert board.scores == {("p_1", AggregateKey(2, "today", "s3")): 8}
-    assert board.spectrum(seq=1, full=True).round == 2
+    assert figures.spectrum(board, seq=1, full=True).round == 2
 
 
 def test_scores_of_an_earlier_round_do_not_count_in_this_one() -> None:
     board = new_board(round=2)
     board.load_score("p_1", key("s1", round_=1), 3)
     assert (board.voters, board.completed) == (0, 0)
-    spectrum = board.spectrum(seq=1, full=True)
+    spectrum = figures.spectrum(board, seq=1, full=True)
     assert spectrum.statements is not None
     assert spectrum.statements[0].n == 0
     assert board.my_scores("p_1") == {}
