@@ -23,6 +23,7 @@ from app.rooms import RoomRegistry
 from app.services import Services
 from app.settings import Settings, get_settings
 from app.store import Store
+from app.writer import StoreWriter
 
 log = logging.getLogger("samskapa")
 
@@ -52,9 +53,10 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.effective_database_url)
         store = Store(engine)
+        writer = StoreWriter(store)
         bus = make_bus(settings.redis_url)
         await bus.start()
-        rooms = RoomRegistry(store, bus, settings)
+        rooms = RoomRegistry(store, writer, bus, settings)
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -73,6 +75,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
                 await sweeper
             await rooms.shutdown()
             await bus.stop()
+            writer.close()
             store.close()
 
     app = FastAPI(

@@ -1,14 +1,15 @@
 """A live room in this process: its connections, sequence numbers, replay buffer, coalesced
-spectrum ticks, score batching and the calls that commit events before they are announced.
+spectrum ticks, and the order of decide, store, apply, deliver.
 
-The rules live in app/board.py; this module only orders, stores and delivers. State changes
-happen synchronously between awaits, so nothing interleaves half-way.
+The rules live in app/board.py, the figures in app/figures.py, the write path in
+app/writer.py (and app/score_batches.py); this module decides, hands over what to store,
+and delivers. State changes happen synchronously between awaits, so nothing interleaves
+half-way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -16,7 +17,6 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 
 from app import models as m
 from app import protocol as p
@@ -25,10 +25,12 @@ from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainEr
 from app.clock import now_utc
 from app.connection import Peer
 from app.figures import spectrum
+from app.score_batches import ScoreBatches
 from app.settings import Settings
 from app.snapshot import BoardExport, snapshot
-from app.store import ScoreRow, Store, StoredCommand
+from app.store import StoredCommand
 from app.tokens import hash_token
+from app.writer import Commit, StoreWriter, WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +58,6 @@ class Rejected(Exception):
         self.close_code = close_code
 
 
-def _write_error(write: Future[None]) -> Exception | None:
-    """Why a finished store write failed (None: it committed)."""
-    if write.cancelled():
-        return Exception("the write was cancelled (the server is stopping)")
-    error = write.exception()
-    if error is None or isinstance(error, Exception):
-        return error
-    return Exception(repr(error))
-
-
 class LiveRoom:
     def __init__(
         self,
@@ -74,7 +66,7 @@ class LiveRoom:
         facilitator_token_hash: str,
         participant_tokens: dict[str, str],
         applied: dict[tuple[str, str], int],
-        store: Store,
+        writer: StoreWriter,
         settings: Settings,
     ) -> None:
         self.board = board
@@ -86,13 +78,9 @@ class LiveRoom:
         self._participant_tokens = participant_tokens  # token hash -> participant id
         self._applied = applied  # (actor id, cid) -> seq, for commands that were stored
         self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
-        self._store = store
+        self._writer = writer
         self._settings = settings
         self._lock = asyncio.Lock()
-        # Commits on the writer thread whose events are not applied yet. While there are any,
-        # nothing is committed directly: it would be applied first, out of the stored order
-        # (possible when the command that waited for the write was cancelled meanwhile).
-        self._awaiting_apply = 0
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
         self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
@@ -100,13 +88,7 @@ class LiveRoom:
         self._facilitators: set[Peer] = set()
         self._by_participant: dict[str, set[Peer]] = {}
         self._last_score_seq = seq
-        # (participant, round, kind, statement) -> value, or None for cleared. A plain tuple of
-        # strings and ints on purpose: the collector stops tracking it at once. Thousands of
-        # tracked keys a second, each alive until its batch is written, were promoted to the
-        # oldest generation and set off its full passes (docs/performance.md).
-        self._pending_scores: dict[ScoreRow, int | None] = {}
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._flush_task: asyncio.Task[None] | None = None
+        self._scores = ScoreBatches(self.room_id, writer, settings.score_flush_seconds)
         self._tick_handle: asyncio.TimerHandle | None = None
         self._spectrum_dirty = False
         self._presence_dirty = False
@@ -160,41 +142,42 @@ class LiveRoom:
 
     async def _admit(self, names: list[str | None]) -> list[tuple[str, str] | BaseException]:
         """One transaction for a batch of newcomers; each is refused on its own if the room
-        is full."""
+        is full, or if storing it failed."""
         async with self._lock:
             results: list[tuple[str, str] | BaseException] = []
-            rows: list[m.Participant] = []
-            joined: list[tuple[Actor, list[Emitted]]] = []
+            commits: list[tuple[int, Commit]] = []
             room_left = self._settings.max_participants_per_room - len(self.board.participants)
             for name in names:
-                if len(rows) >= room_left:
+                if len(commits) >= room_left:
                     error = p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full.")
                     results.append(Rejected(error, p.CloseCode.ROOM_FULL))
                     continue
                 participant_id = "p_" + secrets.token_urlsafe(12)
                 token = secrets.token_urlsafe(32)
-                rows.append(
-                    m.Participant(
-                        id=participant_id,
-                        room_id=self.room_id,
-                        token_hash=hash_token(token),
-                        name=name or None,
-                        created_at=now_utc(),
-                    )
+                row = m.Participant(
+                    id=participant_id,
+                    room_id=self.room_id,
+                    token_hash=hash_token(token),
+                    name=name or None,
+                    created_at=now_utc(),
                 )
-                joined.append((Actor("participant", participant_id), self.board.decide_join(participant_id, name)))
+                actor = Actor("participant", participant_id)
+                emitted = self.board.decide_join(participant_id, name)
+                commits.append((len(results), self._admission(row, actor, emitted)))
                 results.append((participant_id, token))
-            if rows:
-
-                def admit() -> None:
-                    for row in rows:
-                        self._participant_tokens[row.token_hash] = row.id
-                    for actor, emitted in joined:
-                        self._apply(emitted, actor)
-
-                changes = [(actor, None, emitted) for actor, emitted in joined]
-                await self._commit(changes, admit, new_participants=rows)
+            if commits:
+                outcomes = await self._writer.commit(self.room_id, [item for _, item in commits], self.seq)
+                for (index, _), outcome in zip(commits, outcomes, strict=True):
+                    if outcome is not None:
+                        results[index] = self._refusal(outcome)
             return results
+
+    def _admission(self, row: m.Participant, actor: Actor, emitted: list[Emitted]) -> Commit:
+        def admit() -> None:
+            self._participant_tokens[row.token_hash] = row.id
+            self._apply(emitted, actor)
+
+        return Commit([StoredCommand(actor.id, None, [item.event for item in emitted])], admit, (row,))
 
     def _welcome(self, connection: Peer, hello: p.Hello, token: str | None) -> p.Welcome:
         role, participant_id = connection.role, connection.participant_id
@@ -332,7 +315,10 @@ class LiveRoom:
             if self.deleted:
                 raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
             emitted = self.board.decide(command, actor, now_utc())
-            return (await self._store_commands([(actor, command.cid, emitted)]))[0]
+            (outcome,) = await self._store_commands([(actor, command.cid, emitted)])
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
 
     async def _add_notes(self, batch: list[tuple[Actor, p.AddNote]]) -> list[int | BaseException]:
         """New notes, as many as arrived together, in one transaction. Why: at conference
@@ -367,99 +353,42 @@ class LiveRoom:
                 decided.append((len(results), (actor, command.cid, emitted)))
                 results.append(0)  # its seq, once stored
             if decided:
-                outcomes: list[int | BaseException]
-                try:
-                    outcomes = list(await self._store_commands([change for _, change in decided]))
-                except Exception as error:
-                    for _, (_, _, emitted) in decided:
-                        self.board.release(emitted)  # those applied were released already
-                    if not isinstance(error, DomainError):
-                        raise
-                    outcomes = [error] * len(decided)
-                for (index, _), outcome in zip(decided, outcomes, strict=True):
+                outcomes = await self._store_commands([change for _, change in decided])
+                for (index, (_, _, emitted)), outcome in zip(decided, outcomes, strict=True):
+                    if isinstance(outcome, BaseException):
+                        self.board.release(emitted)
                     results[index] = outcome
             for twin, original in twins.items():
                 results[twin] = results[original]
             return results
 
-    async def _store_commands(self, changes: Sequence[Change]) -> list[int]:
-        """Store the commands' events in one transaction, then apply them in order; the
-        seq each command's last event got."""
-        seqs: list[int] = []
+    async def _store_commands(self, changes: Sequence[Change]) -> list[int | BaseException]:
+        """Store the commands' events (in one transaction, or each on its own if that fails),
+        applying each as soon as it is stored: per command the seq of its last event, or why
+        it was not stored."""
+        seqs: dict[int, int] = {}
 
-        def apply() -> None:
-            for actor, cid, emitted in changes:
+        def applier(index: int, actor: Actor, cid: str | None, emitted: list[Emitted]) -> Callable[[], None]:
+            def apply() -> None:
                 self._apply(emitted, actor)
                 if cid is not None:
                     self._applied[(actor.id, cid)] = self.seq
-                seqs.append(self.seq)
+                seqs[index] = self.seq
 
-        await self._commit(changes, apply)
-        return seqs
+            return apply
 
-    async def _commit(
-        self,
-        changes: Sequence[Change],
-        apply: Callable[[], None],
-        new_participants: list[m.Participant] | None = None,
-    ) -> None:
-        """Store first, then `apply` (announce) on the loop as soon as the rows are committed.
+        commits = [
+            Commit([StoredCommand(actor.id, cid, [item.event for item in emitted])], applier(i, actor, cid, emitted))
+            for i, (actor, cid, emitted) in enumerate(changes)
+        ]
+        outcomes = await self._writer.commit(self.room_id, commits, self.seq)
+        return [seqs[i] if outcome is None else self._refusal(outcome) for i, outcome in enumerate(outcomes)]
 
-        On SQLite, when nothing else is writing, the commit happens right here, on the loop:
-        it takes less than a millisecond, and the way through the writer thread cost a note
-        two thread handoffs and a loop turn, 5-50 ms each under load. Otherwise `apply` runs
-        from the writer thread's completion callback, not after this coroutine resumes: that
-        is one turn of the event loop sooner. It also runs if the awaiting command was
-        cancelled meanwhile, so what is stored is always also applied."""
-        commands = [StoredCommand(actor.id, cid, [item.event for item in emitted]) for actor, cid, emitted in changes]
-        count = sum(len(command.events) for command in commands)
-        stored = (self.room_id, commands, self.seq + count, new_participants or ())
-        if not self._awaiting_apply:
-            try:
-                committed = self._store.commit_events_now(*stored)
-            except Exception as error:
-                raise self._not_stored() from error
-            if committed:
-                apply()
-                return
-        loop = asyncio.get_running_loop()
-        outcome: asyncio.Future[None] = loop.create_future()
-
-        def on_loop(write: Future[None]) -> None:
-            self._awaiting_apply -= 1
-            error: BaseException | None = _write_error(write)
-            if error is None:
-                try:
-                    apply()
-                except Exception as failed:  # a bug, not the store: it surfaces as it is
-                    error = failed
-            if not outcome.done():
-                if error is None:
-                    outcome.set_result(None)
-                else:
-                    outcome.set_exception(error)
-
-        def in_thread_done(write: Future[None]) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
-                loop.call_soon_threadsafe(on_loop, write)
-
-        try:
-            write = self._store.submit(self._store.commit_events, *stored)
-        except RuntimeError as error:  # the store is closed: the server is stopping
-            raise DomainError(p.ErrorCode.UNAVAILABLE, "The server is stopping; try again.") from error
-        self._awaiting_apply += 1
-        write.add_done_callback(in_thread_done)
-        try:
-            await outcome
-        except Exception as error:
-            if _write_error(write) is None:
-                raise  # applying failed after the commit
-            raise self._not_stored() from error
-
-    def _not_stored(self) -> DomainError:
-        """What the sender hears when the store failed (the cause goes to the log)."""
-        log.exception("storing events for room %s failed", self.room_id)
-        return DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.")
+    def _refusal(self, outcome: BaseException) -> BaseException:
+        """What the sender hears when its change was not stored (the writer logged why)."""
+        if isinstance(outcome, WriteFailed):
+            return DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.")
+        return outcome  # applying failed after the commit: a bug, surfaced as it is
 
     def _apply(self, emitted: list[Emitted], actor: Actor) -> None:
         for event, audience in emitted:
@@ -492,10 +421,8 @@ class LiveRoom:
 
     def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
         self._last_score_seq = event.seq
-        self._pending_scores[(actor_id, event.round, event.kind, event.statement_id)] = to_stored(event.value)
-        if self._flush_handle is None and self._flush_task is None:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)
+        row = (actor_id, event.round, event.kind, event.statement_id)
+        self._scores.add(row, to_stored(event.value), event.seq)
         self._spectrum_changed()
 
     def _spectrum_changed(self) -> None:
@@ -535,53 +462,9 @@ class LiveRoom:
             for connection in self.connections:
                 connection.send(frame)
 
-    # ------------------------------------------------------------ score batches
-
-    def _start_flush(self) -> None:
-        self._flush_handle = None
-        self._flush_task = asyncio.get_running_loop().create_task(self.flush_scores())
-
-    async def flush_scores(self) -> None:
-        """Write one batch of pending score changes, then wait a flush period before the next:
-        back-to-back batches would keep SQLite's write lock (and the GIL) busy and make note
-        commits queue behind them. On failure the batch is kept and retried."""
-        try:
-            await self._write_batch()
-        except Exception:  # noqa: S110 - logged in _write_batch; the batch is kept for the next period
-            pass
-        finally:
-            self._flush_task = None
-        if self._pending_scores and self._flush_handle is None:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self._settings.score_flush_seconds, self._start_flush)
-
-    async def _write_batch(self) -> None:
-        if not self._pending_scores:
-            return
-        batch, self._pending_scores = self._pending_scores, {}
-        try:
-            await self._store.write(self._store.flush_scores, self.room_id, batch, self._last_score_seq)
-        except Exception:
-            log.exception("flushing scores for room %s failed; retrying", self.room_id)
-            for key, value in batch.items():
-                self._pending_scores.setdefault(key, value)
-            raise
-
     async def drain(self) -> None:
         """Store everything pending (before unloading the room or stopping the server)."""
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        if self._flush_task is not None:
-            with contextlib.suppress(Exception):
-                await self._flush_task
-        for _attempt in range(3):
-            try:
-                await self._write_batch()
-            except Exception:
-                await asyncio.sleep(self._settings.score_flush_seconds)
-            if not self._pending_scores:
-                return
+        await self._scores.drain()
 
     def export(self) -> BoardExport:
         """The board as it is now, in one synchronous step: one consistent seq."""
@@ -592,7 +475,7 @@ class LiveRoom:
     def mark_deleted(self) -> None:
         """Tell every client the room is gone and close their sockets."""
         self.deleted = True
-        self._pending_scores.clear()
+        self._scores.discard()
         self._apply([Emitted(p.RoomDeleted(), EVERYONE)], Actor("facilitator", None))
         self.stop()
 
@@ -601,7 +484,7 @@ class LiveRoom:
             connection.close(code, reason)
 
     def stop(self) -> None:
-        for handle in (self._tick_handle, self._flush_handle):
-            if handle is not None:
-                handle.cancel()
-        self._tick_handle = self._flush_handle = None
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+            self._tick_handle = None
+        self._scores.stop()

@@ -21,13 +21,15 @@ from app.room import LiveRoom
 from app.rows import board_of
 from app.settings import Settings
 from app.store import Store
+from app.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
 
 class RoomRegistry:
-    def __init__(self, store: Store, bus: Bus, settings: Settings) -> None:
+    def __init__(self, store: Store, writer: StoreWriter, bus: Bus, settings: Settings) -> None:
         self._store = store
+        self._writer = writer
         self._bus = bus
         self._settings = settings
         self._rooms: dict[str, LiveRoom] = {}
@@ -85,7 +87,7 @@ class RoomRegistry:
             facilitator_token_hash=stored.room.facilitator_token_hash,
             participant_tokens={person.token_hash: person.id for person in stored.participants},
             applied=stored.applied,
-            store=self._store,
+            writer=self._writer,
             settings=self._settings,
         )
 

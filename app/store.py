@@ -1,26 +1,22 @@
-"""Persistence: the room's events projected onto rows, and rooms loaded back from them.
+"""Persistence: transactions that store a room's events and score batches, rooms created,
+imported, loaded, deleted.
 
-Synchronous on purpose (SQLAlchemy's sync engine, called from a worker thread by the live
-room): one code path for SQLite and PostgreSQL. Knows the tables and the protocol's event
-types; knows nothing of sockets, rooms in memory or FastAPI.
+Synchronous on purpose (SQLAlchemy's sync engine): one code path for SQLite and PostgreSQL.
+Which thread a write runs on, and in what order, is app/writer.py's; what rows an event
+changes is app/rows.py's. Knows nothing of sockets, rooms in memory or FastAPI.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, text
 
 from app import models as m
@@ -74,28 +70,6 @@ def _write_scores_postgres(
         db.exec_driver_sql(POSTGRES_SCORE_UPSERT, (room_id, *columns, [value for _, value in values]))
 
 
-# A direct commit (on the caller's thread) never checkpoints: that copies the WAL into the
-# database file and syncs it, far too slow for the event loop. Every so many of them, the
-# writer thread is asked to.
-CHECKPOINT_EVERY_DIRECT_COMMITS = 256
-
-
-def _is_busy(error: OperationalError) -> bool:
-    """SQLite refused at once because another connection is writing (busy timeout 0)."""
-    if not isinstance(error.orig, sqlite3.OperationalError):
-        return False
-    primary = error.orig.sqlite_errorcode & 0xFF  # extended codes carry the primary one in the low byte
-    return primary in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-
-
-def _discard(db: Connection) -> None:
-    """Close the loop's connection for good. Invalidated, not returned to the pool: with a
-    busy timeout of 0, a writer thread given it would fail instead of waiting."""
-    with contextlib.suppress(Exception):
-        db.invalidate()
-        db.close()
-
-
 class JoinCodeTaken(Exception):
     """The random join code collided with a live room's; the caller draws another."""
 
@@ -113,49 +87,13 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write_scores = _write_scores_postgres if engine.dialect.name == "postgresql" else _write_scores_sqlite
-        # The live rooms' writes (notes, joins, score batches) run here, in order. SQLite has
-        # one writer at a time anyway: with one thread, commits queue here instead of
-        # polling SQLite's lock from several threads (its busy handler sleeps up to 100 ms
-        # between tries). PostgreSQL takes writes side by side.
-        writers = 1 if engine.dialect.name == "sqlite" else 4
-        self._writes = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="samskapa-store")
-        self._unfinished = 0  # writes submitted to the writer thread(s) and not yet done
-        self._unfinished_lock = threading.Lock()
-        # SQLite commits a small transaction in well under a millisecond (WAL, no sync on
-        # commit), less than the two thread handoffs and the loop turn that the writer
-        # thread costs a note under load (docs/performance.md). PostgreSQL is a network
-        # round trip away: always the writer threads.
-        self.commits_directly = engine.dialect.name == "sqlite"
-        self._direct: Connection | None = None
-        self._direct_commits = 0
-        self._closed = False
         # Built once: constructing an upsert costs more than executing it (the profile).
         # An edit or a move may change every column of a note but its id and its room.
         notes = table(m.Note)
         self._note_upsert = self._upsert(notes, [c.name for c in notes.columns if c.name not in {"id", "room_id"}])
 
-    async def write(self, call: Callable[..., None], *args: Any) -> None:
-        """Run a write of this store's on its writer thread(s), without blocking the loop."""
-        await asyncio.wrap_future(self.submit(call, *args))
-
-    def submit(self, call: Callable[..., None], *args: Any) -> Future[None]:
-        """The same, for a caller that wants the thread's own future (and its callbacks)."""
-        with self._unfinished_lock:
-            self._unfinished += 1
-        return self._writes.submit(self._counted, call, *args)
-
-    def _counted(self, call: Callable[..., None], *args: Any) -> None:
-        try:
-            call(*args)
-        finally:
-            with self._unfinished_lock:
-                self._unfinished -= 1
-
     def close(self) -> None:
-        """After the rooms have drained: wait for the writes under way, then let go."""
-        self._closed = True
-        self._writes.shutdown(wait=True)
-        self._drop_direct()
+        """After the writer has finished (app/writer.py): let the connections go."""
         self.engine.dispose()
 
     def _session(self) -> Session:
@@ -255,84 +193,9 @@ class Store:
     ) -> None:
         """Write what the commands' events change, and their command ids, in one transaction."""
         with self.engine.begin() as db:
-            self._write_events(db, room_id, commands, seq, new_participants)
+            self.write_events(db, room_id, commands, seq, new_participants)
 
-    def commit_events_now(
-        self,
-        room_id: str,
-        commands: Sequence[StoredCommand],
-        seq: int,
-        new_participants: Sequence[m.Participant] = (),
-    ) -> bool:
-        """`commit_events` on the calling thread, if that can be done without waiting.
-
-        False, with nothing written, when it cannot: the database is PostgreSQL, a write
-        submitted earlier has not finished (it must commit first: order is kept), or another
-        connection holds SQLite's write lock (a room created over HTTP, say; this connection
-        does not wait for it). The caller then submits `commit_events` to the writer."""
-        if not self.commits_directly or self._unfinished or self._closed:
-            return False
-        db = self._direct_connection()
-        if db is None:
-            return False
-        try:
-            with db.begin():  # rolled back on any error: a refused one leaves the connection clean
-                self._write_events(db, room_id, commands, seq, new_participants)
-        except Exception as error:
-            if isinstance(error, OperationalError) and _is_busy(error):
-                return False
-            self._drop_direct()  # whatever else went wrong, the next one starts afresh
-            raise
-        self._direct_commits += 1
-        if self._direct_commits % CHECKPOINT_EVERY_DIRECT_COMMITS == 0:
-            try:
-                self.submit(self._checkpoint)
-            except RuntimeError:  # the writer was shut down: close() is under way
-                log.info("no checkpoint: the store is closing")
-        return True
-
-    def _direct_connection(self) -> Connection | None:
-        """The loop's own connection, opened once: it never waits for SQLite's lock and never
-        checkpoints. None (and no more direct commits) where that cannot hold: a database
-        not in WAL mode (each commit would sync the disk) or one in memory (every thread's
-        connection is a database of its own)."""
-        if self._direct is not None:
-            return self._direct
-        try:
-            db = self.engine.connect()
-        except Exception:
-            log.exception("no connection for direct commits; all commits go through the writer")
-            self.commits_directly = False
-            return None
-        try:
-            mode = db.exec_driver_sql("PRAGMA journal_mode").scalar()
-            db.exec_driver_sql("PRAGMA busy_timeout=0")
-            db.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            db.commit()
-        except Exception:
-            log.exception("could not set up direct commits; all commits go through the writer")
-            mode = None
-        if str(mode).lower() != "wal":
-            if mode is not None:
-                log.warning("SQLite journal mode is %s, not WAL: all commits go through the writer", mode)
-            self.commits_directly = False
-            _discard(db)
-            return None
-        self._direct = db
-        return db
-
-    def _drop_direct(self) -> None:
-        db, self._direct = self._direct, None
-        if db is not None:
-            _discard(db)
-
-    def _checkpoint(self) -> None:
-        """Copy what the direct commits wrote to the WAL into the database file, without
-        waiting for readers (PASSIVE); the writer's own commits checkpoint by themselves."""
-        with self.engine.connect() as db:
-            db.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def _write_events(
+    def write_events(
         self,
         db: Connection,
         room_id: str,

@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,14 @@ import pytest
 
 from app import models as m
 from app import protocol as p
-from app import store as store_module
+from app import writer as writer_module
 from app.board import Board
 from app.db import make_engine, migrate
 from app.room import LiveRoom
 from app.settings import Settings
 from app.store import Store
 from app.templates import DEFAULT_TEMPLATE_ID, builtin_templates
+from app.writer import StoreWriter
 
 TIMEOUT = 5.0
 
@@ -63,17 +63,17 @@ class FakeConnection:
 
 class ControlledStore(Store):
     """A real store whose event commits can be held at the door (on the writer thread) or
-    made to fail (on either path). It starts with direct commits off, so that every commit
-    goes through the door; the tests of direct commits turn them on."""
+    made to fail (on either path)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(make_engine(url))
-        self.commits_directly = False
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Event()
         self.failing = False
+        self.poison: str | None = None  # a transaction holding a note with this text fails
         self.through_the_writer = 0
+        self.stored_by_the_writer = 0
 
     def commit_events(self, *args: Any, **kwargs: Any) -> None:
         self.through_the_writer += 1
@@ -81,11 +81,15 @@ class ControlledStore(Store):
         if not self.gate.wait(TIMEOUT):
             raise TimeoutError("the test never opened the gate")
         super().commit_events(*args, **kwargs)
+        self.stored_by_the_writer += 1
 
-    def _write_events(self, *args: Any, **kwargs: Any) -> None:
+    def write_events(self, db: Any, room_id: str, commands: Any, *args: Any, **kwargs: Any) -> None:
         if self.failing:
             raise OSError("disk full")
-        super()._write_events(*args, **kwargs)
+        texts = {event.note.text for command in commands for event in command.events if isinstance(event, p.NoteAdded)}
+        if self.poison in texts:
+            raise ValueError("the database refuses this text")  # as PostgreSQL refuses a NUL
+        super().write_events(db, room_id, commands, *args, **kwargs)
 
 
 @pytest.fixture
@@ -116,13 +120,24 @@ def store(tmp_path: Path) -> Iterator[ControlledStore]:
 
 
 @pytest.fixture
-def direct(store: ControlledStore) -> ControlledStore:
-    """The store as the app runs it on SQLite: commits on the loop when nothing else writes."""
-    store.commits_directly = True
-    return store
+def writer(store: ControlledStore) -> Iterator[StoreWriter]:
+    """The writer with direct commits off, so that every commit goes through the door; the
+    tests of direct commits turn them on (the `direct` fixture)."""
+    controlled = StoreWriter(store)
+    controlled.commits_directly = False
+    yield controlled
+    store.gate.set()
+    controlled.close()
 
 
-def live_room(store: Store) -> LiveRoom:
+@pytest.fixture
+def direct(writer: StoreWriter) -> StoreWriter:
+    """The writer as the app runs it on SQLite: commits on the loop when nothing else writes."""
+    writer.commits_directly = True
+    return writer
+
+
+def live_room(writer: StoreWriter) -> LiveRoom:
     now = datetime.now(UTC)
     board = Board(
         room_id="r1",
@@ -132,7 +147,7 @@ def live_room(store: Store) -> LiveRoom:
         expires_at=now + timedelta(days=1),
         flow=p.RoomFlow(phase="document"),
     )
-    return LiveRoom(board, 0, "f" * 64, {}, {}, store, Settings())
+    return LiveRoom(board, 0, "f" * 64, {}, {}, writer, Settings())
 
 
 async def joined(room: LiveRoom) -> FakeConnection:
@@ -153,14 +168,14 @@ def stored_notes(store: Store) -> list[str]:
     return [note.text for note in loaded.notes]
 
 
-def occupy_the_writer(store: Store) -> tuple[threading.Event, Future[None]]:
+def occupy_the_writer(writer: StoreWriter) -> tuple[threading.Event, asyncio.Task[None]]:
     """Keep the writer thread busy until the returned event is set."""
     release = threading.Event()
 
     def held() -> None:
         release.wait(TIMEOUT)
 
-    return release, store.submit(held)
+    return release, asyncio.get_running_loop().create_task(writer.run(held))
 
 
 async def held_at_the_door(
@@ -175,8 +190,8 @@ async def held_at_the_door(
     return handling
 
 
-async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore) -> None:
-    room = live_room(store)
+async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore, writer: StoreWriter) -> None:
+    room = live_room(writer)
     author, other = await joined(room), await joined(room)
     handling = await held_at_the_door(store, room, author, add_note("c1", "Fråga brukarna"))
     await asyncio.sleep(0)  # the loop is free while the commit waits
@@ -191,10 +206,10 @@ async def test_a_note_is_announced_only_once_it_is_stored(store: ControlledStore
 
 @pytest.mark.parametrize("directly", [False, True], ids=["through the writer", "directly"])
 async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(
-    store: ControlledStore, directly: bool
+    store: ControlledStore, writer: StoreWriter, directly: bool
 ) -> None:
-    store.commits_directly = directly
-    room = live_room(store)
+    writer.commits_directly = directly
+    room = live_room(writer)
     author, other = await joined(room), await joined(room)
     seq = room.seq
     store.failing = True
@@ -211,8 +226,10 @@ async def test_a_failed_store_is_refused_as_unavailable_and_changes_nothing(
         assert store.through_the_writer == 0
 
 
-async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(store: ControlledStore) -> None:
-    room = live_room(store)
+async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(
+    store: ControlledStore, writer: StoreWriter
+) -> None:
+    room = live_room(writer)
     author, other = await joined(room), await joined(room)
     handling = await held_at_the_door(store, room, author, add_note("c1", "Skickad, sen borta"))
     handling.cancel()  # the sender's socket task ends while its note is being written
@@ -222,8 +239,10 @@ async def test_what_is_stored_is_applied_even_if_the_sender_went_away_meanwhile(
     assert [note.text for note in room.board.notes.values()] == ["Skickad, sen borta"]
 
 
-async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_place(store: ControlledStore) -> None:
-    room = live_room(store)
+async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_place(
+    store: ControlledStore, writer: StoreWriter
+) -> None:
+    room = live_room(writer)
     people = [await joined(room) for _ in range(6)]
     watcher = await joined(room)
     first = await held_at_the_door(store, room, people[0], add_note("c0", "Först"))
@@ -245,8 +264,10 @@ async def test_notes_that_arrive_together_are_stored_together_each_in_its_own_pl
     assert sorted(stored_notes(store)) == sorted(event["note"]["text"] for event in added)
 
 
-async def test_a_failed_batch_of_notes_leaves_no_trace_and_frees_their_places(store: ControlledStore) -> None:
-    room = live_room(store)
+async def test_a_failed_batch_of_notes_leaves_no_trace_and_frees_their_places(
+    store: ControlledStore, writer: StoreWriter
+) -> None:
+    room = live_room(writer)
     author, other = await joined(room), await joined(room)
     store.failing = True
     await asyncio.wait_for(
@@ -259,8 +280,35 @@ async def test_a_failed_batch_of_notes_leaves_no_trace_and_frees_their_places(st
     assert [event["note"]["position"] for event in other.of_type("note_added")] == [1.0]
 
 
-async def test_a_note_sent_twice_in_one_burst_is_stored_once(store: ControlledStore) -> None:
-    room = live_room(store)
+@pytest.mark.parametrize("directly", [False, True], ids=["through the writer", "directly"])
+async def test_one_bad_note_in_a_batch_fails_alone(store: ControlledStore, writer: StoreWriter, directly: bool) -> None:
+    """A batch whose transaction fails is stored again note by note: only the note the
+    database refuses is refused, the others are stored, announced and acknowledged."""
+    writer.commits_directly = directly
+    room = live_room(writer)
+    people = [await joined(room) for _ in range(5)]
+    watcher = await joined(room)
+    store.poison = "Gift"
+    texts = ["Först", "Ett", "Gift", "Tre", "Fyra"]
+    async with room._lock:  # held, so that all but the first queue up for one batch
+        burst = [
+            asyncio.create_task(room.handle(person, add_note("c1", text)))
+            for person, text in zip(people, texts, strict=True)
+        ]
+        await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(*burst), TIMEOUT)
+    assert [event["note"]["text"] for event in watcher.of_type("note_added")] == ["Först", "Ett", "Tre", "Fyra"]
+    poisoned = people[2]
+    assert [(e["code"], e["cid"]) for e in poisoned.of_type("error")] == [("unavailable", "c1")]
+    assert not poisoned.of_type("ack")
+    for person in (people[0], people[1], people[3], people[4]):
+        assert person.of_type("ack") and not person.of_type("error")
+    assert sorted(stored_notes(store)) == sorted(["Först", "Ett", "Tre", "Fyra"])
+    assert not room.board.reserved
+
+
+async def test_a_note_sent_twice_in_one_burst_is_stored_once(store: ControlledStore, writer: StoreWriter) -> None:
+    room = live_room(writer)
     author, other = await joined(room), await joined(room)
     blocker = await held_at_the_door(store, room, other, add_note("b", "Håller dörren"))
     twice = [asyncio.create_task(room.handle(author, add_note("same", "En gång"))) for _ in range(2)]
@@ -288,21 +336,21 @@ class StoredOnArrival(FakeConnection):
 
 
 async def test_with_nothing_else_writing_a_note_is_committed_and_announced_without_the_writer(
-    direct: ControlledStore,
+    store: ControlledStore, direct: StoreWriter
 ) -> None:
     room = live_room(direct)
     author = await joined(room)
-    watcher = StoredOnArrival(direct)
+    watcher = StoredOnArrival(store)
     await room.join(watcher, p.Hello(type="hello"))
-    writer_calls = direct.through_the_writer
+    writer_calls = store.through_the_writer
     await asyncio.wait_for(room.handle(author, add_note("c1", "Direkt")), TIMEOUT)
     assert watcher.stored_when_announced == [True]
     assert author.of_type("ack")[-1] == {"type": "ack", "cid": "c1", "seq": watcher.of_type("note_added")[0]["seq"]}
-    assert direct.through_the_writer == writer_calls, "committed on the loop, not handed to the writer"
+    assert store.through_the_writer == writer_calls, "committed on the loop, not handed to the writer"
 
 
 async def test_a_note_waits_for_the_writer_while_another_connection_holds_the_write_lock(
-    direct: ControlledStore, tmp_path: Path
+    store: ControlledStore, direct: StoreWriter, tmp_path: Path
 ) -> None:
     room = live_room(direct)
     author, other = await joined(room), await joined(room)
@@ -318,13 +366,15 @@ async def test_a_note_waits_for_the_writer_while_another_connection_holds_the_wr
     other_writer.close()
     await asyncio.wait_for(handling, TIMEOUT)
     assert [event["note"]["text"] for event in other.of_type("note_added")] == ["Efter låset"]
-    assert direct.through_the_writer == 1
+    assert store.through_the_writer == 1
     await asyncio.wait_for(room.handle(author, add_note("c2", "Direkt igen")), TIMEOUT)
-    assert direct.through_the_writer == 1, "with the lock free again, the next goes directly"
-    assert sorted(stored_notes(direct)) == ["Direkt igen", "Efter låset"]
+    assert store.through_the_writer == 1, "with the lock free again, the next goes directly"
+    assert sorted(stored_notes(store)) == ["Direkt igen", "Efter låset"]
 
 
-async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: ControlledStore) -> None:
+async def test_a_note_is_committed_after_the_writes_submitted_before_it(
+    store: ControlledStore, direct: StoreWriter
+) -> None:
     room = live_room(direct)
     author, other = await joined(room), await joined(room)
     release, earlier = occupy_the_writer(direct)  # a score batch, say, still being written
@@ -333,24 +383,24 @@ async def test_a_note_is_committed_after_the_writes_submitted_before_it(direct: 
     assert not other.of_type("note_added"), "it may not overtake what was submitted before it"
     release.set()
     await asyncio.wait_for(handling, TIMEOUT)
-    assert earlier.done() and direct.through_the_writer == 1
+    assert earlier.done() and store.through_the_writer == 1
     assert [event["note"]["text"] for event in other.of_type("note_added")] == ["I tur och ordning"]
 
 
 async def test_the_writer_checkpoints_what_direct_commits_leave_in_the_wal(
-    direct: ControlledStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: ControlledStore, direct: StoreWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Direct commits never checkpoint (too slow for the loop); without the writer's
     checkpoints the notes would stay in the WAL and the WAL would grow for ever."""
-    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10)
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10)
     database = tmp_path / "room.db"
     room = live_room(direct)
     author = await joined(room)
-    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)  # whatever the fixture left is written
+    await asyncio.wait_for(direct.run(store.ping), TIMEOUT)  # whatever the fixture left is written
     size_before = database.stat().st_size
     for i in range(40):
         await room.handle(author, add_note(f"c{i}", f"{i} " + "lång lapp " * 45))
-    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)  # one writer, in order: its checkpoints are done
+    await asyncio.wait_for(direct.run(store.ping), TIMEOUT)  # one writer, in order: its checkpoints are done
     assert database.stat().st_size > size_before, "the notes' pages reached the database file"
 
 
@@ -363,7 +413,9 @@ def hold_the_loop_until(condition: Callable[[], bool]) -> None:
         time.sleep(0.001)
 
 
-async def test_a_direct_commit_is_not_applied_before_a_write_stored_ahead_of_it(direct: ControlledStore) -> None:
+async def test_a_direct_commit_is_not_applied_before_a_write_stored_ahead_of_it(
+    store: ControlledStore, direct: StoreWriter
+) -> None:
     """The writer has committed the first note, but the loop has not applied it yet, and its
     sender has gone (so the room's lock is free): the second note may not go first."""
     room = live_room(direct)
@@ -375,44 +427,46 @@ async def test_a_direct_commit_is_not_applied_before_a_write_stored_ahead_of_it(
     with contextlib.suppress(asyncio.CancelledError):
         await first
     release.set()
-    hold_the_loop_until(lambda: direct.through_the_writer == 1 and not direct._unfinished)
+    hold_the_loop_until(lambda: store.stored_by_the_writer == 1)
     # Awaited in place, not as a task: it starts before the loop runs the first note's apply.
     await room.handle(author, add_note("c2", "Sedan"))
     await other.wait_for("note_added")
     added = other.of_type("note_added")
     assert [event["note"]["text"] for event in added] == ["Först lagrad", "Sedan"]
     assert added[0]["seq"] < added[1]["seq"]
-    assert sorted(stored_notes(direct)) == ["Först lagrad", "Sedan"]
+    assert sorted(stored_notes(store)) == ["Först lagrad", "Sedan"]
 
 
 async def test_direct_commits_never_checkpoint_on_the_loop(
-    direct: ControlledStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: ControlledStore, direct: StoreWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A checkpoint writes the WAL into the database file and syncs it: not on the loop,
     however long the WAL gets (here far past SQLite's automatic 1,000 pages)."""
-    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10**9)
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY_DIRECT_COMMITS", 10**9)
     database = tmp_path / "room.db"
     room = live_room(direct)
     author = await joined(room)
-    await asyncio.wait_for(direct.write(direct.ping), TIMEOUT)
+    await asyncio.wait_for(direct.run(store.ping), TIMEOUT)
     size_before = database.stat().st_size
     for i in range(300):
         await room.handle(author, add_note(f"c{i}", f"{i} " + "lång lapp " * 45))
-    assert len(room.board.notes) == 300 and direct.through_the_writer == 0
+    assert len(room.board.notes) == 300 and store.through_the_writer == 0
     assert database.stat().st_size == size_before, "everything is still in the WAL"
 
 
 def test_a_database_in_memory_or_not_in_wal_mode_is_never_committed_to_from_the_loop() -> None:
     store = Store(make_engine("sqlite://"))  # in memory: no WAL, and a database per connection
+    writer = StoreWriter(store)
     try:
-        assert store.commits_directly
-        assert not store.commit_events_now("r1", [], 1)
-        assert not store.commits_directly
+        assert writer.commits_directly
+        assert writer._direct_connection() is None
+        assert not writer.commits_directly
     finally:
+        writer.close()
         store.close()
 
 
-async def test_a_closed_store_commits_nothing_directly(direct: ControlledStore) -> None:
+async def test_a_closed_store_commits_nothing_directly(store: ControlledStore, direct: StoreWriter) -> None:
     room = live_room(direct)
     author = await joined(room)
     direct.close()
