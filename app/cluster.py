@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app import protocol as p
+from app import relay
 from app.bus import Bus
 from app.connection import Peer
 from app.room import LiveRoom, Rejected
@@ -86,24 +86,23 @@ class InstanceRelay:
         self._scheduled = False
         if not self._batches:
             return
-        batches = [{"frame": frame, "conns": conns} for frame, conns in self._batches.values()]
+        batches = [relay.Delivery(frame=frame, conns=conns) for frame, conns in self._batches.values()]
         self._batches.clear()
-        self._bus.publish(self._channel, json.dumps({"type": "deliver", "room": self._room_id, "batches": batches}))
+        self.send(relay.Deliver(room=self._room_id, batches=batches))
 
     def close(self, conn_id: str, code: int, reason: str) -> None:
         self.flush()
-        message = {"type": "close", "room": self._room_id, "conn": conn_id, "code": code, "reason": reason}
-        self._bus.publish(self._channel, json.dumps(message))
+        self.send(relay.CloseSocket(room=self._room_id, conn=conn_id, code=code, reason=reason))
 
-    def reply(self, message: dict[str, Any]) -> None:
-        self._bus.publish(self._channel, json.dumps(message))
+    def send(self, message: relay.Deliver | relay.CloseSocket | relay.ExportReply) -> None:
+        self._bus.publish(self._channel, message.model_dump_json())
 
 
 class RemotePeer:
     """On the owner: a client whose socket another instance holds."""
 
-    def __init__(self, relay: InstanceRelay, conn_id: str) -> None:
-        self.relay = relay
+    def __init__(self, instance: InstanceRelay, conn_id: str) -> None:
+        self.instance = instance
         self.conn_id = conn_id
         self.role: p.Role = "participant"
         self.participant_id: str | None = None
@@ -115,12 +114,12 @@ class RemotePeer:
 
     def send(self, frame: str) -> None:
         if not self.closed:
-            self.relay.deliver(self.conn_id, frame)
+            self.instance.deliver(self.conn_id, frame)
 
     def close(self, code: int, reason: str = "") -> None:
         if not self.closed:
             self.closed = True
-            self.relay.close(self.conn_id, code, reason)
+            self.instance.close(self.conn_id, code, reason)
 
 
 class RoomHost:
@@ -139,46 +138,47 @@ class RoomHost:
         self._forget_lease = bus.keep(lease_key(room.room_id), OWNER_LEASE_MS, leased_at, self._lease_lost)
 
     def _relay(self, instance_id: str) -> InstanceRelay:
-        relay = self._relays.get(instance_id)
-        if relay is None:
-            relay = self._relays[instance_id] = InstanceRelay(self._bus, self.room.room_id, instance_id)
-        return relay
+        found = self._relays.get(instance_id)
+        if found is None:
+            found = self._relays[instance_id] = InstanceRelay(self._bus, self.room.room_id, instance_id)
+        return found
 
     def _receive(self, raw: str) -> None:
-        message = json.loads(raw)
-        if message.get("type") == "batch":  # what one relaying instance sent in one loop turn
-            for item in message["items"]:
-                self._receive_one(message["inst"], item)
-        else:
-            self._receive_one(message.get("inst", ""), message)
+        """What one relaying instance sent in one loop turn, item by item, in order."""
+        try:
+            batch = relay.to_owner.validate_json(raw)
+        except ValidationError:
+            log.exception("dropped a relayed message that does not parse (an instance of another version?)")
+            return
+        for item in batch.items:
+            self._receive_one(batch.inst, item)
 
-    def _receive_one(self, instance_id: str, message: dict[str, Any]) -> None:
-        kind, key = message.get("type"), (instance_id, message.get("conn", ""))
-        if kind == "open":
-            peer = RemotePeer(self._relay(key[0]), key[1])
-            self._peers[key] = peer
-            worker = asyncio.get_running_loop().create_task(self._serve(peer, message["hello"]))
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
-        elif kind == "frame" and key in self._peers:
-            try:
-                command = p.client_message_adapter.validate_json(message["command"])
-            except ValidationError:
-                return  # the relaying instance validated it already
-            if not isinstance(command, p.Hello | p.Ping):
-                self._peers[key].inbox.put_nowait(command)
-        elif kind == "leave" and key in self._peers:
-            self._peers.pop(key).inbox.put_nowait(None)
-        elif kind == "export":
-            export = self.room.export()
-            self._relay(key[0]).reply({"type": "export", "req": message["req"], "body": export.model_dump_json()})
-        elif kind == "deleted":
-            self.room.mark_deleted()
+    def _receive_one(self, instance_id: str, item: relay.ToOwner) -> None:
+        match item:
+            case relay.OpenSocket(conn=conn, hello=hello):
+                peer = RemotePeer(self._relay(instance_id), conn)
+                self._peers[(instance_id, conn)] = peer
+                worker = asyncio.get_running_loop().create_task(self._serve(peer, hello))
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
+            case relay.ClientFrame(conn=conn, command=command):
+                peer_of = self._peers.get((instance_id, conn))
+                if peer_of is not None:
+                    peer_of.inbox.put_nowait(command)
+            case relay.LeaveSocket(conn=conn):
+                leaving = self._peers.pop((instance_id, conn), None)
+                if leaving is not None:
+                    leaving.inbox.put_nowait(None)
+            case relay.ExportRequest(req=request_id):
+                body = self.room.export().model_dump_json()
+                self._relay(instance_id).send(relay.ExportReply(req=request_id, body=body))
+            case relay.DeleteRoom():
+                self.room.mark_deleted()
 
-    async def _serve(self, peer: RemotePeer, hello: dict[str, Any]) -> None:
+    async def _serve(self, peer: RemotePeer, hello: p.Hello) -> None:
         """One relayed client's commands, in order, as the local socket route does."""
         try:
-            await self.room.join(peer, p.Hello.model_validate(hello))
+            await self.room.join(peer, hello)
         except Rejected as rejected:
             peer.send(rejected.error.model_dump_json())
             peer.close(rejected.close_code, rejected.error.message)
@@ -207,8 +207,8 @@ class RoomHost:
             peer.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
             peer.inbox.put_nowait(None)
         self._peers.clear()
-        for relay in self._relays.values():
-            relay.flush()
+        for instance in self._relays.values():
+            instance.flush()
         if release:
             await self._bus.release(lease_key(self.room.room_id))
 
@@ -224,15 +224,15 @@ class RemoteRoom:
         self.owner = owner
         self._node = node
         self.connections: dict[str, Peer] = {}
-        self._outgoing: list[dict[str, Any]] = []
+        self._outgoing: list[relay.ToOwner] = []
         self._ids = itertools.count(1)
         self._watcher = asyncio.get_running_loop().create_task(self._watch_owner())
 
     async def join(self, connection: Peer, hello: p.Hello) -> None:
         conn_id = f"{id(self):x}-{next(self._ids)}"
         self.connections[conn_id] = connection
-        self._node.register(self, conn_id, connection)
-        self._send({"type": "open", "conn": conn_id, "hello": hello.model_dump(mode="json")})
+        self._node.register(conn_id, connection)
+        self.send(relay.OpenSocket(conn=conn_id, hello=hello))
         loop = asyncio.get_running_loop()
         self._node.awaiting[conn_id] = loop.call_later(RELAY_ANSWER_SECONDS, self._unanswered, conn_id)
 
@@ -248,7 +248,7 @@ class RemoteRoom:
     async def handle(self, connection: Peer, command: p.Command) -> None:
         conn_id = self._node.conn_id(connection)
         if conn_id is not None:
-            self._send({"type": "frame", "conn": conn_id, "command": command.model_dump_json()})
+            self.send(relay.ClientFrame(conn=conn_id, command=command))
 
     def leave(self, connection: Peer) -> None:
         conn_id = self._node.conn_id(connection)
@@ -256,17 +256,14 @@ class RemoteRoom:
             return
         self.connections.pop(conn_id, None)
         self._node.unregister(conn_id)
-        self._send({"type": "leave", "conn": conn_id})
+        self.send(relay.LeaveSocket(conn=conn_id))
         if not self.connections:
             self._node.drop_remote(self)
 
     async def request_export(self) -> BoardExport:
         return await self._node.request_export(self)
 
-    def announce_deleted(self) -> None:
-        self._send({"type": "deleted"})
-
-    def _send(self, message: dict[str, Any]) -> None:
+    def send(self, message: relay.ToOwner) -> None:
         """Gathered per event-loop turn into one bus message, in order: under a storm, a
         relaying instance sends the owner a message per turn, not per slider move."""
         self._outgoing.append(message)
@@ -276,8 +273,8 @@ class RemoteRoom:
     def _flush(self) -> None:
         items, self._outgoing = self._outgoing, []
         if items:
-            batch = {"type": "batch", "inst": self._node.instance_id, "items": items}
-            self._node.bus.publish(room_channel(self.room_id), json.dumps(batch))
+            batch = relay.RelayBatch(inst=self._node.instance_id, items=items)
+            self._node.bus.publish(room_channel(self.room_id), batch.model_dump_json())
 
     async def _watch_owner(self) -> None:
         """If the owner's lease goes elsewhere (it died or stepped down), clients reconnect."""
@@ -294,7 +291,7 @@ class RemoteRoom:
     def close_all(self) -> None:
         self._watcher.cancel()
         for conn_id in list(self.connections):
-            self._node._answered(conn_id)
+            self._node.answered(conn_id)
         for connection in list(self.connections.values()):
             connection.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")
         self._node.drop_remote(self)
@@ -314,12 +311,12 @@ class ClusterNode:
         self._requests = itertools.count(1)
         self._unsubscribe = bus.subscribe(instance_channel(self.instance_id), self._receive)
 
-    def register(self, room: RemoteRoom, conn_id: str, connection: Peer) -> None:
+    def register(self, conn_id: str, connection: Peer) -> None:
         self._by_conn[conn_id] = connection
         self._conn_ids[id(connection)] = conn_id
 
     def unregister(self, conn_id: str) -> None:
-        self._answered(conn_id)
+        self.answered(conn_id)
         connection = self._by_conn.pop(conn_id, None)
         if connection is not None:
             self._conn_ids.pop(id(connection), None)
@@ -327,7 +324,8 @@ class ClusterNode:
     def conn_id(self, connection: Peer) -> str | None:
         return self._conn_ids.get(id(connection))
 
-    def _answered(self, conn_id: str) -> None:
+    def answered(self, conn_id: str) -> None:
+        """The owner answered this relayed client (or it left): no more waiting for it."""
         handle = self.awaiting.pop(conn_id, None)
         if handle is not None:
             handle.cancel()
@@ -337,32 +335,35 @@ class ClusterNode:
             del self.remote_rooms[room.room_id]
 
     def _receive(self, raw: str) -> None:
-        message = json.loads(raw)
-        kind = message.get("type")
-        if kind == "deliver":
-            for batch in message["batches"]:
-                frame = batch["frame"]
-                for conn_id in batch["conns"]:
-                    if self.awaiting:
-                        self._answered(conn_id)
-                    connection = self._by_conn.get(conn_id)
-                    if connection is not None:
-                        connection.send(frame)
-        elif kind == "close":
-            self._answered(message["conn"])
-            connection = self._by_conn.get(message["conn"])
-            if connection is not None:
-                connection.close(message["code"], message["reason"])
-        elif kind == "export":
-            future = self._exports.pop(message["req"], None)
-            if future is not None and not future.done():
-                future.set_result(message["body"])
+        try:
+            message = relay.to_relay.validate_json(raw)
+        except ValidationError:
+            log.exception("dropped an owner's message that does not parse (an instance of another version?)")
+            return
+        match message:
+            case relay.Deliver(batches=batches):
+                for delivery in batches:
+                    for conn_id in delivery.conns:
+                        if self.awaiting:
+                            self.answered(conn_id)
+                        connection = self._by_conn.get(conn_id)
+                        if connection is not None:
+                            connection.send(delivery.frame)
+            case relay.CloseSocket(conn=conn_id, code=code, reason=reason):
+                self.answered(conn_id)
+                closing = self._by_conn.get(conn_id)
+                if closing is not None:
+                    closing.close(code, reason)
+            case relay.ExportReply(req=request_id, body=body):
+                future = self._exports.pop(request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(body)
 
     async def request_export(self, room: RemoteRoom) -> BoardExport:
         request_id = f"{self.instance_id}-{next(self._requests)}"
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._exports[request_id] = future
-        room._send({"type": "export", "req": request_id})
+        room.send(relay.ExportRequest(req=request_id))
         try:
             async with asyncio.timeout(EXPORT_TIMEOUT_SECONDS):
                 body = await future

@@ -17,6 +17,7 @@ from app.bus import Bus
 from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
 from app.protocol import CloseCode
+from app.relay import DeleteRoom, RelayBatch
 from app.room import LiveRoom
 from app.rows import board_of
 from app.settings import Settings
@@ -151,7 +152,7 @@ class RoomRegistry:
             await self._forget(room, release=True)
         else:
             # Whichever instance owns it tells its clients.
-            self._bus.publish(room_channel(room_id), '{"type": "deleted", "inst": "", "conn": ""}')
+            self._bus.publish(room_channel(room_id), RelayBatch(inst="", items=[DeleteRoom()]).model_dump_json())
         return await asyncio.to_thread(self._store.delete_room, room_id)
 
     async def delete_expired(self, now: datetime) -> int:
