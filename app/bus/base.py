@@ -8,11 +8,53 @@ Nothing outside app/bus knows which implementation runs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
+log = logging.getLogger(__name__)
+
 Subscriber = Callable[[str], None]
 Unsubscribe = Callable[[], None]
+
+
+class Subscribers:
+    """This instance's subscribers per channel: the bookkeeping every backend shares, kept
+    once here (as encode/broadcaster keeps it in its base); a backend only moves messages."""
+
+    def __init__(self) -> None:
+        self._by_channel: dict[str, list[Subscriber]] = {}
+
+    def add(self, channel: str, subscriber: Subscriber) -> bool:
+        """Add one; True if it is the channel's first (the backend then subscribes)."""
+        subscribers = self._by_channel.setdefault(channel, [])
+        subscribers.append(subscriber)
+        return len(subscribers) == 1
+
+    def remove(self, channel: str, subscriber: Subscriber) -> bool:
+        """Remove one; True if the channel has none left (the backend then unsubscribes)."""
+        subscribers = self._by_channel.get(channel)
+        if not subscribers or subscriber not in subscribers:
+            return False
+        subscribers.remove(subscriber)
+        if subscribers:
+            return False
+        del self._by_channel[channel]
+        return True
+
+    def deliver(self, channel: str, message: str) -> None:
+        """Hand the message to each subscriber in turn; one that fails does not stop the rest."""
+        for subscriber in tuple(self._by_channel.get(channel, ())):
+            try:
+                subscriber(message)
+            except Exception:
+                log.exception("bus subscriber failed on %s", channel)
+
+    def channels(self) -> list[str]:
+        return list(self._by_channel)
+
+    def clear(self) -> None:
+        self._by_channel.clear()
 
 
 class Bus(Protocol):

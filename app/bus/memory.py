@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 
-from app.bus.base import Subscriber, Unsubscribe
+from app.bus.base import Subscriber, Subscribers, Unsubscribe
 
 
 class MemoryBus:
     def __init__(self) -> None:
         self.instance_id = "local-" + secrets.token_hex(4)
-        self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._subscribers = Subscribers()
         self._leases: dict[str, str] = {}
 
     async def start(self) -> None:
@@ -29,18 +28,13 @@ class MemoryBus:
         return None  # an in-process bus is never lost
 
     def publish(self, channel: str, message: str) -> None:
-        for subscriber in tuple(self._subscribers.get(channel, ())):
-            subscriber(message)
+        self._subscribers.deliver(channel, message)
 
     def subscribe(self, channel: str, subscriber: Subscriber) -> Unsubscribe:
-        self._subscribers[channel].append(subscriber)
+        self._subscribers.add(channel, subscriber)
 
         def unsubscribe() -> None:
-            subscribers = self._subscribers.get(channel)
-            if subscribers and subscriber in subscribers:
-                subscribers.remove(subscriber)
-                if not subscribers:
-                    del self._subscribers[channel]
+            self._subscribers.remove(channel, subscriber)
 
         return unsubscribe
 

@@ -16,14 +16,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from app.bus.base import Subscriber, Unsubscribe
+from app.bus.base import Subscriber, Subscribers, Unsubscribe
 from app.bus.keeper import LeaseKeeper
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class RedisBus:
             url, decode_responses=True, socket_timeout=READ_TIMEOUT_SECONDS, socket_connect_timeout=2
         )
         self._pubsub: PubSub | None = None
-        self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+        self._subscribers = Subscribers()
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._listeners: list[Callable[[bool], None]] = []
         self._connected = False
@@ -116,19 +115,14 @@ class RedisBus:
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     def subscribe(self, channel: str, subscriber: Subscriber) -> Unsubscribe:
-        first = not self._subscribers.get(channel)
-        self._subscribers[channel].append(subscriber)
+        first = self._subscribers.add(channel, subscriber)
         if first and self._pubsub is not None and self._connected:
             asyncio.get_running_loop().create_task(self._safe(self._pubsub.subscribe(channel)))
 
         def unsubscribe() -> None:
-            subscribers = self._subscribers.get(channel)
-            if subscribers and subscriber in subscribers:
-                subscribers.remove(subscriber)
-                if not subscribers:
-                    del self._subscribers[channel]
-                    if self._pubsub is not None and self._connected:
-                        asyncio.get_running_loop().create_task(self._safe(self._pubsub.unsubscribe(channel)))
+            last = self._subscribers.remove(channel, subscriber)
+            if last and self._pubsub is not None and self._connected:
+                asyncio.get_running_loop().create_task(self._safe(self._pubsub.unsubscribe(channel)))
 
         return unsubscribe
 
@@ -142,18 +136,14 @@ class RedisBus:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 # A placeholder channel keeps the connection in subscribed mode from the start.
-                await pubsub.subscribe(f"samskapa:instance:{self.instance_id}:alive", *self._subscribers)
+                await pubsub.subscribe(f"samskapa:instance:{self.instance_id}:alive", *self._subscribers.channels())
                 self._pubsub = pubsub
                 self._set_connected(True)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None or message.get("type") != "message":
                         continue
-                    for subscriber in tuple(self._subscribers.get(message["channel"], ())):
-                        try:
-                            subscriber(message["data"])
-                        except Exception:
-                            log.exception("bus subscriber failed on %s", message["channel"])
+                    self._subscribers.deliver(message["channel"], message["data"])
             except (RedisError, OSError) as error:
                 log.warning("redis subscription failed: %r", error)
                 self._pubsub = None
