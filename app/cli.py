@@ -10,6 +10,7 @@ import uvicorn
 
 from app.db import migrate
 from app.settings import Settings, get_settings
+from app.transport import check_uvicorn_internals
 
 # Samskapa's own WebSocket protocol for uvicorn: direct writes for the room's fan-out.
 WS_PROTOCOL = "app.transport:RoomSocketProtocol"
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate" or not args.no_migrate:
         migrate(settings.effective_database_url)
     if args.command == "serve":
+        check_uvicorn_internals()
         options = uvicorn_options(settings)
         uvicorn.run("app.main:create_app", host=args.host, port=args.port, reload=args.reload, **options)
 

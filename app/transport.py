@@ -29,7 +29,9 @@ protocol internals (the attributes used below), which is why uvicorn is pinned e
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import socket
 from asyncio import BaseTransport
 from typing import Any, Protocol
@@ -76,6 +78,61 @@ class _EncodedFrame:
             cls.wire = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
             cls.text = text
         return cls.wire
+
+
+# What this module relies on of uvicorn's protocol (which is why uvicorn is pinned exactly):
+# the methods it overrides, the attributes its __init__ sets, and those set in the handshake.
+UVICORN_METHODS = ("connection_made", "handle_connect", "send", "send_receive_event_to_app", "keepalive_timeout")
+UVICORN_ATTRIBUTES = (
+    "close_sent",
+    "close_timer",
+    "conn",
+    "disconnected",
+    "handshake_complete",
+    "loop",
+    "ping_timeout",
+    "pong_timer",
+    "queue",
+    "read_paused",
+    "transport",
+)
+UVICORN_HANDSHAKE_ATTRIBUTES = ("scope", "request", "response")
+CONNECTION_METHODS = ("send_text", "send_close", "data_to_send")
+
+
+class UvicornChanged(RuntimeError):
+    """The installed uvicorn lacks something RoomSocketProtocol relies on."""
+
+
+def check_uvicorn_internals(base: type = WebSocketsSansIOProtocol) -> None:
+    """Fail at start-up, naming what is missing, rather than on the first socket in a room.
+    Builds one protocol object (no socket) to see the attributes its __init__ sets."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    for name in UVICORN_METHODS:
+        if not callable(getattr(base, name, None)):
+            raise UvicornChanged(f"uvicorn's {base.__name__} has no method {name!r}; app/transport.py needs it")
+    config = Config(app=_no_app, ws="websockets-sansio", lifespan="off")
+    config.load()
+    probe = base(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.new_event_loop())
+    try:
+        for name in UVICORN_ATTRIBUTES:
+            if not hasattr(probe, name):
+                raise UvicornChanged(f"uvicorn's {base.__name__} no longer sets {name!r}; app/transport.py needs it")
+        for name in CONNECTION_METHODS:
+            if not callable(getattr(probe.conn, name, None)):
+                raise UvicornChanged(f"the websockets connection has no method {name!r}; app/transport.py needs it")
+        source = inspect.getsource(base)
+        for name in UVICORN_HANDSHAKE_ATTRIBUTES:
+            if f"self.{name} =" not in source and f"self.{name}:" not in source:
+                raise UvicornChanged(f"uvicorn's {base.__name__} no longer sets {name!r} in the handshake")
+    finally:
+        probe.loop.close()
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never called
+    return None
 
 
 def direct_writer(scope: dict[str, Any]) -> DirectWriter | None:
