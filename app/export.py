@@ -84,12 +84,32 @@ class _View:
     def participants_line(self) -> str:
         return self.t("report.participants", n=len(self.export.participants), voters=self.export.voters)
 
+    def case_line(self) -> str:
+        """ "Diarienummer KS 2026/123", or nothing: Swedish public bodies file a report under it."""
+        case = self.export.room.case_number
+        return f"{self.t('report.caseNumber')} {case}" if case else ""
+
+    def meta_line(self) -> str:
+        parts = [
+            self.case_line(),
+            self.t("report.heading"),
+            self.t("report.exported", date=self.date(self.export.exported_at)),
+            self.participants_line(),
+        ]
+        return " · ".join(part for part in parts if part)
+
 
 def file_name(export: BoardExport, extension: str) -> str:
-    """The room title and the date, safe as a file name on every system."""
-    ascii_title = unicodedata.normalize("NFKD", export.room.title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:60] or "samskapa"
-    return f"{slug}-{export.exported_at:%Y-%m-%d}.{extension}"
+    """The case number (where there is one, first: files are filed by it), the room title
+    and the date, safe as a file name on every system."""
+    case = _slug(export.room.case_number or "")
+    title = _slug(export.room.title)[:60] or "samskapa"
+    return "-".join(part for part in (case, title, f"{export.exported_at:%Y-%m-%d}") if part) + f".{extension}"
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
 
 
 def render_json(export: BoardExport) -> bytes:
@@ -109,6 +129,8 @@ def render_csv(export: BoardExport) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    if export.room.case_number:
+        writer.writerows([[t("report.caseNumber"), export.room.case_number], []])
     writer.writerow(
         [
             "#",
@@ -192,8 +214,7 @@ def render_markdown(export: BoardExport) -> bytes:
     lines = [
         f"# {_md(export.room.title)}",
         "",
-        f"{t('report.heading')} · {t('report.exported', date=view.date(export.exported_at))} · "
-        f"{view.participants_line()}",
+        _md(view.meta_line()),
         "",
         f"## {_md(view.text(view.template.grading.title))}",
         "",
@@ -438,8 +459,7 @@ def render_html(export: BoardExport) -> bytes:
     e = html.escape
     body = [
         f"<h1>{e(export.room.title)}</h1>",
-        f'<p class="meta">{e(t("report.heading"))} · {e(t("report.exported", date=view.date(export.exported_at)))}'
-        f" · {e(view.participants_line())}</p>",
+        f'<p class="meta">{e(view.meta_line())}</p>',
         f"<h2>{e(view.text(view.template.grading.title))}</h2>",
         f"<p>1 = {e(view.text(view.template.grading.left_label))}; "
         f"10 = {e(view.text(view.template.grading.right_label))}</p>",

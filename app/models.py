@@ -30,6 +30,7 @@ class Room(SQLModel, table=True):
     groups_json: str = Field(sa_column=Column(Text, nullable=False))
     group_min_size: int = 3
     desired_enabled: bool = False
+    case_number: str | None = Field(default=None, max_length=40)
     round: int = 1
     seq: int = 0
     facilitator_token_hash: str = Field(max_length=64)

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from app.templates.model import Language, Template
 
@@ -33,6 +33,8 @@ Insight = Literal["too_few", "agreement", "spread", "two_camps"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 # k: a group with fewer voters than this is never shown on its own.
 GroupMinSize = Annotated[int, Field(ge=2, le=50)]
+# A public body's case number (sv diarienummer, fi diaarinumero), e.g. "KS 2026/123".
+CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 
 
 class ErrorCode(StrEnum):
@@ -205,6 +207,13 @@ class RoomConfig(_Message):
     group_min_size: GroupMinSize = 3
     # Ask for a second value per statement: where we want to be ("Önskat").
     desired_enabled: bool = False
+    # The case the report is filed under; an empty one is none.
+    case_number: CaseNumber | None = None
+
+    @field_validator("case_number")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
 
 class RoomFlow(_Message):
@@ -226,6 +235,7 @@ class UpdateRoom(_Command):
     language: Language | None = None
     group_min_size: GroupMinSize | None = None
     desired_enabled: bool | None = None
+    case_number: CaseNumber | None = Field(default=None, description='"" removes it.')
 
 
 class StartRound(_Command):

@@ -367,3 +367,36 @@ async def test_desired_values_and_their_gap_are_exported(
     assert "Gap (önskat − idag)" in report and "↔ om påstående 3" in report
     copy = (await http.post("/api/rooms/import", content=json.dumps(document))).json()
     assert normalised((await export(http, copy, "json")).json()) == normalised(document)
+
+
+async def test_the_case_number_heads_every_export_and_names_the_file(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
+    """A Swedish public body files the report under its diarienummer: the facilitator sets
+    it once, and every export carries it in its header and its file name."""
+    room = await new_room(title="Äldreomsorgen Åmål")
+    facilitator = clients(room["room_id"], room["facilitator_token"])
+    await facilitator.connect()
+    ack = await facilitator.command("update_room", case_number="  KS 2026/123 ")
+    updated = [m for m in facilitator.messages if m["type"] == "room_updated"][-1]
+    assert updated["seq"] == ack["seq"] and updated["case_number"] == "KS 2026/123"
+    assert updated["title"] == "Äldreomsorgen Åmål", "the other settings stay as they were"
+    again = clients(room["room_id"], room["facilitator_token"])
+    welcome = await again.connect()
+    assert welcome["snapshot"]["settings"]["case_number"] == "KS 2026/123"
+
+    responses = {fmt: await export(http, room, fmt) for fmt in ("json", "csv", "md", "html")}
+    for fmt, response in responses.items():
+        disposition = response.headers["content-disposition"]
+        assert 'filename="ks-2026-123-aldreomsorgen-amal-' in disposition and disposition.endswith(f'.{fmt}"')
+    assert responses["json"].json()["room"]["case_number"] == "KS 2026/123"
+    rows = list(csv.reader(io.StringIO(responses["csv"].content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Diarienummer", "KS 2026/123"]
+    markdown = responses["md"].text.splitlines()
+    assert markdown[0] == "# Äldreomsorgen Åmål" and markdown[2].startswith("Diarienummer KS 2026/123 · ")
+    assert '<p class="meta">Diarienummer KS 2026/123 · ' in responses["html"].text
+
+    await facilitator.command("update_room", case_number="")
+    cleared = await export(http, room, "md")
+    assert "Diarienummer" not in cleared.text
+    assert 'filename="aldreomsorgen-amal-' in cleared.headers["content-disposition"]

@@ -30,6 +30,7 @@ def test_a_room_row_gives_back_the_configuration_and_flow_it_was_made_from() -> 
         groups=[p.GroupDef(id="chefer", name="Chefer"), p.GroupDef(id="staff", name="Medarbetare")],
         group_min_size=4,
         desired_enabled=True,
+        case_number="KS 2026/123",
     )
     flow = p.RoomFlow(
         phase="document", results_visible=True, voting_locked=True, timer_ends_at=NOW + timedelta(minutes=5), round=3

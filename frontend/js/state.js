@@ -94,13 +94,12 @@ export function applyMessage(state, message, nowMs = Date.now()) {
     case "timer_changed":
       state.settings.timer_ends_at = message.ends_at;
       break;
-    case "room_updated":
-      state.settings.title = message.title;
-      state.settings.language = message.language;
-      state.settings.groups = message.groups;
-      state.settings.group_min_size = message.group_min_size;
-      state.settings.desired_enabled = message.desired_enabled;
+    case "room_updated": {
+      // The whole configuration, whichever field changed: take every field as it comes.
+      const { type: _type, seq: _seq, ...config } = message;
+      Object.assign(state.settings, config);
       break;
+    }
     case "participant_joined":
     case "participant_updated": {
       const person = message.participant;
