@@ -84,6 +84,8 @@ class Note:
     # on edit_note compares against it.
     version: int = 1
     voters: set[str] = field(default_factory=set)
+    # For a note whose author is no participant here (an imported one): the name it had.
+    author_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -116,6 +118,12 @@ class Board:
     # between group aggregates when the person changes group, without a scan).
     group_voters: dict[str, int] = field(default_factory=dict)
     keys_of: dict[str, set[AggregateKey]] = field(default_factory=dict)
+    # Who answered what, as the k rule needs it (app/figures.py): per statement, how many
+    # people have each (group, answered-keys mask), the mask one bit per (round, kind) a
+    # person answered (answer_bit). Plain ints and tuples of str and int, so the collector
+    # does not track them, kept in O(1) per change like the aggregates.
+    answer_masks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    signatures: dict[str, dict[tuple[str | None, int], int]] = field(default_factory=dict, repr=False)
     # One object per distinct key (a few dozen), shared by every score that uses it: a room of
     # 2,000 keeps 20,000 scores, and each key object is one more for the cyclic collector.
     canonical_keys: dict[AggregateKey, AggregateKey] = field(default_factory=dict, repr=False)
@@ -165,7 +173,11 @@ class Board:
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
                 return [Emitted(self._reconfigured({"groups": command.groups}), EVERYONE)]
             case p.StartRound():
-                return [Emitted(p.RoundStarted(round=self.flow.round + 1), EVERYONE)]
+                # A new round is graded blind again: last round's figures would anchor it.
+                started = [Emitted(p.RoundStarted(round=self.flow.round + 1), EVERYONE)]
+                if self.flow.results_visible:
+                    started.append(Emitted(p.ResultsVisibility(visible=False), EVERYONE))
+                return started
             case p.UpdateRoom():
                 given = {name: value for name, value in command if name not in {"type", "cid"} and value is not None}
                 return [Emitted(self._reconfigured(given), EVERYONE)]
@@ -410,6 +422,8 @@ class Board:
         existing = self.notes.get(public.id)
         # Who voted is private; the voter's own `my_vote` event below updates the set.
         voters = existing.voters if existing else set()
+        # An imported author's name stays; a participant's is looked up as it is now.
+        kept_name = existing.author_name if existing else None
         self.notes[public.id] = Note(
             id=public.id,
             area_id=public.area_id,
@@ -422,6 +436,7 @@ class Board:
             updated_at=public.updated_at,
             version=public.version,
             voters=voters,
+            author_name=kept_name,
         )
 
     def _set_score(self, participant_id: str, key: AggregateKey, value: int | None) -> None:
@@ -446,6 +461,10 @@ class Board:
         else:
             self.scores.pop((participant_id, key), None)
             mine.discard(key)
+        if (previous is None) != (value is None):
+            bit = answer_bit(key.round, key.kind)
+            mask = self.answer_masks.get((participant_id, key.statement_id), 0)
+            self._resign(participant_id, key.statement_id, group, mask, group, mask ^ bit)
         if key.round == self.flow.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
             if key.round > 1:
@@ -486,12 +505,33 @@ class Board:
                 self.aggregates[key._replace(group=old)].remove(value)
             if group is not None:
                 self.aggregates.setdefault(key._replace(group=group), Aggregate()).add(value)
+        for statement_id in self.template.statement_ids():
+            mask = self.answer_masks.get((participant_id, statement_id), 0)
+            if mask:
+                self._resign(participant_id, statement_id, old, mask, group, mask)
         if self.answered.get(participant_id, 0) > 0:
             if old is not None:
                 self.group_voters[old] -= 1
             if group is not None:
                 self.group_voters[group] = self.group_voters.get(group, 0) + 1
         person.group = group
+
+    def _resign(
+        self, participant_id: str, statement_id: str, old_group: str | None, old: int, group: str | None, new: int
+    ) -> None:
+        """Move one person from one (group, mask) signature of a statement to another."""
+        counts = self.signatures.setdefault(statement_id, {})
+        if old:
+            left = counts[(old_group, old)] - 1
+            if left:
+                counts[(old_group, old)] = left
+            else:
+                del counts[(old_group, old)]
+        if new:
+            counts[(group, new)] = counts.get((group, new), 0) + 1
+            self.answer_masks[(participant_id, statement_id)] = new
+        else:
+            self.answer_masks.pop((participant_id, statement_id), None)
 
     def load_score(self, participant_id: str, key: AggregateKey, value: int) -> None:
         """Restore one stored score (used when a room is loaded, not for live changes)."""
@@ -507,7 +547,7 @@ class Board:
             text=note.text,
             color=note.color,
             author_id=note.author_id,
-            author_name=author.name if author else None,
+            author_name=author.name if author else note.author_name,
             statement_id=note.statement_id,
             position=note.position,
             votes=len(note.voters),
@@ -534,6 +574,11 @@ class Board:
         return p.RoomSettings(
             **dict(self.config), **dict(self.flow), join_code=self.join_code, expires_at=self.expires_at
         )
+
+
+def answer_bit(round_number: int, kind: str) -> int:
+    """The bit of one (round, kind) in a person's answered-keys mask for a statement."""
+    return 1 << (2 * (round_number - 1) + (kind == "desired"))
 
 
 def to_stored(value: p.Answer | None) -> int | None:

@@ -61,6 +61,8 @@ class CloseCode(IntEnum):
     """WebSocket close codes the server uses. 4000-range codes are Samskapa's own."""
 
     MESSAGE_TOO_BIG = 1009
+    # Sent by the server (uvicorn) to every socket as it stops: reconnect, as after 4012.
+    SERVICE_RESTART = 1012
     ROOM_NOT_FOUND = 4004
     UNAUTHORIZED = 4001
     RATE_LIMITED = 4008
@@ -316,16 +318,19 @@ class Figures(_Message):
         description="Population standard deviation: it describes this group, it estimates nothing."
     )
     histogram: Annotated[list[int], Field(min_length=10, max_length=10, description="Answers of 1, 2, ... 10.")]
+    # Held back by the k rule (docs/insight.md): how many answers there are; the figures are
+    # then empty (n 0, no mean). None: shown.
+    withheld: int | None = None
 
 
 class RoundShift(Figures):
     """The previous round's figures for a statement, and how people moved since: counted
-    over participants who gave a grade (1-10) in both rounds."""
+    over participants who gave a grade (1-10) in both rounds; null when fewer than k did."""
 
     round: int
-    moved_left: int
-    moved_right: int
-    stayed: int
+    moved_left: int | None
+    moved_right: int | None
+    stayed: int | None
 
 
 class StatementSpectrum(Figures):

@@ -713,3 +713,18 @@ def test_an_anonymous_join_is_not_announced_to_other_participants() -> None:
     assert not joined.audience.includes("participant", "p_1")
     assert joined.audience.includes("participant", "p_3")
     assert joined.audience.includes("facilitator", None)
+
+
+def test_a_new_round_hides_the_results_again() -> None:
+    """Last round's figures on every phone would anchor the new grading: a new round is
+    graded blind until the facilitator reveals again."""
+    board = new_board()
+    run(board, P1, "set_score", statement_id="s1", value=3)
+    run(board, FACILITATOR, "set_results_visible", visible=True)
+    emitted = run(board, FACILITATOR, "start_round")
+    assert [item.event.type for item in emitted] == ["round_started", "results_visibility"]
+    assert all(item.audience.everyone for item in emitted)
+    assert board.flow.round == 2 and board.flow.results_visible is False
+    assert figures.spectrum(board, seq=9, full=False).statements is None
+    hidden_already = run(board, FACILITATOR, "start_round")
+    assert [item.event.type for item in hidden_already] == ["round_started"], "nothing to hide"

@@ -268,6 +268,7 @@ async def test_server_restart_keeps_everything(database_url: str, tmp_path: Path
 
         server.stop()  # graceful: pending score batches are written on the way down
         await alice.wait_until(lambda: alice.close_code is not None)
+        assert alice.close_code == 1012, "the documented close code of a restart: reconnect"
         server.start()
 
         await alice.connect()  # same token, old epoch: a fresh snapshot
@@ -359,8 +360,8 @@ async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room: NewR
     room = await new_room()
     facilitator, people = await facilitator_and(room, clients, 4)
     first = [3, 4, 6, 8]
-    second = [5, 4, 2, None]  # right, stayed, left, did not answer again
-    value: int | None
+    second: list[int | str] = [5, 4, 2, "unknown"]  # right, stayed, left, don't know this time
+    value: int | str
     for person, value in zip(people, first, strict=True):
         await person.command("set_score", statement_id="s1", value=value)
     started = await facilitator.command("start_round")
@@ -375,13 +376,12 @@ async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room: NewR
     assert refused.value.code == "forbidden"
     last = started
     for person, value in zip(people, second, strict=True):
-        if value is not None:
-            last = await person.command("set_score", statement_id="s1", value=value)
+        last = await person.command("set_score", statement_id="s1", value=value)
     await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
     spectrum = facilitator.spectrum
-    assert spectrum is not None and spectrum["round"] == 2 and spectrum["voters"] == 3
+    assert spectrum is not None and spectrum["round"] == 2 and spectrum["voters"] == 4
     s1 = spectrum["statements"][0]
-    assert s1["n"] == 3 and s1["mean"] == pytest.approx(11 / 3)
+    assert s1["n"] == 3 and s1["unknown"] == 1 and s1["mean"] == pytest.approx(11 / 3)
     shift = s1["previous"]
     assert shift["round"] == 1 and shift["n"] == 4 and shift["mean"] == pytest.approx(21 / 4)
     assert (shift["moved_left"], shift["moved_right"], shift["stayed"]) == (1, 1, 1)
@@ -390,11 +390,39 @@ async def test_a_second_round_keeps_the_first_and_shows_the_shift(new_room: NewR
     await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
     shift = facilitator.spectrum["statements"][0]["previous"]  # type: ignore[index]
     assert (shift["moved_left"], shift["moved_right"], shift["stayed"]) == (0, 2, 1)
+    # One who answered in round 1 takes the answer back in round 2: round 1 minus round 2
+    # would be that person's answer (if the others kept theirs), so round 1 is held back.
+    last = await people[0].command("set_score", statement_id="s1", value=None)
+    await facilitator.wait_until(lambda: (facilitator.spectrum or {}).get("seq", 0) >= last["seq"])
+    shift = facilitator.spectrum["statements"][0]["previous"]  # type: ignore[index]
+    assert shift["withheld"] == 4 and shift["n"] == 0 and shift["histogram"] == [0] * 10
+    assert (shift["moved_left"], shift["moved_right"], shift["stayed"]) == (None, None, None)
     # A participant sees its own previous answer.
     await people[3].drop()
     welcome = await people[3].connect(resume=False)
     assert welcome["snapshot"]["my_previous_scores"] == {"s1": 8}
-    assert welcome["snapshot"]["my_scores"] == {}
+    assert welcome["snapshot"]["my_scores"] == {"s1": "unknown"}
+
+
+async def test_a_new_round_is_graded_blind_until_revealed_again(new_room: NewRoom, clients: MakeClient) -> None:
+    room = await new_room()
+    facilitator, people = await facilitator_and(room, clients, 3)
+    for person, value in zip(people, [2, 5, 9], strict=True):
+        await person.command("set_score", statement_id="s1", value=value)
+    revealed = await facilitator.command("set_results_visible", visible=True)
+    phone = people[0]
+    await phone.wait_until(lambda: bool((phone.spectrum or {}).get("statements")))
+    started = await facilitator.command("start_round")
+    assert started["seq"] > revealed["seq"]
+    await phone.wait_until(
+        lambda: phone.settings.get("round") == 2 or any(m["type"] == "round_started" for m in phone.messages)
+    )
+    hidden = await phone.wait_for(lambda m: m["type"] == "results_visibility" and m["visible"] is False)
+    assert hidden["seq"] == started["seq"], "the ack comes after both events of start_round"
+    last = await people[1].command("set_score", statement_id="s1", value=4)
+    await phone.wait_until(lambda: (phone.spectrum or {}).get("seq", 0) >= last["seq"])
+    assert phone.spectrum is not None and phone.spectrum["statements"] is None and phone.spectrum["visible"] is False
+    assert facilitator.spectrum is not None and facilitator.spectrum["statements"] is not None
 
 
 async def test_a_small_group_is_never_shown_on_its_own(
@@ -426,8 +454,10 @@ async def test_a_small_group_is_never_shown_on_its_own(
     # subtract it from the room's figures: so one more group is hidden with it.
     spectrum = facilitator.spectrum
     assert spectrum is not None and spectrum["hidden_groups"] == 2
-    assert [g["group_id"] for g in spectrum["groups"]] == ["staff"]
-    assert spectrum["groups"][0]["statements"][0]["histogram"][3:6] == [1, 1, 1]
+    (shown,) = spectrum["groups"]
+    members = {"chefer": slice(0, 3), "staff": slice(3, 6)}[shown["group_id"]]
+    histogram = shown["statements"][0]["histogram"]
+    assert histogram[members] == [1, 1, 1] and sum(histogram) == 3
     for viewer in [facilitator, *people]:
         for message in viewer.messages:
             for group in (message.get("groups") or []) if message["type"] == "spectrum" else []:
@@ -438,8 +468,10 @@ async def test_a_small_group_is_never_shown_on_its_own(
             headers={"Authorization": f"Bearer {room['facilitator_token']}"},
         )
     ).json()
-    assert [g["group_id"] for g in document["group_figures"]] == ["staff"]
-    assert {p["group"] for p in document["participants"]} == {None, "staff"}
+    assert [g["group_id"] for g in document["group_figures"]] == [shown["group_id"]]
+    assert all(set(respondent) == {"id", "group_seal"} for respondent in document["respondents"])
+    hidden_names = {"chefer": "Chefer", "staff": "Medarbetare"}
+    hidden_names.pop(shown["group_id"])
     for fmt in ("csv", "md", "html"):
         text = (
             await http.get(
@@ -448,7 +480,7 @@ async def test_a_small_group_is_never_shown_on_its_own(
                 headers={"Authorization": f"Bearer {room['facilitator_token']}"},
             )
         ).text
-        assert "Brukare" not in text and "Chefer" not in text, fmt
+        assert "Brukare" not in text and all(name not in text for name in hidden_names.values()), fmt
     # Two more "brukare" make three groups of three: every group is shown.
     newcomers = [clients(room["room_id"]) for _ in range(2)]
     for person in newcomers:
