@@ -9,15 +9,16 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
 from app.clock import now_utc
-from app.errors import ApiError, field_problems
+from app.errors import ApiError, FieldProblem, field_problems
 from app.export import RENDERERS, file_name
+from app.imports import Inconsistent, check
 from app.room import LiveRoom
 from app.rows import imported_room_row, imported_rows
-from app.snapshot import SCHEMA_VERSION, BoardExport
+from app.snapshot import GROUP_SEAL, SCHEMA_VERSION, BoardExport
 
 router = APIRouter()
 
@@ -57,20 +58,42 @@ async def export_room(
 
 @router.get("/api/schema/export.json", response_model=None)
 async def export_schema() -> dict[str, Any]:
-    """The JSON Schema of a JSON export (schema_version 1); see docs/export.md."""
+    """The JSON Schema of a JSON export (schema_version 2); see docs/export.md."""
     return BoardExport.model_json_schema()
 
 
-@router.post("/api/rooms/import", status_code=201, response_model=RoomCreated, responses=ERRORS | {413: ERRORS[422]})
-async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
+class RoomImported(RoomCreated):
+    groups_not_restored: int = Field(
+        description="Respondents whose group could not be restored: the file was sealed by another server."
+    )
+
+
+@router.post("/api/rooms/import", status_code=201, response_model=RoomImported, responses=ERRORS | {413: ERRORS[422]})
+async def import_room(request: Request, services: ServicesDep) -> RoomImported:
     """A new room (new id, code and tokens) with the export's template, settings, scores,
     notes and votes. Participants get new ids: nobody can resume an identity from a file."""
     export = _parse_export(await _read_body(request))
+
+    def open_group(sealed: str) -> str | None:
+        return services.sealer.open(sealed, GROUP_SEAL)
+
+    try:
+        check(export, open_group)
+    except Inconsistent as problem:
+        raise ApiError(
+            422, "invalid_export", f"The export is not consistent: {problem}", [FieldProblem(**vars_of(problem))]
+        ) from problem
     now = now_utc()
     expires_at = now + timedelta(days=services.settings.room_ttl_days)
     row = imported_room_row(export, secrets.token_urlsafe(18), now, expires_at)
-    rows = imported_rows(export, row.id, now)
-    return await open_room(services, row, lambda room: services.store.import_room(room, rows))
+    rows = imported_rows(export, row.id, now, open_group)
+    created = await open_room(services, row, lambda room: services.store.import_room(room, rows))
+    unopened = sum(1 for respondent in export.respondents if open_group(respondent.group_seal) is None)
+    return RoomImported(**created.model_dump(), groups_not_restored=unopened)
+
+
+def vars_of(problem: Inconsistent) -> dict[str, str]:
+    return {"field": problem.field, "message": problem.message}
 
 
 async def _read_body(request: Request) -> bytes:
@@ -110,24 +133,4 @@ def _parse_export(body: bytes) -> BoardExport:
         problems = field_problems(error)
         shown = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
         raise ApiError(422, "invalid_export", f"The export is not valid: {shown}", problems) from error
-    _check_references(export)
     return export
-
-
-def _check_references(export: BoardExport) -> None:
-    """Every score, note and vote must point at something the export itself contains."""
-    people = {p.id for p in export.participants} | {"facilitator"}
-    statements = set(export.template.statement_ids())
-    areas = set(export.template.area_ids())
-    for index, score in enumerate(export.scores):
-        if score.participant_id not in people or score.statement_id not in statements:
-            raise ApiError(422, "invalid_export", f"scores.{index} refers to an unknown participant or statement.")
-    for index, note in enumerate(export.notes):
-        linked_ok = note.statement_id is None or note.statement_id in statements
-        if (
-            note.area_id not in areas
-            or note.author_id not in people
-            or not set(note.voter_ids) <= people
-            or not linked_ok
-        ):
-            raise ApiError(422, "invalid_export", f"notes.{index} refers to an unknown area or participant.")

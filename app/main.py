@@ -20,6 +20,7 @@ from app.errors import install_error_handlers
 from app.limits import SlidingWindowLimiter
 from app.pages import install_pages
 from app.rooms import RoomRegistry
+from app.sealing import Sealer, new_key
 from app.services import Services
 from app.settings import Settings, get_settings
 from app.store import Store
@@ -54,14 +55,16 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.effective_database_url)
         store = Store(engine)
         writer = StoreWriter(store)
+        sealer = Sealer(await asyncio.to_thread(store.server_key, "export-groups", new_key))
         bus = make_bus(settings.redis_url)
         await bus.start()
-        rooms = RoomRegistry(store, writer, bus, settings)
+        rooms = RoomRegistry(store, writer, bus, settings, sealer)
         app.state.services = Services(
             settings=settings,
             store=store,
             bus=bus,
             rooms=rooms,
+            sealer=sealer,
             join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
             identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
         )

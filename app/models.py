@@ -55,6 +55,9 @@ class Note(SQLModel, table=True):
     color: str = Field(max_length=16)
     author_id: str = Field(max_length=64)
     statement_id: str | None = Field(default=None, max_length=64)
+    # The author's name, for a note whose author is not a participant of this room (an
+    # imported one); else the participant's name is used, as it is now.
+    author_name: str | None = Field(default=None, max_length=60)
     position: float
     version: int
     created_at: datetime = Field(sa_column=_utc_column())
@@ -85,3 +88,11 @@ class AppliedCommand(SQLModel, table=True):
     actor_id: str = Field(primary_key=True, max_length=64)
     cid: str = Field(primary_key=True, max_length=64)
     seq: int
+
+
+class ServerKey(SQLModel, table=True):
+    """Secrets of the whole deployment, shared by its instances through the database (the
+    key that seals groups in exports, app/sealing.py)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=128)

@@ -27,7 +27,7 @@ from app.connection import Peer
 from app.figures import spectrum
 from app.score_batches import ScoreBatches
 from app.settings import Settings
-from app.snapshot import BoardExport, snapshot
+from app.snapshot import BoardExport, SealGroup, snapshot
 from app.store import StoredCommand
 from app.tokens import hash_token
 from app.writer import Commit, StoreWriter, WriteFailed
@@ -68,6 +68,7 @@ class LiveRoom:
         applied: dict[tuple[str, str], int],
         writer: StoreWriter,
         settings: Settings,
+        seal_group: SealGroup,
     ) -> None:
         self.board = board
         self.room_id = board.room_id
@@ -80,6 +81,7 @@ class LiveRoom:
         self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._writer = writer
         self._settings = settings
+        self._seal_group = seal_group
         self._lock = asyncio.Lock()
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
         self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
@@ -468,7 +470,7 @@ class LiveRoom:
 
     def export(self) -> BoardExport:
         """The board as it is now, in one synchronous step: one consistent seq."""
-        return snapshot(self.board, self.seq, now_utc())
+        return snapshot(self.board, self.seq, now_utc(), self._seal_group)
 
     # ------------------------------------------------------------ ending
 

@@ -20,7 +20,9 @@ from app.protocol import CloseCode
 from app.relay import DeleteRoom, RelayBatch
 from app.room import LiveRoom
 from app.rows import board_of
+from app.sealing import Sealer
 from app.settings import Settings
+from app.snapshot import GROUP_SEAL
 from app.store import Store
 from app.writer import StoreWriter
 
@@ -28,9 +30,10 @@ log = logging.getLogger(__name__)
 
 
 class RoomRegistry:
-    def __init__(self, store: Store, writer: StoreWriter, bus: Bus, settings: Settings) -> None:
+    def __init__(self, store: Store, writer: StoreWriter, bus: Bus, settings: Settings, sealer: Sealer) -> None:
         self._store = store
         self._writer = writer
+        self._sealer = sealer
         self._bus = bus
         self._settings = settings
         self._rooms: dict[str, LiveRoom] = {}
@@ -90,6 +93,7 @@ class RoomRegistry:
             applied=stored.applied,
             writer=self._writer,
             settings=self._settings,
+            seal_group=lambda group: self._sealer.seal(group, GROUP_SEAL),
         )
 
     # ------------------------------------------------------------ unloading

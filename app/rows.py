@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,6 +134,7 @@ def board_of(stored: StoredRoom, max_notes: int) -> Board:
             updated_at=as_utc(note.updated_at),
             version=note.version,
             voters=voters.get(note.id, set()),
+            author_name=note.author_name,
         )
     # Earlier rounds first: the current round's moves are counted against them.
     for score in sorted(stored.scores, key=lambda s: s.round):
@@ -217,22 +218,37 @@ def imported_room_row(export: BoardExport, room_id: str, now: datetime, expires_
     )
 
 
-def imported_rows(export: BoardExport, room_id: str, now: datetime) -> ImportedRows:
-    """The export's rows under fresh ids, as plain dicts for one bulk insert per table."""
-    new_id = {person.id: "p_" + secrets.token_urlsafe(12) for person in export.participants}
-    new_id[FACILITATOR_ID] = FACILITATOR_ID
+def imported_rows(
+    export: BoardExport, room_id: str, now: datetime, open_group: Callable[[str], str | None]
+) -> ImportedRows:
+    """The export's rows under fresh ids, as plain dicts for one bulk insert per table.
+
+    One anonymous participant per respondent (with its answers, and its group where the
+    seal opens), then as many silent ones as the room had beyond them. Note authors and
+    voters get ids of their own and no participant row: a note keeps its author's name in
+    its own column, and nobody can act as anyone from a file."""
+    respondent_id = {respondent.id: "p_" + secrets.token_urlsafe(12) for respondent in export.respondents}
+    people: list[tuple[str, str | None]] = [
+        (respondent_id[respondent.id], open_group(respondent.group_seal) or None) for respondent in export.respondents
+    ]
+    people += [("p_" + secrets.token_urlsafe(12), None) for _ in range(export.participants - len(people))]
     participants: list[dict[str, object]] = [
         {
-            "id": new_id[person.id],
+            "id": participant_id,
             "room_id": room_id,
             # Nobody holds this token: identities do not carry over from a file.
             "token_hash": hash_token(secrets.token_urlsafe(32)),
-            "name": person.name,
-            "group": person.group,
+            "name": None,
+            "group": group,
             "created_at": now,
         }
-        for person in export.participants
+        for participant_id, group in people
     ]
+    others: dict[str, str] = {FACILITATOR_ID: FACILITATOR_ID}
+
+    def other(pseudonym: str) -> str:
+        return others.setdefault(pseudonym, "x_" + secrets.token_urlsafe(12))
+
     notes: list[dict[str, object]] = []
     votes: list[dict[str, object]] = []
     for note in export.notes:
@@ -244,7 +260,8 @@ def imported_rows(export: BoardExport, room_id: str, now: datetime) -> ImportedR
                 "area_id": note.area_id,
                 "text": note.text,
                 "color": note.color,
-                "author_id": new_id[note.author_id],
+                "author_id": other(f"author:{note.author}") if note.author != FACILITATOR_ID else FACILITATOR_ID,
+                "author_name": note.author_name,
                 "statement_id": note.statement_id,
                 "position": float(note.order + 1),
                 "version": note.version,
@@ -252,11 +269,14 @@ def imported_rows(export: BoardExport, room_id: str, now: datetime) -> ImportedR
                 "updated_at": note.updated_at,
             }
         )
-        votes += [{"note_id": note_id, "voter_id": new_id[v], "room_id": room_id} for v in set(note.voter_ids)]
+        votes += [
+            {"note_id": note_id, "voter_id": other(f"voter:{v}") if v != FACILITATOR_ID else v, "room_id": room_id}
+            for v in note.voters
+        ]
     scores: list[dict[str, object]] = [
         {
             "room_id": room_id,
-            "participant_id": new_id[score.participant_id],
+            "participant_id": respondent_id[score.respondent],
             "round": score.round,
             "kind": score.kind,
             "statement_id": score.statement_id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.bus import Bus
 from app.limits import SlidingWindowLimiter
 from app.rooms import RoomRegistry
+from app.sealing import Sealer
 from app.settings import Settings
 from app.store import Store
 
@@ -18,6 +19,7 @@ class Services:
     store: Store
     bus: Bus
     rooms: RoomRegistry
+    sealer: Sealer
     join_limiter: SlidingWindowLimiter
     identity_limiter: SlidingWindowLimiter
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

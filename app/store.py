@@ -8,8 +8,9 @@ changes is app/rows.py's. Knows nothing of sockets, rooms in memory or FastAPI.
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,9 +89,11 @@ class Store:
         self.engine = engine
         self._write_scores = _write_scores_postgres if engine.dialect.name == "postgresql" else _write_scores_sqlite
         # Built once: constructing an upsert costs more than executing it (the profile).
-        # An edit or a move may change every column of a note but its id and its room.
+        # An edit or a move may change every column of a note but its id, its room and the
+        # author name an imported note came with.
         notes = table(m.Note)
-        self._note_upsert = self._upsert(notes, [c.name for c in notes.columns if c.name not in {"id", "room_id"}])
+        fixed = {"id", "room_id", "author_name"}
+        self._note_upsert = self._upsert(notes, [c.name for c in notes.columns if c.name not in fixed])
 
     def close(self) -> None:
         """After the writer has finished (app/writer.py): let the connections go."""
@@ -108,6 +111,19 @@ class Store:
         return statement.on_conflict_do_update(
             index_elements=keys, set_={name: statement.excluded[name] for name in columns}
         )
+
+    def server_key(self, name: str, make: Callable[[], bytes]) -> bytes:
+        """The deployment's key of that name, made (by `make`) the first time any instance
+        asks; every instance then reads the same one."""
+        keys = table(m.ServerKey)
+        with self.engine.begin() as db:
+            found = db.execute(select(keys.c.value).where(keys.c.name == name)).scalar()
+            if found is None:
+                dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+                fresh = base64.b64encode(make()).decode()
+                db.execute(dialect.insert(keys).values(name=name, value=fresh).on_conflict_do_nothing())
+                found = db.execute(select(keys.c.value).where(keys.c.name == name)).scalar_one()
+        return base64.b64decode(found)
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -55,19 +55,22 @@ def _answer(rng: random.Random) -> int | str:
 
 
 def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
-    """A realistic schema_version 1 document built without a server, checked against the
+    """A realistic schema_version 2 document built without a server, checked against the
     app's own export model here, so that a change of the format fails with its field named
     instead of as an HTTP 422 half-way through the benchmark."""
     rng = random.Random(seed)
     template = builtin_templates()["tjanstelogik"]
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    ids = [f"p{i}" for i in range(participants)]
-    people = [{"id": pid, "name": f"Deltagare {i}" if i % 4 == 0 else None, "group": None} for i, pid in enumerate(ids)]
+    ids = [f"r{i}" for i in range(1, participants + 1)]
+    # A benchmark file from nowhere: its seals open on no server, as a file from elsewhere.
+    respondents = [{"id": rid, "group_seal": "x" * 123} for rid in ids]
+    authors = [f"a{i}" for i in range(1, max(2, participants // 4) + 1)]
+    voter_ids = [f"v{i}" for i in range(1, participants + 1)]
     statement_ids = template.statement_ids()
-    answered = {(pid, sid): _answer(rng) for pid in ids for sid in statement_ids}
+    answered = {(rid, sid): _answer(rng) for rid in ids for sid in statement_ids}
     scores = [
-        {"participant_id": pid, "round": 1, "kind": "today", "statement_id": sid, "value": answer}
-        for (pid, sid), answer in answered.items()
+        {"respondent": rid, "round": 1, "kind": "today", "statement_id": sid, "value": answer}
+        for (rid, sid), answer in answered.items()
     ]
     aggregates: list[dict[str, Any]] = []
     means: list[float] = []
@@ -94,7 +97,7 @@ def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
     exported_notes = []
     for index in range(notes):
         area = area_ids[index % len(area_ids)]
-        voters = rng.sample(ids, rng.randint(0, 5))
+        voters = rng.sample(voter_ids, rng.randint(0, 5))
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 30)))[:500]
         exported_notes.append(
             {
@@ -103,8 +106,9 @@ def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
                 "order": per_area[area],
                 "text": text,
                 "color": rng.choice(["yellow", "pink", "blue", "green"]),
-                "author_id": rng.choice(ids),
-                "voter_ids": sorted(voters),
+                "author": (author := rng.choice(authors)),
+                "author_name": f"Deltagare {author[1:]}" if int(author[1:]) % 2 else None,
+                "voters": sorted(voters),
                 "votes": len(voters),
                 "version": 1,
                 "created_at": (now + timedelta(seconds=index)).isoformat(),
@@ -113,7 +117,7 @@ def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
         )
         per_area[area] += 1
     document = {
-        "schema_version": 1,
+        "schema_version": 2,
         "exported_at": now.isoformat(),
         "room": {
             "title": "Benchmark: stor konferens",
@@ -128,7 +132,8 @@ def make_export(participants: int, notes: int, seed: int = 1) -> dict[str, Any]:
             "seq": 0,
         },
         "template": template.model_dump(mode="json"),
-        "participants": people,
+        "participants": participants,
+        "respondents": respondents,
         "scores": scores,
         "aggregates": aggregates,
         "overall": statistics.fmean(means),

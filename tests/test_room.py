@@ -147,7 +147,7 @@ def live_room(writer: StoreWriter) -> LiveRoom:
         expires_at=now + timedelta(days=1),
         flow=p.RoomFlow(phase="document"),
     )
-    return LiveRoom(board, 0, "f" * 64, {}, {}, writer, Settings())
+    return LiveRoom(board, 0, "f" * 64, {}, {}, writer, Settings(), seal_group=lambda group: group)
 
 
 async def joined(room: LiveRoom) -> FakeConnection:

@@ -1,0 +1,114 @@
+"""The numbers for a spreadsheet: a CSV with one section per table, each with its own header.
+
+UTF-8 with a BOM, for Excel; in a Swedish or Finnish room `;` between fields and a decimal
+comma (what Excel and LibreOffice expect there), in an English one `,` and `.`. Sections:
+the room's figures per round, kind and statement; every answer, under a respondent's
+pseudonym (never a name, never a group); the groups' figures. Pure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from app.report import Report
+from app.snapshot import BoardExport, ExportedAggregate
+
+CSV_STYLE: dict[str, tuple[str, str]] = {"sv": (";", ","), "fi": (";", ","), "en": (",", ".")}
+
+
+def render_csv(export: BoardExport) -> bytes:
+    report = Report(export)
+    t = report.t
+    delimiter, _ = CSV_STYLE[report.language]
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    if export.room.case_number:
+        writer.writerows([[t("report.caseNumber"), export.room.case_number], []])
+    numbered = {line.statement.id: line for line in report.statements}
+
+    writer.writerow([t("report.figuresSection")])
+    writer.writerow(
+        [
+            "#",
+            t("report.left"),
+            t("report.right"),
+            t("report.round"),
+            t("report.kind"),
+            t("report.n"),
+            t("report.mean"),
+            t("report.median"),
+            t("report.sd"),
+            *(t("report.count", value=value) for value in range(1, 11)),
+            t("slider.unknown"),
+            t("report.withheld"),
+            t("report.insight"),
+        ]
+    )
+    for figures in sorted(
+        export.aggregates, key=lambda a: (a.round, a.kind != "today", numbered[a.statement_id].number)
+    ):
+        line = numbered[figures.statement_id]
+        writer.writerow(
+            [line.number, line.left, line.right, figures.round, t(f"report.{figures.kind}"), *_figures(report, figures)]
+        )
+
+    writer.writerow([])
+    writer.writerow([t("report.rawScores")])
+    writer.writerow(
+        [t("report.respondent"), t("report.round"), t("report.kind"), "#", t("report.statement"), t("report.score")]
+    )
+    for score in export.scores:
+        line = numbered[score.statement_id]
+        value = t("slider.unknown") if score.value == "unknown" else score.value
+        writer.writerow([score.respondent, score.round, t(f"report.{score.kind}"), line.number, line.left, value])
+
+    if export.group_figures or export.hidden_groups:
+        writer.writerow([])
+        writer.writerow([t("report.groups")])
+        writer.writerow(
+            [
+                t("report.group"),
+                t("report.round"),
+                t("report.kind"),
+                "#",
+                t("report.n"),
+                t("report.mean"),
+                t("report.median"),
+                t("report.sd"),
+                *(t("report.count", value=value) for value in range(1, 11)),
+                t("slider.unknown"),
+                t("report.withheld"),
+                t("report.insight"),
+            ]
+        )
+        for group in export.group_figures:
+            for figures in group.aggregates:
+                line = numbered[figures.statement_id]
+                row = [group.name, figures.round, t(f"report.{figures.kind}"), line.number]
+                writer.writerow([*row, *_figures(report, figures)])
+        if hidden := report.hidden_groups_note():
+            writer.writerow([hidden])
+    return out.getvalue().encode("utf-8")
+
+
+def _figures(report: Report, figures: ExportedAggregate) -> list[object]:
+    """n, mean, median, sd, the ten counts, don't know, held back, insight: a held-back
+    distribution has only its number of answers, in the held-back column."""
+    if figures.withheld is not None:
+        return ["", "", "", "", *[""] * 10, "", figures.withheld, report.t("insight.too_few")]
+    return [
+        figures.n,
+        _number(report, figures.mean),
+        _number(report, figures.median),
+        _number(report, figures.sd),
+        *figures.histogram,
+        figures.unknown,
+        "",
+        report.t(f"insight.{figures.insight}") if figures.insight else "",
+    ]
+
+
+def _number(report: Report, value: float | None) -> str:
+    return "" if value is None else report.number(value, 2)
