@@ -108,6 +108,7 @@ class NetworkLog:
     finished: dict[str, int] = field(default_factory=dict)  # request id -> bytes on the wire
     decoded: dict[str, int] = field(default_factory=dict)  # request id -> body bytes decoded
     from_cache: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
     socket: list[tuple[float, int]] = field(default_factory=list)  # (time, bytes)
     document_sent: float | None = None
 
@@ -144,6 +145,7 @@ class NetworkLog:
         self.finished[event["requestId"]] = int(event["encodedDataLength"])
 
     def _failed(self, event: dict[str, Any]) -> None:
+        self.failed.add(event["requestId"])
         self.finished.setdefault(event["requestId"], 0)
 
     def _handshake(self, event: dict[str, Any]) -> None:
@@ -151,6 +153,11 @@ class NetworkLog:
 
     def _frame(self, event: dict[str, Any]) -> None:
         self.socket.append((float(event["timestamp"]), len(event["response"]["payloadData"].encode())))
+
+    def answered_locally(self, rid: str) -> bool:
+        """Whether the cache answered: flagged so, or finished without a byte on the wire
+        (a request that waited for another one's entry is not always flagged)."""
+        return rid in self.from_cache or (self.finished.get(rid) == 0 and rid not in self.failed)
 
     def in_flight(self) -> int:
         return len(set(self.sent) - set(self.finished))
@@ -171,8 +178,8 @@ class NetworkLog:
     def visit(self, ready_ms: float, ready_at: float) -> Visit:
         """What happened up to `ready_at` (a protocol timestamp), and over the network after it."""
         before = [rid for rid, (at, _) in self.sent.items() if at <= ready_at]
-        after = [rid for rid, (at, _) in self.sent.items() if at > ready_at and rid not in self.from_cache]
-        network = [rid for rid in before if rid not in self.from_cache]
+        after = [rid for rid, (at, _) in self.sent.items() if at > ready_at and not self.answered_locally(rid)]
+        network = [rid for rid in before if not self.answered_locally(rid)]
         return Visit(
             ready_ms=round(ready_ms, 1),
             requests=len(network),
