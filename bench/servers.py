@@ -108,12 +108,14 @@ def start_server(
     bus_url: str = "",
     migrate: bool = True,
     name: str = "server",
+    root: Path = ROOT,
 ) -> Server:
     """Start Samskapa (`samskapa serve`, or SERVE_VARIANT when `variant` is given) or the
     floor on a free loopback port, logging to workdir/<name>.log.
 
     `database_url` "" means SQLite in workdir; `bus_url` "" means the in-process bus (one
-    instance); `migrate=False` when the database was migrated once for several instances."""
+    instance); `migrate=False` when the database was migrated once for several instances;
+    `root` is the checkout whose app is run (another commit's worktree, to compare)."""
     port = free_port()
     env = server_environment(workdir, port, participants, database_url, bus_url)
     if is_samskapa(target):
@@ -128,7 +130,7 @@ def start_server(
         command += ["--deflate"] if deflate else []
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     return Server(target, process, port, log_path)
 
 

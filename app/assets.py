@@ -1,0 +1,110 @@
+"""The frontend's files under versioned URLs, and the caching that versioning allows.
+
+A phone that returns to a workshop should not download the app again, and a phone must
+never run yesterday's module next to today's. Both follow from one content hash of
+everything under frontend/, taken at start: the pages link `/static/<version>/js/…`, and
+since a module's relative imports resolve against its own URL, every module a page imports
+carries the version too. Under the current version a file is the file that was hashed, so
+it may be cached for a year without asking again (`immutable`); a new deployment has a new
+version, hence new URLs, and the old copies are simply never asked for again. The hash
+covers the files only, so every instance serving the same frontend names the same version.
+
+What is not cached for good is revalidated, with the ETag StaticFiles sends:
+
+- a path without a version, for a URL a script builds itself (frontend/js/locale.js fetches
+  `/static/locales/<language>.json`), is fresh for UNVERSIONED_SECONDS, then revalidated.
+  Why not at once: the page asks for the same file more than once while it loads (the
+  page's preload, then its translations and its fallback at the same moment, both
+  Swedish by default), and with `no-cache` each ask after the first waited for the one
+  before and then made its own round trip: 400 ms more on the weak link, on every visit
+  (docs/performance.md). Ten seconds cover a page load; after a deployment a file is stale
+  for at most that long;
+- an unknown version (a page from before a deployment, or from another instance in a
+  rolling one): the current file is served, so the page still works, but with `no-cache`,
+  so that nothing is kept under a version whose content this server cannot vouch for;
+- a file changed since the server started (an edit during development): `no-cache` too,
+  its new content under the old version must not be kept as if it were the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+VERSION_LENGTH = 12
+VERSION = re.compile(rf"[0-9a-f]{{{VERSION_LENGTH}}}")
+# A year, the most RFC 9111 asks a cache to keep; `immutable` also spares the revalidation
+# a browser would otherwise do when the person reloads the page.
+CACHED_FOR_GOOD = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+UNVERSIONED_SECONDS = 10
+BRIEFLY_FRESH = f"max-age={UNVERSIONED_SECONDS}"
+STATIC_PREFIX = "/static"
+
+
+@dataclass(frozen=True)
+class AssetVersion:
+    """The frontend as hashed at start: the version, and each file's size and mtime then."""
+
+    directory: Path
+    version: str
+    files: dict[str, tuple[int, int]]  # relative path ("js/dom.js") -> (size, mtime in ns)
+
+    @classmethod
+    def of(cls, directory: Path) -> AssetVersion:
+        digest = hashlib.sha256()
+        files: dict[str, tuple[int, int]] = {}
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            relative = path.relative_to(directory).as_posix()
+            stat = path.stat()
+            files[relative] = (stat.st_size, stat.st_mtime_ns)
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+        return cls(directory, digest.hexdigest()[:VERSION_LENGTH], files)
+
+    def url(self, relative: str) -> str:
+        """The versioned URL of a file under the frontend directory ("js/dom.js")."""
+        return f"{STATIC_PREFIX}/{self.version}/{relative}"
+
+    def unchanged(self, relative: str, stat: os.stat_result) -> bool:
+        return self.files.get(relative) == (stat.st_size, stat.st_mtime_ns)
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Starlette's StaticFiles (ETags, 304s, HEAD, ranges, safe paths) with a version segment
+    allowed in front of the path, and a Cache-Control header on every file it serves."""
+
+    def __init__(self, assets: AssetVersion) -> None:
+        super().__init__(directory=assets.directory)
+        self.assets = assets
+
+    def get_path(self, scope: Scope) -> str:
+        path = super().get_path(scope)
+        version, separator, rest = path.partition(os.sep)
+        return rest if separator and VERSION.fullmatch(version) else path
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        # lookup_path gives the real path, inside the real directory (it refuses the rest).
+        relative = Path(full_path).relative_to(self.assets.directory.resolve()).as_posix()
+        response.headers["Cache-Control"] = self.cache_control(self.requested_version(scope), relative, stat_result)
+        return response
+
+    def requested_version(self, scope: Scope) -> str | None:
+        first = super().get_path(scope).partition(os.sep)[0]
+        return first if VERSION.fullmatch(first) else None
+
+    def cache_control(self, version: str | None, relative: str, stat: os.stat_result) -> str:
+        if not self.assets.unchanged(relative, stat):
+            return REVALIDATE
+        if version is None:
+            return BRIEFLY_FRESH
+        return CACHED_FOR_GOOD if version == self.assets.version else REVALIDATE
