@@ -140,6 +140,8 @@ class Board:
     # ------------------------------------------------------------ decide
 
     def decide(self, command: p.Command, actor: Actor, now: datetime) -> list[Emitted]:
+        if actor.role == "screen":
+            raise DomainError(p.ErrorCode.FORBIDDEN, "A screen only shows the room.")
         if command.type in p.FACILITATOR_COMMANDS and not actor.is_facilitator:
             raise DomainError(p.ErrorCode.FORBIDDEN, "Only the facilitator may do that.")
         match command:
@@ -172,6 +174,8 @@ class Board:
                 if len(set(ids)) != len(ids):
                     raise DomainError(p.ErrorCode.INVALID_MESSAGE, "Group ids must not repeat.")
                 return [Emitted(self._reconfigured({"groups": command.groups}), EVERYONE)]
+            case p.SetScreen():
+                return [Emitted(p.ScreenChanged(screen=self._screen(command)), EVERYONE)]
             case p.StartRound():
                 # A new round is graded blind again: last round's figures would anchor it.
                 started = [Emitted(p.RoundStarted(round=self.flow.round + 1), EVERYONE)]
@@ -190,6 +194,17 @@ class Board:
             return p.RoomUpdated.model_validate({**dict(self.config), **changes})
         except ValidationError as error:
             raise DomainError(p.ErrorCode.INVALID_MESSAGE, str(error.errors()[0]["msg"])) from error
+
+    def _screen(self, command: p.SetScreen) -> p.ScreenState:
+        if command.view == "statement":
+            if command.statement_id is None:
+                raise DomainError(p.ErrorCode.INVALID_MESSAGE, "statement_id: which statement to show.")
+            self._statement(command.statement_id)
+        if command.view == "questions" and command.question >= len(self.template.questions):
+            raise DomainError(p.ErrorCode.NOT_FOUND, f"No question {command.question}.")
+        statement_id = command.statement_id if command.view == "statement" else None
+        question = command.question if command.view == "questions" else 0
+        return p.ScreenState(view=command.view, statement_id=statement_id, question=question)
 
     def decide_join(self, participant_id: str, name: str | None) -> list[Emitted]:
         participant = p.ParticipantPublic(id=participant_id, name=name or None, group=None)
@@ -399,6 +414,8 @@ class Board:
                 note = self.notes.get(event.note_id)
                 if note is not None:
                     (note.voters.add if event.voted else note.voters.discard)(actor.id)
+            case p.ScreenChanged():
+                self.flow.screen = event.screen
             case p.RoundStarted():
                 self.flow.round = event.round
                 self.answered, self.voters, self.completed = {}, 0, 0

@@ -52,13 +52,18 @@ class RoomClient:
 
     # ------------------------------------------------------------ connection
 
-    async def connect(self, name: str | None = None, resume: bool = True, timeout: float = 10) -> Message:
-        """Open the socket and say hello; resumes from the last seq when it has one."""
+    async def connect(
+        self, name: str | None = None, resume: bool = True, timeout: float = 10, screen: bool = False
+    ) -> Message:
+        """Open the socket and say hello; resumes from the last seq when it has one. `screen`
+        opens a read-only view (no identity), as the projector does."""
         compression = "deflate" if self.deflate else None
         self._socket = await connect(self.url, max_size=None, compression=compression, open_timeout=timeout)
         hello: Message = {"type": "hello", "token": self.token}
         if name is not None:
             hello["name"] = name
+        if screen:
+            hello["screen"] = True
         if resume and self.epoch is not None:
             hello.update(epoch=self.epoch, last_seq=self.last_seq)
         self.close_code = None

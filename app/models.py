@@ -32,6 +32,8 @@ class Room(SQLModel, table=True):
     desired_enabled: bool = False
     case_number: str | None = Field(default=None, max_length=40)
     round: int = 1
+    # What the room's screen shows (ScreenState, as JSON).
+    screen_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     seq: int = 0
     facilitator_token_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_utc_column())

@@ -18,7 +18,11 @@ from app.templates.model import Language, Template
 PROTOCOL_VERSION = 1
 
 Phase = Literal["lobby", "grade", "reflect", "document", "closed"]
-Role = Literal["facilitator", "participant"]
+# A screen is a read-only view (the projector, a board on a wall): no identity, no key,
+# and it sees what participants see.
+Role = Literal["facilitator", "participant", "screen"]
+# What the room's screen shows, as the console chooses (set_screen).
+ScreenView = Literal["code", "overview", "statement", "questions", "board"]
 # The kind of answer: how it is today, or where we want to be (when the room asks for it).
 ScoreKind = Literal["today", "desired"]
 Cid = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -88,11 +92,13 @@ class _Message(BaseModel):
 
 
 class Hello(_Message):
-    """First message on every connection. `token` resumes an identity; none joins anew."""
+    """First message on every connection. `token` resumes an identity; none joins anew;
+    `screen: true` opens a read-only view of the room, with no identity (a projector)."""
 
     type: Literal["hello"]
     protocol: Literal[1] = 1
     token: Annotated[str, StringConstraints(max_length=128)] | None = None
+    screen: bool = False
     name: DisplayName | None = None
     epoch: Annotated[str, StringConstraints(max_length=64)] | None = None
     last_seq: Annotated[int, Field(ge=0)] | None = None
@@ -218,6 +224,15 @@ class RoomConfig(_Message):
         return value or None
 
 
+class ScreenState(_Message):
+    """What the room's screen shows: the join code, every statement, one statement (for
+    discussion), one reflection question, or the board."""
+
+    view: ScreenView = "code"
+    statement_id: Id | None = None
+    question: Annotated[int, Field(ge=0, le=19)] = 0
+
+
 class RoomFlow(_Message):
     """Where the workshop stands: each field is changed by an event of its own."""
 
@@ -226,6 +241,7 @@ class RoomFlow(_Message):
     voting_locked: bool = False
     timer_ends_at: datetime | None = None
     round: Annotated[int, Field(ge=1)] = 1
+    screen: ScreenState = Field(default_factory=ScreenState)
 
 
 class UpdateRoom(_Command):
@@ -238,6 +254,16 @@ class UpdateRoom(_Command):
     group_min_size: GroupMinSize | None = None
     desired_enabled: bool | None = None
     case_number: CaseNumber | None = Field(default=None, description='"" removes it.')
+
+
+class SetScreen(_Command):
+    """Choose what the room's screen shows (`statement_id` for the view `statement`,
+    `question`, 0-based, for `questions`)."""
+
+    type: Literal["set_screen"]
+    view: ScreenView
+    statement_id: Id | None = None
+    question: Annotated[int, Field(ge=0, le=19)] = 0
 
 
 class StartRound(_Command):
@@ -265,7 +291,8 @@ Command = Annotated[
     | SetTimer
     | SetGroups
     | UpdateRoom
-    | StartRound,
+    | StartRound
+    | SetScreen,
     Field(discriminator="type"),
 ]
 ClientMessage = Annotated[Hello | Ping | Command, Field(discriminator="type")]
@@ -278,6 +305,7 @@ FACILITATOR_COMMANDS = frozenset(
         "set_groups",
         "update_room",
         "start_round",
+        "set_screen",
     }
 )
 
@@ -434,11 +462,15 @@ class Pong(_Message):
 
 
 class Presence(_Message):
-    """Coalesced like the spectrum: how many are connected right now."""
+    """Coalesced like the spectrum: how many are connected right now. `online` counts
+    people (a participant with two tabs once), `consoles` facilitator connections,
+    `screens` read-only views; `participants` is every identity that ever joined."""
 
     type: Literal["presence"] = "presence"
     online: int
     participants: int
+    consoles: int = 0
+    screens: int = 0
 
 
 class _Event(_Message):
@@ -522,6 +554,11 @@ class MyVote(_Event):
     voted: bool
 
 
+class ScreenChanged(_Event):
+    type: Literal["screen_changed"] = "screen_changed"
+    screen: ScreenState
+
+
 class RoundStarted(_Event):
     type: Literal["round_started"] = "round_started"
     round: int
@@ -545,6 +582,7 @@ Event = Annotated[
     | ScoreSet
     | MyVote
     | RoundStarted
+    | ScreenChanged
     | RoomDeleted,
     Field(discriminator="type"),
 ]

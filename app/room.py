@@ -88,6 +88,7 @@ class LiveRoom:
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
         self.connections: set[Peer] = set()
         self._facilitators: set[Peer] = set()
+        self._screens: set[Peer] = set()
         self._by_participant: dict[str, set[Peer]] = {}
         self._last_score_seq = seq
         self._scores = ScoreBatches(self.room_id, writer, settings.score_flush_seconds)
@@ -110,7 +111,9 @@ class LiveRoom:
         token: str | None = None
         participant_id: str | None
         role: p.Role = "participant"
-        if hello.token is None:
+        if hello.screen:
+            role, participant_id = "screen", None
+        elif hello.token is None:
             try:
                 participant_id, token = await self._create_participant(hello.name)
             except DomainError as error:  # could not be stored: the client retries
@@ -249,6 +252,8 @@ class LiveRoom:
         self.connections.add(connection)
         if connection.role == "facilitator":
             self._facilitators.add(connection)
+        elif connection.role == "screen":
+            self._screens.add(connection)
         elif connection.participant_id is not None:
             self._by_participant.setdefault(connection.participant_id, set()).add(connection)
         self._presence_changed()
@@ -258,6 +263,7 @@ class LiveRoom:
             return
         self.connections.discard(connection)
         self._facilitators.discard(connection)
+        self._screens.discard(connection)
         if connection.participant_id is not None:
             mine = self._by_participant.get(connection.participant_id)
             if mine is not None:
@@ -459,7 +465,10 @@ class LiveRoom:
         if self._presence_dirty:
             self._presence_dirty = False
             frame = p.Presence(
-                online=self.online_participants, participants=len(self.board.participants)
+                online=self.online_participants,
+                participants=len(self.board.participants),
+                consoles=len(self._facilitators),
+                screens=len(self._screens),
             ).model_dump_json()
             for connection in self.connections:
                 connection.send(frame)

@@ -2,8 +2,9 @@
 events that change it, and an imported export) and database rows.
 
 The room's configuration and flow are mapped field by field, by name: a field added to
-`RoomConfig` or `RoomFlow` needs a column of the same name in app/models.py and nothing
-here (tests/test_rows.py holds the two in step). Pure: builds rows and statements, runs
+`RoomConfig` or `RoomFlow` needs a column of the same name in app/models.py (`name_json`,
+holding JSON, for a list or a model) and nothing here (tests/test_rows.py holds the two in
+step). Pure: builds rows and statements, runs
 none of them (app/store.py owns connections and transactions). Must not import the store,
 the live room or FastAPI.
 """
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Executable, Table, delete, insert, update
 from sqlmodel import SQLModel, col
 
@@ -54,26 +57,45 @@ class StoredRoom:
 # ---------------------------------------------------------------- the room row
 
 
-def config_columns(config: p.RoomConfig) -> dict[str, Any]:
-    """The configuration as columns of the room row: groups as JSON, the rest by name."""
-    columns: dict[str, Any] = {name: getattr(config, name) for name in p.RoomConfig.model_fields}
-    columns["groups_json"] = json.dumps([group.model_dump() for group in config.groups])
-    del columns["groups"]
+def _columns(shape: BaseModel) -> dict[str, Any]:
+    """A shape's fields as columns of the room row: by name, or as JSON in `name_json` for a
+    list or a model (groups, the screen)."""
+    columns: dict[str, Any] = {}
+    for name in type(shape).model_fields:
+        value = getattr(shape, name)
+        if isinstance(value, list | BaseModel):
+            columns[f"{name}_json"] = json.dumps(to_jsonable_python(value))
+        else:
+            columns[name] = value
     return columns
 
 
+def _fields(row: m.Room, shape: type[BaseModel]) -> dict[str, Any]:
+    """The shape's fields read back from the row (times as UTC: SQLite forgets the zone)."""
+    fields: dict[str, Any] = {}
+    for name in shape.model_fields:
+        if hasattr(row, f"{name}_json"):
+            fields[name] = json.loads(getattr(row, f"{name}_json"))
+        else:
+            value = getattr(row, name)
+            fields[name] = as_utc(value) if isinstance(value, datetime) else value
+    return fields
+
+
+def config_columns(config: p.RoomConfig) -> dict[str, Any]:
+    return _columns(config)
+
+
 def flow_columns(flow: p.RoomFlow) -> dict[str, Any]:
-    return {name: getattr(flow, name) for name in p.RoomFlow.model_fields}
+    return _columns(flow)
 
 
 def config_of(row: m.Room) -> p.RoomConfig:
-    values: dict[str, Any] = {name: getattr(row, name) for name in p.RoomConfig.model_fields if name != "groups"}
-    return p.RoomConfig.model_validate({**values, "groups": json.loads(row.groups_json)})
+    return p.RoomConfig.model_validate(_fields(row, p.RoomConfig))
 
 
 def flow_of(row: m.Room) -> p.RoomFlow:
-    values = {name: getattr(row, name) for name in p.RoomFlow.model_fields}
-    return p.RoomFlow.model_validate({k: as_utc(v) if isinstance(v, datetime) else v for k, v in values.items()})
+    return p.RoomFlow.model_validate(_fields(row, p.RoomFlow))
 
 
 def room_row(
@@ -185,6 +207,8 @@ def event_writes(room_id: str, actor_id: str, event: p.Event, note_upsert: Execu
             room_values["timer_ends_at"] = event.ends_at
         case p.RoundStarted():
             room_values["round"] = event.round
+        case p.ScreenChanged():
+            room_values["screen_json"] = event.screen.model_dump_json()
         case p.RoomUpdated():
             room_values.update(config_columns(p.RoomConfig.of(event)))
             known = [g.id for g in event.groups]

@@ -130,7 +130,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         if hello is None:
             return
         address = socket.client.host if socket.client else "unknown"
-        if hello.token is None and not services.identity_limiter.allow(address):
+        if hello.token is None and not hello.screen and not services.identity_limiter.allow(address):
             refusal = "Too many new participants from your address; wait a minute."
             _refuse(connection, p.ErrorCode.LIMIT_REACHED, refusal, p.CloseCode.TOO_MANY_JOINS)
             return

@@ -106,6 +106,7 @@ FACILITATOR_ONLY: dict[str, dict[str, Any]] = {
     "set_groups": {"groups": [{"id": "chefer", "name": "Chefer"}]},
     "update_room": {"title": "Nytt namn", "language": "fi"},
     "start_round": {},
+    "set_screen": {"view": "board"},
 }
 
 
@@ -128,6 +129,7 @@ def test_participants_may_not_run_facilitator_commands(type_: str) -> None:
         ("set_timer", lambda b: b.flow.timer_ends_at == NOW + timedelta(seconds=300)),
         ("set_groups", lambda b: [g.id for g in b.config.groups] == ["chefer"]),
         ("update_room", lambda b: (b.config.title, b.config.language) == ("Nytt namn", "fi")),
+        ("set_screen", lambda b: b.flow.screen.view == "board"),
     ],
 )
 def test_facilitator_commands_take_effect(type_: str, seen: Callable[[Board], bool]) -> None:

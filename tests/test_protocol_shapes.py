@@ -62,6 +62,7 @@ async def play_a_workshop(new_room: NewRoom, clients: MakeClient) -> list[dict[s
     for person in (alice, bob, cleo):
         await person.command("set_profile", group="staff")
     await facilitator.command("set_phase", phase="grade")
+    await facilitator.command("set_screen", view="statement", statement_id="s1")
     await facilitator.command("set_timer", seconds=300)
     for round_number in (1, 2):
         for index, person in enumerate((alice, bob, cleo)):
