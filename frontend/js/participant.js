@@ -1,37 +1,41 @@
 // The participant's page (phone first): name and group, then whatever the room's phase asks.
 
 import { Board } from "./board.js";
-import { frameThrottle, h } from "./dom.js";
+import { h } from "./dom.js";
 import { Grading } from "./grading.js";
-import { pickText } from "./i18n.js";
-import { LiveConnection } from "./connection.js";
-import { loadLocale, storedLanguage } from "./locale.js";
-import { endedMessage, pageFrame, renderStatus, roomIdFromPath, showError, startTimer } from "./page.js";
+import { startRoomPage } from "./page.js";
 import { figuresTable, polarityProfile } from "./spectrum.js";
 
-const roomId = roomIdFromPath();
-let locale = await loadLocale();
-const live = new LiveConnection({ roomId }).start();
+let live = null;
+let locale = null;
 let frame = null;
-let sections = null;
-let timer = null;
-let builtFor = null;
+let text = null;
 
-function text(localized) {
-  return pickText(localized, locale.language, live.state.template.languages);
-}
-
-function build() {
-  frame = pageFrame(locale, async (language) => {
-    locale = await loadLocale(language);
-    builtFor = null;
-    build();
-  });
-  clearInterval(timer);
-  timer = startTimer(frame, live, locale.t);
-  sections = null;
-  render();
-}
+startRoomPage({
+  title: (settings) => `${settings.title} – Samskapa`,
+  mount(room) {
+    ({ live, locale, frame, text } = room);
+    let sections = null;
+    let builtFor = null;
+    return {
+      update() {
+        const key = `${live.state.settings.phase}|${live.state.settings.groups.map((g) => g.id).join(",")}|${live.state.settings.desired_enabled}`;
+        if (builtFor !== key) {
+          sections = buildPhase();
+          builtFor = key;
+        }
+        render(sections);
+      },
+    };
+  },
+  onMessage(message, { frame: { announcer }, locale: { t } }) {
+    if (message.type === "phase_changed") announcer.now(t("live.phase", { phase: t(`phase.${message.phase}`) }));
+    if (message.type === "results_visibility") announcer.now(t(message.visible ? "live.revealed" : "live.hidden"));
+    if (message.type === "voting_locked") announcer.now(t(message.locked ? "live.locked" : "live.unlocked"));
+    if (message.type === "timer_changed" && message.seconds) announcer.now(t("live.timer", { minutes: Math.round(message.seconds / 60) }));
+    if (message.type === "spectrum" && message.statements) announcer.later(t("live.results", { voters: message.voters }));
+  },
+});
 
 function profileForm() {
   const { t } = locale;
@@ -104,23 +108,8 @@ function buildPhase() {
   return parts;
 }
 
-function render() {
-  if (!frame) return;
-  renderStatus(frame, live, locale.t);
+function render(sections) {
   const state = live.state;
-  if (live.status === "ended" || state.deleted) {
-    frame.main.replaceChildren(h("p", { class: "lead" }, endedMessage(live, locale.t)));
-    builtFor = "ended";
-    return;
-  }
-  if (!state.settings) return;
-  frame.title.textContent = state.settings.title;
-  document.title = `${state.settings.title} – Samskapa`;
-  const key = `${state.settings.phase}|${state.settings.groups.map((g) => g.id).join(",")}|${state.settings.desired_enabled}|${locale.language}`;
-  if (builtFor !== key) {
-    sections = buildPhase();
-    builtFor = key;
-  }
   const summary = frame.main.querySelector("details.profile > summary");
   if (summary && summary.textContent !== profileSummary()) summary.textContent = profileSummary();
   sections.grading?.update();
@@ -141,26 +130,3 @@ function render() {
     }
   }
 }
-
-const scheduleRender = frameThrottle(render);
-live.addEventListener("change", scheduleRender);
-live.addEventListener("message", ({ detail: message }) => {
-  if (!frame) return;
-  const { t } = locale;
-  if (message.type === "error" && message.cid) showError(frame, t, message);
-  if (message.type === "phase_changed") frame.announcer.now(t("live.phase", { phase: t(`phase.${message.phase}`) }));
-  if (message.type === "results_visibility") frame.announcer.now(t(message.visible ? "live.revealed" : "live.hidden"));
-  if (message.type === "voting_locked") frame.announcer.now(t(message.locked ? "live.locked" : "live.unlocked"));
-  if (message.type === "timer_changed" && message.seconds) frame.announcer.now(t("live.timer", { minutes: Math.round(message.seconds / 60) }));
-  if (message.type === "spectrum" && message.statements) frame.announcer.later(t("live.results", { voters: message.voters }));
-});
-// Until someone picks a language, a room page speaks the room's language.
-live?.addEventListener("message", async ({ detail: message }) => {
-  const wanted = live.state.settings?.language;
-  if (message.type === "welcome" && !storedLanguage() && wanted && wanted !== locale.language) {
-    locale = await loadLocale(wanted);
-    builtFor = null;
-    build();
-  }
-});
-build();
