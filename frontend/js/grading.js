@@ -204,6 +204,6 @@ export class Grading {
     const visible = Boolean(state.spectrum?.statements);
     this.legend.hidden = !visible;
     this.hiddenNote.hidden = visible;
-    this.hiddenNote.textContent = t("results.hidden", { voters: state.spectrum?.voters ?? 0 });
+    this.hiddenNote.textContent = t("results.hidden", { n: state.spectrum?.voters ?? 0 });
   }
 }

@@ -26,8 +26,13 @@ export function storedLanguage() {
 export async function loadLocale(preferred) {
   const language = chooseLanguage(preferred ?? storedLanguage());
   const [messages, fallback] = await Promise.all([loadMessages(language), loadMessages("sv")]);
+  const t = createTranslator(messages, fallback, language);
   document.documentElement.lang = language;
-  return { language, t: createTranslator(messages, fallback) };
+  // The skip link is in each page's HTML (it must work before any script), in Swedish; from
+  // here on it speaks the page's language like everything else.
+  const skip = document.querySelector(".skip-link");
+  if (skip) skip.textContent = t("skip.main");
+  return { language, t };
 }
 
 /** A labelled language select; calls `onChange(language)` after remembering the choice. */

@@ -32,8 +32,8 @@ startRoomPage({
     if (message.type === "phase_changed") announcer.now(t("live.phase", { phase: t(`phase.${message.phase}`) }));
     if (message.type === "results_visibility") announcer.now(t(message.visible ? "live.revealed" : "live.hidden"));
     if (message.type === "voting_locked") announcer.now(t(message.locked ? "live.locked" : "live.unlocked"));
-    if (message.type === "timer_changed" && message.seconds) announcer.now(t("live.timer", { minutes: Math.round(message.seconds / 60) }));
-    if (message.type === "spectrum" && message.statements) announcer.later(t("live.results", { voters: message.voters }));
+    if (message.type === "timer_changed" && message.seconds) announcer.now(t("live.timer", { n: Math.round(message.seconds / 60) }));
+    if (message.type === "spectrum" && message.statements) announcer.later(t("live.results", { n: message.voters }));
   },
 });
 

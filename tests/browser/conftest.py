@@ -180,14 +180,22 @@ class Browse:
         self._watch_of: dict[int, PageWatch] = {}
         self._names = itertools.count(1)
 
-    def context(self, viewport: ViewportSize = PHONE, local_storage: dict[str, str] | None = None) -> BrowserContext:
-        """A fresh browser profile; `local_storage` is what the app finds already stored."""
+    def context(
+        self, viewport: ViewportSize = PHONE, local_storage: dict[str, str] | None = None, touch: bool = False
+    ) -> BrowserContext:
+        """A fresh browser profile; `local_storage` is what the app finds already stored;
+        `touch` makes it a phone's: a touch screen and a mobile viewport."""
         storage: Any = None
         if local_storage:
             items = [{"name": key, "value": value} for key, value in local_storage.items()]
             storage = {"cookies": [], "origins": [{"origin": self.base_url, "localStorage": items}]}
         context = self.browser.new_context(
-            viewport=viewport, locale="sv-SE", timezone_id="Europe/Stockholm", storage_state=storage
+            viewport=viewport,
+            locale="sv-SE",
+            timezone_id="Europe/Stockholm",
+            storage_state=storage,
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.add_init_script(CSP_REPORTER)
         self.contexts.append(context)

@@ -83,7 +83,7 @@ def test_a_second_round_shows_the_shift_and_your_previous_answer(browse: Browse,
         grade(bots, "s1", [6, 5, 3])  # right, stayed, left
         phone.locator("#range-s1").fill("7")  # right
         expect(card(page, 1)).to_contain_text("Omgång 1 → 2: medel 4,8 → 5,3")
-        expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrade")
+        expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrad")
         assert_accessible(page)
         assert_accessible(phone)
         for bot in bots:

@@ -218,7 +218,7 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
     expect(pending).to_have_count(1)
     expect(pending.locator(".note-text")).to_have_text(offline_text)
     expect(pending.locator(".note-meta")).to_have_text("Skickas när du är online")
-    expect(cecilia.locator(".room-header .status")).to_contain_text("1 ändringar väntar på att skickas")
+    expect(cecilia.locator(".room-header .status")).to_contain_text("1 ändring väntar på att skickas")
     for page in (presenter, board, anna, bo):
         expect(page.get_by_text(offline_text)).to_have_count(0)
 
