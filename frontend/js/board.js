@@ -1,7 +1,7 @@
 // The documentation board: areas and columns of sticky notes; add, edit, delete, dot-vote,
 // and move by drag and drop (mouse and touch, via pointer events) or by a keyboard menu.
 
-import { h } from "./dom.js";
+import { h, syncChildren } from "./dom.js";
 import { pickText } from "./i18n.js";
 import { canChange, notesIn } from "./state.js";
 
@@ -344,10 +344,3 @@ export class Board {
   }
 }
 
-/** Make `parent`'s children exactly `wanted`, moving existing nodes instead of recreating. */
-function syncChildren(parent, wanted) {
-  wanted.forEach((child, index) => {
-    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] ?? null);
-  });
-  while (parent.children.length > wanted.length) parent.lastElementChild.remove();
-}

@@ -38,7 +38,7 @@ def test_participant_switches_to_english_and_finnish(browse: Browse, new_room: C
     expect(page.get_by_role("heading", name="How service-logical is our organisation?")).to_be_visible()
     expect(first_statement(page)).to_contain_text("We offer a product")
     expect(first_statement(page)).to_contain_text("We offer a service")
-    expect(page.get_by_role("slider").first).to_have_accessible_name(
+    expect(page.get_by_role("radiogroup").first).to_have_accessible_name(
         re.compile(r"^Statement 1: from “We offer a product”")
     )
     expect(page.locator(".progress")).to_have_text("You have graded 0 of 10")
