@@ -88,8 +88,15 @@ export class Profile {
     return this.live.state.settings.phase === "lobby" || !this.asked;
   }
 
+  /**
+   * Someone who starts grading or writing without answering has seen the question and let
+   * it be: it closes at the next phase change instead of staying open above everything.
+   */
   update() {
-    const phase = this.live.state.settings.phase;
+    const state = this.live.state;
+    const acted = Object.keys(state.myScores).length > 0 || [...state.notes.values()].some((note) => note.author_id === state.you?.participant_id);
+    if (acted && !this.asked) this.remember();
+    const phase = state.settings.phase;
     // Open or close it only when the phase changes (the page changes then anyway), never
     // under someone's finger.
     if (this.phase !== null && phase !== this.phase) this.details.open = this.phaseOpen();
@@ -105,6 +112,6 @@ export class Profile {
     const name = you?.name;
     if (name && group) return `${t("p.you")}: ${name} · ${group}`;
     if (name || group) return `${t("p.you")}: ${name || group}`;
-    return t(this.groups.length ? "p.nameGroup.label" : "p.name.label");
+    return `${t("p.you")}: ${t(this.groups.length ? "p.anonymousNoGroup" : "p.anonymous")}`;
   }
 }

@@ -46,7 +46,7 @@ def test_name_and_group_are_asked_at_joining_and_can_be_changed(browse: Browse, 
         wait_online(page)
         profile = page.locator("details.profile")
         expect(profile).to_have_attribute("open", "")
-        expect(profile.locator("summary")).to_have_text("Ditt namn och din grupp (frivilligt)")
+        expect(profile.locator("summary")).to_have_text("Du: anonym, ingen grupp")
         group = page.get_by_role("group", name="Din grupp (frivilligt)")
         for name in ("Chefer", "Medarbetare", "Brukare", "Ingen vald"):
             expect(group.get_by_role("radio", name=name)).to_be_visible()

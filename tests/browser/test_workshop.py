@@ -199,10 +199,11 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
         expect(notes_in(page, "needed", "Starta ett brukarråd")).to_have_count(1)
         expect(notes_in(page, "now")).to_have_count(0)
 
-    # Delete.
+    # Delete: it can be undone for a few seconds, and only then do the others see it go.
     card(bo, bos_note).get_by_role("button", name="Ta bort").click()
+    expect(bo.get_by_role("button", name="Ångra: ta inte bort ”Starta ett brukarråd”")).to_be_visible()
     for page in everyone:
-        expect(page.get_by_text("Starta ett brukarråd")).to_have_count(0)
+        expect(page.get_by_text("Starta ett brukarråd")).to_have_count(0, timeout=15_000)
         expect(page.locator('ol.notes[data-area="needed"] li.empty')).to_have_text("Inga lappar än.")
 
     # ------------------------------------------------ a note written offline arrives once
