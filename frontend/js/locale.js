@@ -37,7 +37,9 @@ export async function loadLocale(preferred) {
 
 /** A labelled language select; calls `onChange(language)` after remembering the choice. */
 export function languageSwitch(locale, onChange) {
-  const id = `language-${Math.random().toString(36).slice(2, 8)}`;
+  // One per page, and the same after the page is drawn again in the new language, so the
+  // focus can be given back to it.
+  const id = "language";
   const select = h(
     "select",
     { id, on: { change: () => { localStorage.setItem(STORAGE_KEY, select.value); onChange(select.value); } } },

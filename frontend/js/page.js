@@ -94,6 +94,8 @@ export async function startRoomPage({ mount, title, token = null, withoutToken =
     const frame = pageFrame(locale, async (language) => {
       locale = await loadLocale(language);
       build();
+      // Drawn anew in the chosen language: the focus goes back to the language choice.
+      document.getElementById("language")?.focus();
     });
     const current = locale;
     room = { roomId, live, locale, frame, text: (localized) => pickText(localized, current.language, live.state.template.languages) };

@@ -138,6 +138,7 @@ function render() {
       languageSwitch(locale, async (next) => {
         locale = await loadLocale(next);
         render();
+        document.getElementById("language")?.focus();
       })),
     h("main", { id: "main", tabindex: "-1", class: "start" },
       h("h1", {}, t("app.tagline")),

@@ -264,3 +264,35 @@ def test_start_round_alone_hides_the_results_again(browse: Browse, grading_room:
     facilitator.send("start_round")
     expect(page.locator(".results-hidden")).to_be_visible(timeout=3000)
     expect(results.locator("svg.distribution")).to_have_count(0)
+
+
+def test_a_lock_a_phase_change_and_a_language_keep_the_focus(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    page = browse.page(room.participant_path, LAPTOP)
+    wait_online(page)
+    seven = radio(page, 3, 7)
+    seven.focus()
+    page.keyboard.press("7")
+    expect(seven).to_be_checked()
+    # Locked by the facilitator: still focused, but the keys and clicks change nothing.
+    facilitator.send("set_voting_locked", locked=True)
+    expect(seven).to_be_disabled()
+    expect(seven).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.press("2")
+    page.keyboard.press("ArrowRight")
+    expect(seven).to_be_checked()
+    expect(scale(page, 3).locator(".scale-status")).to_have_text("Ditt svar: 7")
+    facilitator.send("set_voting_locked", locked=False)
+    expect(seven).to_be_enabled()
+    # From grading to reflecting: the statements stay, and the focus on them.
+    facilitator.send("set_phase", phase="reflect")
+    expect(page.locator(".questions li")).to_have_count(4)
+    expect(seven).to_be_focused()
+    # To documenting: the statements go, and the focus to the heading of what came instead.
+    facilitator.send("set_phase", phase="document")
+    expect(page.get_by_role("heading", name="Dokumentera reflektionen")).to_be_focused()
+    # A new language draws the page anew; the focus goes back to the language choice.
+    page.get_by_label("Språk", exact=True).select_option("en")
+    expect(page.get_by_role("heading", name="Document the reflection")).to_be_visible()
+    expect(page.get_by_label("Language", exact=True)).to_be_focused()
