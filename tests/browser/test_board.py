@@ -173,7 +173,7 @@ def test_an_undone_delete_never_reaches_anyone(browse: Browse, board_room: tuple
 
     def second_deleted(message: dict[str, Any]) -> bool:
         seen.append(message)
-        return message["type"] == "note_deleted" and message["note_id"] == gone
+        return bool(message["type"] == "note_deleted" and message["note_id"] == gone)
 
     facilitator.receive_until(second_deleted, timeout=20)
     assert not [m for m in seen if m["type"] == "note_deleted" and m["note_id"] == kept]
