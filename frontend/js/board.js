@@ -1,20 +1,23 @@
-// The documentation board: areas and columns of sticky notes; add, edit, delete, dot-vote,
-// and move by drag and drop (mouse and touch, via pointer events) or by a keyboard menu.
+// The documentation board: areas and columns of sticky notes; add, edit, delete (with undo),
+// dot-vote, and move by dragging (see drag.js) or with the "Flytta…" dialog.
+//
+// The focus rules: after your own action the focus is where you would look next (the note
+// you just saved, the note after one you deleted, the moved note in its new column); what
+// others do never moves it, not even when they move or vote on the note it is on.
 
-import { h } from "./dom.js";
+import { h, keepFocus, syncChildren } from "./dom.js";
+import { enableDrag } from "./drag.js";
 import { pickText } from "./i18n.js";
-import { canChange, notesIn } from "./state.js";
-
-const COLORS = ["yellow", "pink", "blue", "green", "orange", "purple"];
-const MAX_TEXT = 500;
-const DRAG_THRESHOLD_PX = 6;
+import { COLORS, MAX_TEXT, NoteCard, excerpt } from "./note-card.js";
+import { canChange, neighbourOf, notesIn } from "./state.js";
+import { Undoable } from "./undo.js";
 
 export class Board {
   /**
    * @param {HTMLElement} root
    * @param {import("./connection.js").LiveConnection} live
    * @param {{t: Function, language: string}} locale
-   * @param {{compact?: boolean, readOnly?: boolean}} options
+   * @param {{readOnly?: boolean}} options
    */
   constructor(root, live, locale, options = {}) {
     this.root = root;
@@ -23,8 +26,15 @@ export class Board {
     this.options = options;
     this.cards = new Map();
     this.lists = new Map();
-    this.editing = new Set();
-    this.moveDialog = null;
+    this.forms = new Map(); // area -> its "new note" textarea
+    this.undoItems = new Map();
+    this.follow = null; // { noteId, version }: a note you moved, to keep in view where it lands
+    this.deletes = new Undoable((noteId) => {
+      this.live.send({ type: "delete_note", note_id: noteId });
+      this.status.textContent = "";
+    });
+    // Leaving the page commits what could still be undone: the outbox keeps it until it is sent.
+    window.addEventListener("pagehide", () => this.deletes.flush());
     this.build();
   }
 
@@ -39,8 +49,6 @@ export class Board {
   build() {
     const { template } = this.live.state;
     this.root.replaceChildren();
-    this.lists.clear();
-    this.cards.clear();
     const free = template.areas.filter((area) => area.kind === "area");
     const columns = template.areas.filter((area) => area.kind === "column");
     const section = (areas, className) =>
@@ -48,7 +56,8 @@ export class Board {
     this.root.append(section(free, "areas"));
     if (columns.length) this.root.append(section(columns, "columns"));
     this.moveDialog = h("dialog", { class: "move-dialog", "aria-labelledby": "move-dialog-title" });
-    this.root.append(this.moveDialog);
+    this.status = h("p", { class: "visually-hidden", role: "status" });
+    this.root.append(this.moveDialog, this.status);
     this.update();
   }
 
@@ -75,6 +84,7 @@ export class Board {
   addForm(area) {
     const id = `new-note-${area.id}`;
     const textarea = h("textarea", { id, rows: 2, maxlength: MAX_TEXT, required: true });
+    this.forms.set(area.id, textarea);
     const counter = h("span", { class: "counter", "aria-live": "off" });
     const color = this.colorSelect(`${id}-color`, "yellow");
     const statement = this.statementSelect(`${id}-statement`, null);
@@ -100,7 +110,8 @@ export class Board {
       const command = { type: "add_note", area_id: area.id, text, color: color.value };
       if (statement.value) command.statement_id = statement.value;
       this.live.send(command);
-      textarea.value = "";
+      // The next note starts afresh: unlinked and yellow, not as the last one was.
+      form.reset();
       counter.textContent = "";
       textarea.focus();
     });
@@ -118,7 +129,7 @@ export class Board {
     return h(
       "select",
       { id, class: "statement-select" },
-      h("option", { value: "" }, this.t("note.noStatement")),
+      h("option", { value: "", selected: !current }, this.t("note.noStatement")),
       statements.map((statement, index) =>
         h("option", { value: statement.id, selected: statement.id === current }, `${index + 1}. ${this.text(statement.left)}`),
       ),
@@ -137,16 +148,30 @@ export class Board {
     );
   }
 
-  /** Bring the lists in line with the state, keeping elements (and focus) where possible. */
+  /** A note on its way out: not shown while its delete can be undone or is being sent. */
+  leaving(noteId) {
+    return this.live.outbox.items.some((command) => command.type === "delete_note" && command.note_id === noteId);
+  }
+
+  /** Bring the lists in line with the state, keeping elements (and so the focus) where they are. */
   update() {
+    const focused = this.focusedNote();
+    const kept = keepFocus(this.root, () => this.sync());
+    // The note the focus was on is gone (someone deleted it): stay in its place in the list.
+    if (!kept && focused) this.focusInArea(focused.areaId, focused.index);
+    this.keepMovedInView();
+  }
+
+  sync() {
     const state = this.live.state;
     const seen = new Set();
     for (const [areaId, list] of this.lists) {
-      const notes = notesIn(state, areaId);
-      const wanted = notes.map((note) => {
+      const wanted = [];
+      for (const note of notesIn(state, areaId)) {
         seen.add(note.id);
-        return this.card(note);
-      });
+        if (this.leaving(note.id)) continue;
+        wanted.push(this.deletes.has(note.id) ? this.undoItem(note) : this.card(note).element);
+      }
       for (const pending of this.live.outbox.pendingNotes().filter((c) => c.area_id === areaId)) {
         wanted.push(this.pendingCard(pending));
       }
@@ -155,6 +180,9 @@ export class Board {
     }
     for (const id of [...this.cards.keys()]) {
       if (!seen.has(id)) this.cards.delete(id);
+    }
+    for (const id of [...this.undoItems.keys()]) {
+      if (!this.deletes.has(id)) this.undoItems.delete(id);
     }
   }
 
@@ -168,86 +196,117 @@ export class Board {
   }
 
   card(note) {
-    const known = this.cards.get(note.id);
-    if (known && this.editing.has(note.id)) return known.element;
     const state = this.live.state;
-    const signature = JSON.stringify([note.version, note.votes, note.author_name, note.statement_id, state.myVotes.has(note.id), this.locale.language]);
-    if (known && known.signature === signature) return known.element;
-    const element = known?.element ?? h("li", { class: "note", dataset: { note: note.id } });
-    element.className = `note note-${note.color}`;
-    const mine = state.you && note.author_id === state.you.participant_id;
-    const byline = note.author_name ? this.t("note.by", { name: note.author_name }) : mine ? this.t("note.mine") : "";
-    const voted = state.myVotes.has(note.id);
-    const actions = [];
-    if (!this.options.readOnly) {
-      actions.push(
-        h("button", {
-          type: "button",
-          class: "vote",
-          "aria-pressed": voted ? "true" : "false",
-          "aria-label": `${this.t("note.vote")} (${this.t("note.votes", { n: note.votes })})`,
-          on: { click: () => this.live.send({ type: "vote_note", note_id: note.id, voted: !voted }) },
-        }, h("span", { "aria-hidden": "true" }, voted ? "● " : "○ "), String(note.votes)),
-      );
-      if (canChange(state, note)) {
-        actions.push(
-          h("button", { type: "button", on: { click: () => this.startEdit(note.id) } }, this.t("note.edit")),
-          h("button", { type: "button", on: { click: () => this.openMoveMenu(note.id) } }, this.t("note.move")),
-          h("button", { type: "button", class: "danger", on: { click: () => this.live.send({ type: "delete_note", note_id: note.id }) } }, this.t("note.delete")),
-        );
+    let card = this.cards.get(note.id);
+    if (!card) {
+      card = new NoteCard(note.id, {
+        locale: this.locale,
+        readOnly: Boolean(this.options.readOnly),
+        actions: {
+          vote: (id) => this.vote(id),
+          edit: (id) => this.startEdit(id),
+          move: (id) => this.openMoveMenu(id),
+          remove: (id) => this.remove(id),
+        },
+      });
+      this.cards.set(note.id, card);
+      if (!this.options.readOnly) {
+        enableDrag(card.element, card.handle, {
+          enabled: () => !card.editing && canChange(this.live.state, this.live.state.notes.get(note.id) ?? {}),
+          targetAt: (x, y) => this.dropTarget(x, y),
+          highlight: (target) => this.highlightDrop(target),
+          drop: (target) => this.move(note.id, target.areaId, target.index),
+        });
       }
-    } else if (note.votes) {
-      actions.push(h("span", { class: "votes" }, this.t("note.votes", { n: note.votes })));
     }
-    const parts = [h("p", { class: "note-text" }, note.text)];
-    if (note.statement_id) parts.push(h("p", { class: "note-link" }, `↔ ${this.t("note.linked", { n: this.statementNumber(note.statement_id) })}`));
-    if (byline) parts.push(h("p", { class: "note-meta" }, byline));
-    if (actions.length) parts.push(h("div", { class: "note-actions" }, actions));
-    element.replaceChildren(...parts);
-    if (!this.options.readOnly && canChange(state, note)) this.enableDrag(element, note.id);
-    this.cards.set(note.id, { element, signature });
-    return element;
+    const mine = state.you && note.author_id === state.you.participant_id;
+    card.update(note, {
+      byline: note.author_name ? this.t("note.by", { name: note.author_name }) : mine ? this.t("note.mine") : "",
+      voted: state.myVotes.has(note.id),
+      changeable: canChange(state, note),
+      statementNumber: note.statement_id ? this.statementNumber(note.statement_id) : null,
+    });
+    return card;
+  }
+
+  /** Where a deleted note was, for the seconds it can be brought back. */
+  undoItem(note) {
+    let item = this.undoItems.get(note.id);
+    if (!item) {
+      const name = excerpt(note.text);
+      const button = h("button", { type: "button", "aria-label": this.t("note.undoLabel", { text: name }), on: { click: () => this.undo(note.id) } }, this.t("note.undo"));
+      item = h("li", { class: "note-removed", dataset: { removed: note.id } }, h("span", {}, this.t("note.removed")), button);
+      this.undoItems.set(note.id, item);
+    }
+    return item;
+  }
+
+  vote(noteId) {
+    this.live.send({ type: "vote_note", note_id: noteId, voted: !this.live.state.myVotes.has(noteId) });
   }
 
   startEdit(noteId) {
     const note = this.live.state.notes.get(noteId);
-    const entry = this.cards.get(noteId);
-    if (!note || !entry) return;
-    this.editing.add(noteId);
-    const id = `edit-${noteId}`;
-    const textarea = h("textarea", { id, rows: 3, maxlength: MAX_TEXT }, note.text);
-    const color = this.colorSelect(`${id}-color`, note.color);
-    const statement = this.statementSelect(`${id}-statement`, note.statement_id);
-    const finish = () => {
-      this.editing.delete(noteId);
-      this.cards.delete(noteId);
-      this.update();
-      this.cards.get(noteId)?.element.querySelector("button:not(.vote)")?.focus();
-    };
-    const form = h(
-      "form",
-      { class: "edit-note" },
-      h("label", { for: id, class: "visually-hidden" }, this.t("note.text")),
-      textarea,
-      h("div", { class: "row" }, h("label", { for: statement.id, class: "small" }, this.t("note.statement")), statement),
-      h("div", { class: "row" },
-        h("label", { for: color.id, class: "small" }, this.t("note.color")), color,
-        h("button", { type: "submit" }, this.t("note.save")),
-        h("button", { type: "button", on: { click: finish } }, this.t("note.cancel"))),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const text = textarea.value.trim();
-      if (text && text.length <= MAX_TEXT) {
-        this.live.send({ type: "edit_note", note_id: noteId, text, color: color.value, statement_id: statement.value || null });
-      }
-      finish();
+    const card = this.cards.get(noteId);
+    if (!note || !card || card.editing) return;
+    card.startEdit(note, {
+      colorSelect: (id, current) => this.colorSelect(id, current),
+      statementSelect: (id, current) => this.statementSelect(id, current),
+      save: (fields) => this.live.send({ type: "edit_note", note_id: noteId, ...fields }),
     });
-    textarea.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") finish();
-    });
-    entry.element.replaceChildren(form);
-    textarea.focus();
+  }
+
+  move(noteId, areaId, index) {
+    const note = this.live.state.notes.get(noteId);
+    if (!note) return;
+    this.follow = { noteId, version: note.version };
+    this.live.send({ type: "move_note", note_id: noteId, area_id: areaId, index });
+  }
+
+  /** Once your moved note has landed, bring it into view (the focus on it never left). */
+  keepMovedInView() {
+    if (!this.follow) return;
+    const note = this.live.state.notes.get(this.follow.noteId);
+    if (note && note.version === this.follow.version) return;
+    const card = this.cards.get(this.follow.noteId);
+    this.follow = null;
+    card?.element.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Delete, undoable for a few seconds: until then only this page knows. */
+  remove(noteId) {
+    const state = this.live.state;
+    const note = state.notes.get(noteId);
+    if (!note) return;
+    const next = neighbourOf(notesIn(state, note.area_id).filter((n) => !this.deletes.has(n.id) && !this.leaving(n.id)), noteId);
+    this.deletes.start(noteId, note);
+    this.update();
+    this.status.textContent = this.t("note.removedStatus", { text: excerpt(note.text) });
+    if (next) this.cards.get(next.id)?.focus();
+    else this.undoItems.get(noteId)?.querySelector("button")?.focus();
+  }
+
+  undo(noteId) {
+    if (!this.deletes.undo(noteId)) return;
+    this.update();
+    this.status.textContent = this.t("note.restored");
+    this.cards.get(noteId)?.deleteButton.focus();
+  }
+
+  /** The note the focus is on, and where: to stay in its place if it disappears. */
+  focusedNote() {
+    const item = document.activeElement?.closest?.("ol.notes > li");
+    if (!item || !this.root.contains(item)) return null;
+    const list = item.parentElement;
+    return { areaId: list.dataset.area, index: [...list.children].indexOf(item) };
+  }
+
+  focusInArea(areaId, index) {
+    const list = this.lists.get(areaId);
+    const items = [...list.children];
+    const item = items[index] ?? items[index - 1];
+    const target = item?.querySelector("button") ?? this.forms.get(areaId);
+    target?.focus({ preventScroll: true });
   }
 
   openMoveMenu(noteId) {
@@ -257,65 +316,25 @@ export class Board {
     const dialog = this.moveDialog;
     const siblings = notesIn(state, note.area_id);
     const index = siblings.findIndex((n) => n.id === noteId);
-    const move = (areaId, toIndex) => {
-      this.live.send({ type: "move_note", note_id: noteId, area_id: areaId, index: toIndex });
+    const choose = (areaId, toIndex) => {
+      this.move(noteId, areaId, toIndex);
       dialog.close();
     };
     const options = [];
-    if (index > 0) options.push(h("button", { type: "button", on: { click: () => move(note.area_id, index - 1) } }, this.t("note.moveUp")));
-    if (index < siblings.length - 1) options.push(h("button", { type: "button", on: { click: () => move(note.area_id, index + 1) } }, this.t("note.moveDown")));
+    if (index > 0) options.push(h("button", { type: "button", on: { click: () => choose(note.area_id, index - 1) } }, this.t("note.moveUp")));
+    if (index < siblings.length - 1) options.push(h("button", { type: "button", on: { click: () => choose(note.area_id, index + 1) } }, this.t("note.moveDown")));
     for (const area of state.template.areas) {
       if (area.id === note.area_id) continue;
-      options.push(h("button", { type: "button", on: { click: () => move(area.id, notesIn(state, area.id).length) } }, this.t("note.moveTo", { area: this.text(area.title) })));
+      options.push(h("button", { type: "button", on: { click: () => choose(area.id, notesIn(state, area.id).length) } }, this.t("note.moveTo", { area: this.text(area.title) })));
     }
     dialog.replaceChildren(
-      h("h2", { id: "move-dialog-title" }, `${this.t("note.move")} “${note.text.slice(0, 60)}”`),
+      h("h2", { id: "move-dialog-title" }, `${this.t("note.move")} “${excerpt(note.text)}”`),
       h("div", { class: "move-options" }, options),
       h("form", { method: "dialog" }, h("button", { type: "submit" }, this.t("note.cancel"))),
     );
-    dialog.addEventListener("close", () => this.cards.get(noteId)?.element.querySelector("button")?.focus(), { once: true });
+    // Back to the note's own "Flytta…", which stays on the note wherever it lands.
+    dialog.addEventListener("close", () => this.cards.get(noteId)?.moveButton.focus(), { once: true });
     dialog.showModal();
-  }
-
-  enableDrag(element, noteId) {
-    if (element.dataset.draggable) return;
-    element.dataset.draggable = "yes";
-    element.addEventListener("pointerdown", (down) => {
-      if (down.button !== 0 || down.target.closest("button, textarea, select, a, input")) return;
-      let ghost = null;
-      const start = { x: down.clientX, y: down.clientY };
-      const moveHandler = (event) => {
-        if (!ghost && Math.hypot(event.clientX - start.x, event.clientY - start.y) < DRAG_THRESHOLD_PX) return;
-        event.preventDefault();
-        if (!ghost) {
-          ghost = element.cloneNode(true);
-          ghost.classList.add("drag-ghost");
-          ghost.setAttribute("aria-hidden", "true");
-          ghost.style.width = `${element.offsetWidth}px`;
-          document.body.append(ghost);
-          element.classList.add("dragging");
-        }
-        ghost.style.transform = `translate(${event.clientX - 20}px, ${event.clientY - 20}px)`;
-        this.highlightDrop(event.clientX, event.clientY);
-      };
-      const upHandler = (event) => {
-        element.removeEventListener("pointermove", moveHandler);
-        element.removeEventListener("pointerup", upHandler);
-        element.removeEventListener("pointercancel", upHandler);
-        if (!ghost) return;
-        ghost.remove();
-        element.classList.remove("dragging");
-        const target = this.dropTarget(event.clientX, event.clientY);
-        this.highlightDrop(null);
-        if (target && event.type === "pointerup") {
-          this.live.send({ type: "move_note", note_id: noteId, area_id: target.areaId, index: target.index });
-        }
-      };
-      element.setPointerCapture(down.pointerId);
-      element.addEventListener("pointermove", moveHandler);
-      element.addEventListener("pointerup", upHandler);
-      element.addEventListener("pointercancel", upHandler);
-    });
   }
 
   dropTarget(clientX, clientY) {
@@ -336,18 +355,9 @@ export class Board {
     return null;
   }
 
-  highlightDrop(clientX, clientY) {
-    const target = clientX === null ? null : this.dropTarget(clientX, clientY);
+  highlightDrop(target) {
     for (const [areaId, list] of this.lists) {
       list.closest(".area").classList.toggle("drop-target", target?.areaId === areaId);
     }
   }
-}
-
-/** Make `parent`'s children exactly `wanted`, moving existing nodes instead of recreating. */
-function syncChildren(parent, wanted) {
-  wanted.forEach((child, index) => {
-    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] ?? null);
-  });
-  while (parent.children.length > wanted.length) parent.lastElementChild.remove();
 }

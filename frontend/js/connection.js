@@ -2,17 +2,12 @@
 // with an outbox so that commands made offline are sent (once) when it is back.
 
 import { Outbox, newCid } from "./outbox.js";
+import { CloseCode, FINAL_CLOSE_REASONS } from "./protocol.js";
 import { applyMessage, initialState } from "./state.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 20000;
 const PONG_TIMEOUT_MS = 8000;
-// Close codes after which reconnecting cannot help (see docs/protocol.md).
-const FINAL_CLOSE_CODES = new Map([
-  [4001, "unauthorized"],
-  [4004, "not_found"],
-  [4010, "deleted"],
-]);
 
 function secureRandom() {
   const word = new Uint32Array(1);
@@ -102,9 +97,9 @@ export class LiveConnection extends EventTarget {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     this.socket = null;
-    if (FINAL_CLOSE_CODES.has(code)) {
-      this.finalReason = FINAL_CLOSE_CODES.get(code);
-      if (code === 4001 && !this.facilitator) this.storage.removeItem(this.tokenKey);
+    if (FINAL_CLOSE_REASONS.has(code)) {
+      this.finalReason = FINAL_CLOSE_REASONS.get(code);
+      if (code === CloseCode.UNAUTHORIZED && !this.facilitator) this.storage.removeItem(this.tokenKey);
       this.setStatus("ended");
       return;
     }

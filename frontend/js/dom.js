@@ -35,6 +35,33 @@ export function s(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** Make `parent`'s children exactly `wanted`, moving only what is out of place: a node that
+ * stays where it is keeps its focus (moving a node in the DOM drops the focus inside it). */
+export function syncChildren(parent, wanted) {
+  wanted.forEach((child, index) => {
+    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] ?? null);
+  });
+  while (parent.children.length > wanted.length) parent.lastElementChild.remove();
+}
+
+/**
+ * Run `change` (which may replace or move what has the focus) and keep the focus where it
+ * was: on the same element if it is still on the page, else on the element that took its
+ * id. Returns false if neither is there and the focus was lost, so the caller can choose a
+ * place; true otherwise (also when the focus was not inside `within` to begin with).
+ */
+export function keepFocus(within, change) {
+  const before = document.activeElement;
+  const inside = before && before !== document.body && within.contains(before);
+  const id = before?.id;
+  change();
+  if (!inside || document.activeElement === before) return true;
+  const again = before.isConnected ? before : id ? document.getElementById(id) : null;
+  if (!again) return false;
+  again.focus({ preventScroll: true });
+  return true;
+}
+
 /** Run `render` at most once per animation frame however often it is asked for. */
 export function frameThrottle(render) {
   let queued = false;

@@ -1,27 +1,39 @@
-// The ten statements to grade: a native range input per statement (and a second one, for
-// where we want to be, when the room asks), each with a "not graded yet" state distinct from
-// every value, "don't know", a way to clear, your previous round's answer, and the group's
-// result when it is shown.
+// The statements to grade, each with its answer (and a second one, for where we want to be,
+// when the room asks), your answer of last round once you have answered again, and the
+// group's result when it is shown.
+//
+// Two ways to show them: all in a list (large screens), or one statement at a time with
+// "previous", "next", "3 of 10" and a row of numbers to jump back (phones, where ten
+// statements with two poles each are eight screens long). Enter goes to the next answer
+// in both, so a keyboard grades ten statements with ten digits and ten Enters.
 
 import { h } from "./dom.js";
-import { pickText } from "./i18n.js";
+import { currentAnswer, answeredCount, previousAnswerShown, step } from "./answers.js";
+import { Scale } from "./scale.js";
 import { distributionChart, figuresLine, legend } from "./spectrum.js";
 import { statementFigures } from "./state.js";
 
-const SEND_EVERY_MS = 150;
+/** One statement at a time where the screen is as narrow as a phone's (the CSS breakpoint). */
+const NARROW = "(max-width: 40rem)";
 
 export class Grading {
-  constructor(live, locale) {
+  /**
+   * @param {object} room  the page's `{live, locale, text}` (see page.js)
+   * @param {{mode?: string, index?: number}} memory  kept by the page across rebuilds, so a
+   *   change of language or of the room's questions does not throw you back to statement 1
+   */
+  constructor({ live, locale, text }, memory) {
     this.live = live;
     this.locale = locale;
-    this.sliders = new Map(); // "kind:statement" -> the controls of one slider
+    this.text = text;
+    this.memory = memory;
+    memory.mode ??= window.matchMedia?.(NARROW).matches ? "one" : "all";
+    memory.index ??= 0;
+    this.scales = []; // in order: each { scale, kind, statementId, index }
+    this.items = []; // one <li> per statement
     this.results = new Map(); // statement -> { element, label }
-    this.local = new Map(); // "kind:statement" -> a value set here that the server has not echoed yet
     this.root = this.build();
-  }
-
-  text(localized) {
-    return pickText(localized, this.locale.language, this.live.state.template.languages);
+    this.showMode();
   }
 
   get kinds() {
@@ -35,162 +47,142 @@ export class Grading {
     this.lockNote = h("p", { class: "lock-note", hidden: true }, t("slider.locked"));
     this.hiddenNote = h("p", { class: "results-hidden muted" });
     this.legend = legend(t);
-    const list = h("ol", { class: "statements" }, template.statements.map((statement, index) => this.row(statement, index)));
+    this.modeButton = h("button", { type: "button", class: "mode-switch", on: { click: () => this.switchMode() } });
+    const list = h("ol", { class: "statements" }, template.statements.map((statement, index) => this.item(statement, index)));
+    list.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.type === "radio") {
+        event.preventDefault();
+        this.next(event.target);
+      }
+    });
+    this.pager = this.buildPager();
+    // What you need to answer comes first; how far you are and what the group sees, after.
     return h(
       "section",
       { class: "grading", "aria-labelledby": "grading-title" },
-      h("h2", { id: "grading-title" }, this.text(template.grading.title)),
+      h("h2", { id: "grading-title", tabindex: "-1" }, this.text(template.grading.title)),
       template.grading.instruction ? h("p", { class: "instruction" }, this.text(template.grading.instruction)) : null,
       h("p", { class: "scale-poles", "aria-hidden": "true" },
         h("span", {}, `1 = ${this.text(template.grading.left_label)}`),
         h("span", {}, `10 = ${this.text(template.grading.right_label)}`)),
-      this.progress,
+      h("p", { class: "key-hint muted small" }, t("grade.keys")),
       this.lockNote,
-      this.hiddenNote,
       list,
+      this.pager.element,
+      h("div", { class: "grading-foot" }, this.progress, this.modeButton),
+      this.hiddenNote,
       this.legend,
     );
   }
 
-  row(statement, index) {
+  item(statement, index) {
+    const { t } = this.locale;
     const left = this.text(statement.left);
     const right = this.text(statement.right);
-    const label = `${index + 1}. ${left} – ${right}`;
     const results = h("div", { class: "statement-results" });
-    this.results.set(statement.id, { element: results, label });
-    return h(
+    this.results.set(statement.id, { element: results, label: `${index + 1}. ${left} – ${right}` });
+    const two = this.kinds.length > 1;
+    const scales = this.kinds.map((kind) => {
+      const scale = new Scale({
+        id: kind === "today" ? `grade-${statement.id}` : `grade-${statement.id}-${kind}`,
+        number: index + 1,
+        label: t("slider.statement", { n: index + 1, left, right }),
+        kind: two ? t(`report.${kind}`) : null,
+        locale: this.locale,
+        onAnswer: (value) => this.answer(statement.id, kind, value),
+      });
+      this.scales.push({ scale, kind, statementId: statement.id, index });
+      return scale.element;
+    });
+    const element = h(
       "li",
-      { class: "statement" },
+      { class: "statement", dataset: { statement: statement.id } },
       h("div", { class: "poles" },
         h("span", { class: "pole pole-left" }, h("span", { class: "number" }, `${index + 1}.`), " ", left),
         h("span", { class: "pole pole-right" }, right)),
-      this.kinds.map((kind) => this.slider(statement, index, kind, left, right)),
+      scales,
       results,
     );
+    this.items.push(element);
+    return element;
   }
 
-  slider(statement, index, kind, left, right) {
+  buildPager() {
     const { t } = this.locale;
-    const key = `${kind}:${statement.id}`;
-    const id = kind === "today" ? `range-${statement.id}` : `range-${statement.id}-${kind}`;
-    const two = this.kinds.length > 1;
-    const kindLabel = two ? `${t(`report.${kind}`)}: ` : "";
-    const input = h("input", {
-      type: "range", id, min: 1, max: 10, step: 1, value: 5, class: "unrated",
-      "aria-label": kindLabel + t("slider.statement", { n: index + 1, left, right }),
-    });
-    const output = h("output", { for: id, class: "value" });
-    const previous = h("span", { class: "previous-marker", "aria-hidden": "true", hidden: true });
-    const previousText = h("p", { class: "previous-answer", id: `${id}-previous`, hidden: true });
-    const clear = h("button", { type: "button", class: "clear", "aria-label": kindLabel + t("slider.clearLabel", { n: index + 1 }) }, t("slider.clear"));
-    const unknown = h("button", { type: "button", class: "unknown", "aria-pressed": "false", "aria-label": kindLabel + t("slider.unknownLabel", { n: index + 1 }) }, t("slider.unknown"));
-    const command = (value) => {
-      const message = { type: "set_score", statement_id: statement.id, value };
-      if (kind !== "today") message.kind = kind;
-      return message;
-    };
-    let lastSent = 0;
-    let timer = null;
-    const send = () => {
-      clearTimeout(timer);
-      lastSent = Date.now();
-      this.live.send(command(Number(input.value)));
-    };
-    input.addEventListener("input", () => {
-      this.local.set(key, Number(input.value));
-      this.paint(key);
-      const wait = lastSent + SEND_EVERY_MS - Date.now();
-      clearTimeout(timer);
-      if (wait <= 0) send();
-      else timer = setTimeout(send, wait);
-    });
-    input.addEventListener("change", send);
-    unknown.addEventListener("click", () => {
-      clearTimeout(timer);
-      const next = this.value(key) === "unknown" ? null : "unknown";
-      this.local.set(key, next);
-      this.live.send(command(next));
-      this.paint(key);
-    });
-    clear.addEventListener("click", () => {
-      clearTimeout(timer);
-      this.local.set(key, null);
-      this.live.send(command(null));
-      this.paint(key);
-      input.focus();
-    });
-    this.sliders.set(key, { kind, statementId: statement.id, input, output, clear, unknown, previous, previousText });
-    return h(
-      "div",
-      { class: ["slider", `slider-${kind}`] },
-      two ? h("p", { class: "kind-label" }, t(`report.${kind}`)) : null,
-      h("div", { class: "slider-row" }, h("div", { class: "slider-track" }, input, previous), output, h("div", { class: "slider-actions" }, unknown, clear)),
-      previousText,
-    );
+    const total = this.items.length;
+    const previous = h("button", { type: "button", class: "pager-previous", on: { click: () => this.go(this.memory.index - 1) } }, t("grade.previous"));
+    const next = h("button", { type: "button", class: "pager-next", on: { click: () => this.go(this.memory.index + 1) } }, t("grade.next"));
+    const position = h("p", { class: "pager-position" });
+    const jumps = this.items.map((_, index) =>
+      h("li", {}, h("button", { type: "button", class: "jump", on: { click: () => this.go(index) } }, String(index + 1))));
+    const element = h("nav", { class: "pager", "aria-label": t("grade.pager") },
+      h("div", { class: "pager-steps" }, previous, position, next),
+      h("ol", { class: "overview", "aria-label": t("grade.overview") }, jumps));
+    return { element, previous, next, position, jumps: jumps.map((li) => li.firstChild) };
   }
 
-  stored(kind, statementId) {
-    const state = this.live.state;
-    const mine = kind === "desired" ? state.myDesiredScores : state.myScores;
-    return mine?.[statementId] ?? null;
+  answer(statementId, kind, value) {
+    const command = { type: "set_score", statement_id: statementId, value };
+    if (kind !== "today") command.kind = kind;
+    this.live.send(command);
   }
 
-  value(key) {
-    const slider = this.sliders.get(key);
-    const stored = this.stored(slider.kind, slider.statementId);
-    if (this.local.has(key)) {
-      const mine = this.local.get(key);
-      const pending = this.live.outbox.items.some((c) => c.statement_id === slider.statementId && (c.kind ?? "today") === slider.kind);
-      if (mine === stored && !pending) this.local.delete(key);
-      return mine;
+  /** Enter on an answer: on to the next answer, in this statement or the next. */
+  next(from) {
+    const at = this.scales.findIndex(({ scale }) => scale.contains(from));
+    const following = this.scales[at + 1];
+    if (!following) return;
+    if (this.memory.mode === "one" && following.index !== this.memory.index) {
+      this.go(following.index);
+      return;
     }
-    return stored;
+    following.scale.focus({ preventScroll: true });
+    following.scale.element.scrollIntoView({ block: "nearest" });
   }
 
-  paint(key) {
+  /** Show statement `index` (one at a time) and put the focus on its first answer. */
+  go(index) {
+    if (index < 0 || index >= this.items.length) return;
+    this.memory.index = index;
+    this.showMode();
+    this.update();
+    const first = this.scales.find((entry) => entry.index === index);
+    first.scale.focus({ preventScroll: true });
+    this.items[index].scrollIntoView({ block: "nearest" });
+  }
+
+  switchMode() {
+    this.memory.mode = this.memory.mode === "one" ? "all" : "one";
+    this.showMode();
+    this.update();
+  }
+
+  showMode() {
     const { t } = this.locale;
-    const row = this.sliders.get(key);
-    const value = this.value(key);
-    const dontKnow = value === "unknown";
-    const rated = value !== null && value !== undefined && !dontKnow;
-    if (rated && (document.activeElement !== row.input || !this.local.has(key))) row.input.value = String(value);
-    row.input.classList.toggle("unrated", !rated);
-    const text = dontKnow ? t("slider.unknown") : rated ? t("slider.value", { value }) : t("slider.unrated");
-    row.input.setAttribute("aria-valuetext", text);
-    row.output.textContent = text;
-    row.output.classList.toggle("dont-know", dontKnow);
-    row.unknown.setAttribute("aria-pressed", String(dontKnow));
-    row.clear.hidden = !rated && !dontKnow;
-    const before = row.kind === "today" ? this.live.state.myPreviousScores?.[row.statementId] : undefined;
-    const hasBefore = before !== undefined && before !== null;
-    row.previousText.hidden = !hasBefore;
-    row.previous.hidden = typeof before !== "number";
-    if (hasBefore) {
-      row.previousText.textContent = t("slider.previous", { value: before === "unknown" ? t("slider.unknown") : before });
-      row.input.setAttribute("aria-describedby", row.previousText.id);
-      if (typeof before === "number") row.previous.style.setProperty("--at", String((before - 1) / 9));
-    } else {
-      row.input.removeAttribute("aria-describedby");
-    }
+    const one = this.memory.mode === "one";
+    this.memory.index = Math.min(this.memory.index, this.items.length - 1);
+    this.root.classList.toggle("one-at-a-time", one);
+    this.items.forEach((item, index) => {
+      item.hidden = one && index !== this.memory.index;
+    });
+    this.pager.element.hidden = !one;
+    this.modeButton.textContent = t(one ? "grade.showAll" : "grade.showOne");
   }
 
   update() {
     const { t, language } = this.locale;
     const state = this.live.state;
+    const outbox = this.live.outbox;
     const locked = state.settings.voting_locked || state.settings.phase === "closed";
-    let graded = 0;
-    for (const [key, row] of this.sliders) {
-      this.paint(key);
-      const value = this.value(key);
-      if (row.kind === "today" && value !== null && value !== undefined) graded += 1;
-      row.input.disabled = locked;
-      row.clear.disabled = locked;
-      row.unknown.disabled = locked;
+    for (const { scale, kind, statementId } of this.scales) {
+      const value = currentAnswer(state, outbox, statementId, kind);
+      const before = kind === "today" ? state.myPreviousScores?.[statementId] : null;
+      scale.paint(value, previousAnswerShown(before, value), locked);
     }
     for (const [statementId, { element, label }] of this.results) {
       const figures = statementFigures(state, statementId);
       if (figures) {
-        const mine = this.value(`today:${statementId}`);
+        const mine = currentAnswer(state, outbox, statementId);
         element.replaceChildren(
           distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
           figuresLine(figures, { t, language }),
@@ -199,11 +191,31 @@ export class Grading {
         element.replaceChildren();
       }
     }
-    this.progress.textContent = t("p.progress", { n: graded, total: this.results.size });
+    this.progress.textContent = t("p.progress", { n: answeredCount(state, outbox), total: this.items.length });
     this.lockNote.hidden = !locked;
     const visible = Boolean(state.spectrum?.statements);
     this.legend.hidden = !visible;
     this.hiddenNote.hidden = visible;
-    this.hiddenNote.textContent = t("results.hidden", { voters: state.spectrum?.voters ?? 0 });
+    this.hiddenNote.textContent = t("results.hidden", { n: state.spectrum?.voters ?? 0 });
+    this.updatePager();
+  }
+
+  updatePager() {
+    const { t } = this.locale;
+    const { index } = this.memory;
+    const total = this.items.length;
+    const { previous, next, position, jumps } = this.pager;
+    position.textContent = t("grade.position", { n: index + 1, total });
+    previous.disabled = step(index, total, -1) === null;
+    next.disabled = step(index, total, 1) === null;
+    jumps.forEach((button, at) => {
+      const statementId = this.live.state.template.statements[at].id;
+      const answer = currentAnswer(this.live.state, this.live.outbox, statementId);
+      const said = answer === null ? t("slider.unrated") : t("grade.answer", { value: answer === "unknown" ? t("slider.unknown") : answer });
+      button.setAttribute("aria-label", t("grade.jump", { n: at + 1, answer: said }));
+      button.classList.toggle("answered", answer !== null);
+      if (at === index) button.setAttribute("aria-current", "step");
+      else button.removeAttribute("aria-current");
+    });
   }
 }

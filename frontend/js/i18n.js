@@ -10,11 +10,21 @@ export function fill(template, params = {}) {
   );
 }
 
-/** A translator over one locale, falling back to another (Swedish) and then to the key. */
-export function createTranslator(messages, fallback = {}) {
+/**
+ * A translator over one locale, falling back to another (Swedish) and then to the key.
+ *
+ * A count is always passed as `n`. A message whose words change with it has its forms as
+ * sibling keys named by the language's plural category ("note.votes.one": "{n} röst"); the
+ * plain key is the general form ("other": "{n} röster"). Which category a number falls in is
+ * the language's own rule (Intl.PluralRules), not ours: Swedish, English and Finnish only
+ * tell "one" from "other", but a language added later may need "few" or "many" as well.
+ */
+export function createTranslator(messages, fallback = {}, language = DEFAULT_LANGUAGE) {
+  const rules = new Intl.PluralRules(language);
   return function t(key, params) {
-    const template = messages[key] ?? fallback[key] ?? key;
-    return fill(template, params);
+    const category = typeof params?.n === "number" ? rules.select(params.n) : null;
+    const pick = (table) => (category && table[`${key}.${category}`]) ?? table[key];
+    return fill(pick(messages) ?? pick(fallback) ?? key, params);
   };
 }
 

@@ -26,13 +26,20 @@ export function storedLanguage() {
 export async function loadLocale(preferred) {
   const language = chooseLanguage(preferred ?? storedLanguage());
   const [messages, fallback] = await Promise.all([loadMessages(language), loadMessages("sv")]);
+  const t = createTranslator(messages, fallback, language);
   document.documentElement.lang = language;
-  return { language, t: createTranslator(messages, fallback) };
+  // The skip link is in each page's HTML (it must work before any script), in Swedish; from
+  // here on it speaks the page's language like everything else.
+  const skip = document.querySelector(".skip-link");
+  if (skip) skip.textContent = t("skip.main");
+  return { language, t };
 }
 
 /** A labelled language select; calls `onChange(language)` after remembering the choice. */
 export function languageSwitch(locale, onChange) {
-  const id = `language-${Math.random().toString(36).slice(2, 8)}`;
+  // One per page, and the same after the page is drawn again in the new language, so the
+  // focus can be given back to it.
+  const id = "language";
   const select = h(
     "select",
     { id, on: { change: () => { localStorage.setItem(STORAGE_KEY, select.value); onChange(select.value); } } },

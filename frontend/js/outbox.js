@@ -20,14 +20,21 @@ export class Outbox {
     else storage.removeItem(key);
   }
 
-  /** Queue a command. A newer score for the same statement replaces an unsent older one. */
+  /**
+   * Queue a command. A newer score for the same statement and kind replaces an older one not
+   * yet answered: the server keeps only the last anyway. "Today" and "desired" are two
+   * answers, so one never replaces the other.
+   */
   add(command) {
     if (command.type === "set_score") {
-      this.items = this.items.filter(
-        (item) => !(item.type === "set_score" && item.statement_id === command.statement_id),
-      );
+      this.items = this.items.filter((item) => !sameAnswer(item, command));
     }
     this.items.push(command);
+  }
+
+  /** The newest score not yet answered for a statement (and kind), or undefined. */
+  pendingScore(statementId, kind = "today") {
+    return this.items.findLast((item) => sameAnswer(item, { type: "set_score", statement_id: statementId, kind }));
   }
 
   /** The server answered (ack or error) for this cid: it is no longer pending. */
@@ -49,6 +56,10 @@ export class Outbox {
   pendingNotes() {
     return this.items.filter((item) => item.type === "add_note");
   }
+}
+
+function sameAnswer(a, b) {
+  return a.type === "set_score" && b.type === "set_score" && a.statement_id === b.statement_id && (a.kind ?? "today") === (b.kind ?? "today");
 }
 
 /** A client command id unique enough across devices and reloads. */

@@ -1,9 +1,12 @@
-// What every room page shares: the header with connection status, timer and language, the
-// live region, and error messages from the server.
+// What every room page shares: how it starts (locale, connection, the header with connection
+// status, timer and language, the live region) and how it shows the server's refusals.
 
-import { createAnnouncer, h } from "./dom.js";
+import { LiveConnection } from "./connection.js";
+import { createAnnouncer, frameThrottle, h } from "./dom.js";
 import { formatClock, secondsLeft } from "./format.js";
-import { languageSwitch } from "./locale.js";
+import { pickText } from "./i18n.js";
+import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
+import { EXPLAINED_ERRORS } from "./protocol.js";
 
 export function roomIdFromPath() {
   const match = location.pathname.match(/^\/r\/([^/]+)/);
@@ -52,8 +55,7 @@ export function startTimer(frame, live, t) {
 
 /** Shows a refused command briefly; the text is the server's, inserted as text. */
 export function showError(frame, t, error) {
-  const known = ["voting_locked", "room_closed", "not_author", "not_found"];
-  const text = known.includes(error.code) ? t(`error.${error.code}`) : t("error.generic", { message: error.message });
+  const text = EXPLAINED_ERRORS.includes(error.code) ? t(`error.${error.code}`) : t("error.generic", { message: error.message });
   const item = h("p", { class: "alert" }, text);
   frame.alerts.append(item);
   setTimeout(() => item.remove(), 6000);
@@ -61,4 +63,85 @@ export function showError(frame, t, error) {
 
 export function endedMessage(live, t) {
   return { not_found: t("room.notFound"), deleted: t("room.deleted"), unauthorized: t("room.unauthorized") }[live.finalReason] ?? t("room.notFound");
+}
+
+/**
+ * Start a room page: load the locale, connect, draw the frame, and from then on keep the
+ * view in line with the room. The page says only what is its own:
+ *
+ * - `mount(room)` builds the page's view into `room.frame.main` once the room's settings
+ *   are known, and returns `{ update() }`, called on every change (at most once a frame).
+ *   A language change or the room's own language at the first welcome draws a new frame
+ *   and mounts the view again, so a view may keep the locale it was mounted with.
+ *   `room` is `{ roomId, live, locale, frame, text }`, `text` picking a template text in
+ *   the page's language.
+ * - `title(settings, t)`: the document's title.
+ * - `token`: the facilitator token, or null to be (or become) this browser's participant.
+ *   With `withoutToken` (a locale key), a page without a token says that and connects not.
+ * - `bodyClass`: the page's class on <body>; `onMessage(message, room)`: what the page
+ *   announces of a server message.
+ */
+export async function startRoomPage({ mount, title, token = null, withoutToken = null, bodyClass = null, onMessage = null }) {
+  const roomId = roomIdFromPath();
+  if (bodyClass) document.body.classList.add(bodyClass);
+  let locale = await loadLocale();
+  const live = token || !withoutToken ? new LiveConnection({ roomId, token }).start() : null;
+  let room = null;
+  let view = null;
+  let timer = null;
+
+  function build() {
+    const frame = pageFrame(locale, async (language) => {
+      locale = await loadLocale(language);
+      build();
+      // Drawn anew in the chosen language: the focus goes back to the language choice.
+      document.getElementById("language")?.focus();
+    });
+    const current = locale;
+    room = { roomId, live, locale, frame, text: (localized) => pickText(localized, current.language, live.state.template.languages) };
+    view = null;
+    if (!live) {
+      frame.main.replaceChildren(h("p", { class: "lead" }, locale.t(withoutToken)));
+      return;
+    }
+    clearInterval(timer);
+    timer = startTimer(frame, live, locale.t);
+    render();
+  }
+
+  function render() {
+    if (!room) return;
+    const { frame } = room;
+    renderStatus(frame, live, locale.t);
+    if (live.status === "ended" || live.state.deleted) {
+      frame.main.replaceChildren(h("p", { class: "lead" }, endedMessage(live, locale.t)));
+      view = null;
+      return;
+    }
+    const settings = live.state.settings;
+    if (!settings) return;
+    frame.title.textContent = settings.title;
+    document.title = title(settings, locale.t);
+    view ??= mount(room);
+    view.update();
+  }
+
+  if (live) {
+    live.addEventListener("change", frameThrottle(render));
+    live.addEventListener("message", ({ detail: message }) => {
+      if (!room) return;
+      if (message.type === "error" && message.cid) showError(room.frame, locale.t, message);
+      onMessage?.(message, room);
+    });
+    // Until someone picks a language, a room page speaks the room's language.
+    live.addEventListener("message", async ({ detail: message }) => {
+      const wanted = live.state.settings?.language;
+      if (message.type === "welcome" && !storedLanguage() && wanted && wanted !== locale.language) {
+        locale = await loadLocale(wanted);
+        build();
+      }
+    });
+  }
+  build();
+  return live;
 }

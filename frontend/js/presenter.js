@@ -2,13 +2,9 @@
 // and the live spectrum, profile and board.
 
 import { Board } from "./board.js";
-import { frameThrottle, h } from "./dom.js";
-import { pickText } from "./i18n.js";
-import { LiveConnection } from "./connection.js";
-import { loadLocale, storedLanguage } from "./locale.js";
-import { endedMessage, pageFrame, renderStatus, roomIdFromPath, showError, startTimer } from "./page.js";
-import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile, shiftLine } from "./spectrum.js";
-import { statementFigures } from "./state.js";
+import { h } from "./dom.js";
+import { roomIdFromPath, startRoomPage } from "./page.js";
+import { ORDERS, Results } from "./results.js";
 
 const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
 const VIEWS = ["spectrum", "groupsView", "profile", "board", "questions"];
@@ -18,6 +14,7 @@ const EXPORTS = [
   ["md", "pr.exportMd"],
   ["html", "pr.exportHtml"],
 ];
+const ORDER_LABELS = { template: "pr.sortTemplate", disagreement: "pr.sortDisagreement", gap: "pr.sortGap" };
 
 const roomId = roomIdFromPath();
 const tokenKey = `samskapa:facilitator:${roomId}`;
@@ -28,33 +25,27 @@ if (fromLink) {
   history.replaceState(null, "", location.pathname);
 }
 const token = localStorage.getItem(tokenKey);
-let locale = await loadLocale();
+let live = null;
+let locale = null;
+let text = null;
 let frame = null;
 let parts = null;
+// Which view and which order are shown outlive a change of language.
 let view = "spectrum";
 let sortOrder = "template";
-let timer = null;
-const live = token ? new LiveConnection({ roomId, token }).start() : null;
 
-function text(localized) {
-  return pickText(localized, locale.language, live.state.template.languages);
-}
-
-function build() {
-  frame = pageFrame(locale, async (language) => {
-    locale = await loadLocale(language);
-    build();
-  });
-  document.body.classList.add("presenter");
-  if (!live) {
-    frame.main.replaceChildren(h("p", { class: "lead" }, locale.t("pr.noToken")));
-    return;
-  }
-  clearInterval(timer);
-  timer = startTimer(frame, live, locale.t);
-  parts = null;
-  render();
-}
+startRoomPage({
+  token,
+  withoutToken: "pr.noToken",
+  bodyClass: "presenter",
+  title: (settings) => `${settings.title} – Samskapa`,
+  mount(room) {
+    ({ live, locale, text, frame } = room);
+    parts = buildParts();
+    showView();
+    return { update: render };
+  },
+});
 
 function joinPanel() {
   const { t } = locale;
@@ -220,30 +211,16 @@ function showView() {
   renderResults(true);
 }
 
-function spectrumPanel() {
-  const template = live.state.template;
-  const cards = new Map();
-  const grid = h("ol", { class: "spectrum-grid" }, template.statements.map((statement, index) => {
-    const label = `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
-    const chart = h("div", { class: "chart" });
-    const figures = h("div", {});
-    const notes = h("div", { class: "linked-notes" });
-    cards.set(statement.id, { chart, figures, label, notes });
-    return h("li", { class: "spectrum-card" },
-      h("p", { class: "poles" }, h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`), h("span", { class: "pole-right" }, text(statement.right))),
-      chart, figures, notes);
-  }));
-  const table = h("div", {});
-  const sortButtons = new Map(
-    ["template", "disagreement", "gap"].map((order) => [
+/** The spectrum's order buttons: the presenter's own, above the panel. */
+function sortButtons() {
+  const buttons = new Map(
+    ORDERS.map((order) => [
       order,
       h("button", { type: "button", "aria-pressed": String(order === sortOrder), on: { click: () => { sortOrder = order; renderResults(true); } } },
-        locale.t({ template: "pr.sortTemplate", disagreement: "pr.sortDisagreement", gap: "pr.sortGap" }[order])),
+        locale.t(ORDER_LABELS[order])),
     ]),
   );
-  const sorter = h("div", { class: "sort-order", role: "group", "aria-label": locale.t("pr.sort") }, [...sortButtons.values()]);
-  const items = new Map([...cards.keys()].map((id, index) => [id, grid.children[index]]));
-  return { element: h("section", { "aria-label": locale.t("pr.spectrum") }, sorter, legend(locale.t, live.state.settings.desired_enabled), grid, table), cards, table, grid, items, sortButtons };
+  return { element: h("div", { class: "sort-order", role: "group", "aria-label": locale.t("pr.sort") }, [...buttons.values()]), buttons };
 }
 
 function buildParts() {
@@ -251,16 +228,17 @@ function buildParts() {
   const join = joinPanel();
   const control = controls();
   const views = viewSwitch();
-  const spectrum = spectrumPanel();
-  const profile = h("section", { "aria-label": locale.t("pr.profile") });
-  const groupsView = h("section", { class: "group-view", "aria-label": locale.t("pr.groupsView") });
+  const results = new Results(live, locale);
+  const sorter = sortButtons();
+  results.spectrum.element.prepend(sorter.element);
   const boardRoot = h("section", { class: "board", "aria-label": locale.t("pr.board") });
   const questionsPanel = h("section", { class: "questions" },
     template.reflection_title ? h("h2", {}, text(template.reflection_title)) : null,
     h("ol", {}, template.questions.map((q) => h("li", {}, text(q.text)))),
     h("p", { class: "muted" }, locale.t("reflect.by")),
     template.credit ? h("p", { class: "credit muted small" }, `${locale.t("credit.label")}: ${text(template.credit)}`) : null);
-  const panels = { spectrum: spectrum.element, groupsView, profile, board: boardRoot, questions: questionsPanel };
+  const shown = Object.fromEntries(Object.entries(results.panels).map(([name, panel]) => [name, panel.element]));
+  const panels = { ...shown, board: boardRoot, questions: questionsPanel };
   frame.main.replaceChildren(
     h("div", { class: "presenter-layout" },
       h("aside", { class: "sidebar" }, join.element, control.element),
@@ -268,120 +246,22 @@ function buildParts() {
         h("p", {}, h("a", { href: `/r/${encodeURIComponent(roomId)}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
   );
   const board = new Board(boardRoot, live, locale);
-  return { join, control, views, spectrum, profile, groupsView, board, panels, shownSpectrum: undefined };
+  return { join, control, views, results, sorter, board, panels };
 }
 
 function renderResults(force = false) {
-  const state = live.state;
-  if (!force && state.spectrum === parts.shownSpectrum) return;
-  parts.shownSpectrum = state.spectrum;
-  const { t, language } = locale;
-  if (view === "spectrum") {
-    for (const [statementId, card] of parts.spectrum.cards) {
-      const figures = statementFigures(state, statementId);
-      card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
-      card.figures.replaceChildren(figuresLine(figures, { t, language }), shiftLine(figures, { t, language }) ?? "");
-    }
-    renderLinkedNotes();
-    const { grid, items, sortButtons } = parts.spectrum;
-    for (const [order, button] of sortButtons) {
-      button.setAttribute("aria-pressed", String(order === sortOrder));
-      if (order === "gap") button.hidden = !state.settings.desired_enabled;
-    }
-    const ids = [...items.keys()];
-    if (sortOrder === "disagreement") {
-      ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
-    } else if (sortOrder === "gap" && state.settings.desired_enabled) {
-      const gap = (id) => Math.abs(statementFigures(state, id)?.gap ?? -1);
-      ids.sort((a, b) => gap(b) - gap(a));
-    }
-    ids.forEach((id, index) => {
-      if (grid.children[index] !== items.get(id)) grid.insertBefore(items.get(id), grid.children[index] ?? null);
-    });
-    const open = parts.spectrum.table.querySelector("details")?.open ?? false;
-    const table = figuresTable(state.template, state.spectrum, locale);
-    table.open = open;
-    parts.spectrum.table.replaceChildren(table);
-  } else if (view === "groupsView") {
-    renderGroups();
-  } else if (view === "profile") {
-    parts.profile.replaceChildren(h("h2", {}, t("profile.heading")), polarityProfile(state.template, state.spectrum, locale));
-  }
-}
-
-/** Each statement once per group, side by side; only groups the server may show. */
-function renderGroups() {
-  const { t, language } = locale;
-  const state = live.state;
-  const spectrum = state.spectrum;
-  const k = state.settings.group_min_size;
-  const groups = spectrum?.groups ?? [];
-  const parts_ = [];
-  if (!groups.length) parts_.push(h("p", { class: "lead" }, t("pr.groupsNone", { k })));
-  if (spectrum?.hidden_groups) parts_.push(h("p", { class: "hidden-groups" }, t("pr.groupsHidden", { n: spectrum.hidden_groups, k })));
-  if (groups.length) {
-    parts_.push(h("ul", { class: "group-legend" }, groups.map((g) => h("li", {}, t("pr.groupVoters", { name: g.name, n: g.voters })))));
-    const rows = state.template.statements.map((statement, index) => {
-      const label = `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
-      return h("li", { class: "group-row" },
-        h("p", { class: "poles" }, h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`), h("span", { class: "pole-right" }, text(statement.right))),
-        h("div", { class: "group-charts" }, groups.map((group) => {
-          const figures = group.statements.find((entry) => entry.statement_id === statement.id);
-          return h("div", { class: "group-chart" },
-            h("p", { class: "group-name" }, group.name),
-            distributionChart(figures, { t, language, label: `${group.name}: ${label}` }),
-            figuresLine(figures, { t, language }));
-        })));
-    });
-    parts_.push(h("ol", { class: "group-rows" }, rows));
-  }
-  parts.groupsView.replaceChildren(...parts_);
-}
-
-/** Each statement's linked notes beside its distribution, kept open across updates. */
-function renderLinkedNotes() {
-  const { t } = locale;
-  const byStatement = new Map();
-  for (const note of live.state.notes.values()) {
-    if (!note.statement_id) continue;
-    if (!byStatement.has(note.statement_id)) byStatement.set(note.statement_id, []);
-    byStatement.get(note.statement_id).push(note);
-  }
-  for (const [statementId, card] of parts.spectrum.cards) {
-    const notes = byStatement.get(statementId) ?? [];
-    const signature = notes.map((n) => `${n.id}:${n.version}`).join(",");
-    if (card.notes.dataset.signature === signature) continue;
-    card.notes.dataset.signature = signature;
-    if (!notes.length) {
-      card.notes.replaceChildren();
-      continue;
-    }
-    const open = card.notes.querySelector("details")?.open ?? false;
-    const details = h("details", {},
-      h("summary", {}, t("pr.linkedNotes", { n: notes.length })),
-      h("ul", {}, notes.map((note) => h("li", { class: `note-${note.color}` }, note.text))));
-    details.open = open;
-    card.notes.replaceChildren(details);
+  parts.results.spectrum.order = sortOrder;
+  parts.results.update(view, force);
+  if (view !== "spectrum") return;
+  for (const [order, button] of parts.sorter.buttons) {
+    button.setAttribute("aria-pressed", String(order === sortOrder));
+    if (order === "gap") button.hidden = !live.state.settings.desired_enabled;
   }
 }
 
 function render() {
-  if (!frame || !live) return;
   const { t } = locale;
-  renderStatus(frame, live, t);
   const state = live.state;
-  if (live.status === "ended" || state.deleted) {
-    frame.main.replaceChildren(h("p", { class: "lead" }, endedMessage(live, t)));
-    parts = null;
-    return;
-  }
-  if (!state.settings) return;
-  frame.title.textContent = state.settings.title;
-  document.title = `${state.settings.title} – Samskapa`;
-  if (!parts) {
-    parts = buildParts();
-    showView();
-  }
   const { control, join } = parts;
   const code = state.settings.join_code;
   join.code.textContent = code ? `${code.slice(0, 3)} ${code.slice(3)}` : "";
@@ -392,33 +272,10 @@ function render() {
   control.lock.textContent = t(state.settings.voting_locked ? "pr.unlock" : "pr.lock");
   control.lock.setAttribute("aria-pressed", String(state.settings.voting_locked));
   control.desired.setAttribute("aria-pressed", String(state.settings.desired_enabled));
-  if (parts.desiredShown !== state.settings.desired_enabled) {
-    parts.desiredShown = state.settings.desired_enabled;
-    parts.spectrum.element.querySelector(".legend")?.replaceWith(legend(t, state.settings.desired_enabled));
-  }
   control.stats.round.textContent = t("round.label", { n: state.settings.round });
   control.stats.online.textContent = t("pr.online", { n: state.presence.online });
   control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });
   control.stats.completed.textContent = t("pr.completed", { n: state.spectrum?.completed ?? 0 });
   if (view === "board") parts.board.update();
-  if (view === "spectrum") renderLinkedNotes();
   renderResults();
 }
-
-const scheduleRender = frameThrottle(render);
-if (live) {
-  live.addEventListener("change", scheduleRender);
-  live.addEventListener("message", ({ detail: message }) => {
-    if (message.type === "error" && message.cid && frame) showError(frame, locale.t, message);
-  });
-}
-
-// Until someone picks a language, a room page speaks the room's language.
-live?.addEventListener("message", async ({ detail: message }) => {
-  const wanted = live.state.settings?.language;
-  if (message.type === "welcome" && !storedLanguage() && wanted && wanted !== locale.language) {
-    locale = await loadLocale(wanted);
-    build();
-  }
-});
-build();

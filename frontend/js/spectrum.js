@@ -114,7 +114,11 @@ export function shiftLine(figures, { t, language }) {
     "p",
     { class: "shift" },
     h("span", {}, t("shift.line", { from: earlier.round, to: earlier.round + 1, before: formatNumber(earlier.mean, language), after: formatNumber(figures.mean, language) })),
-    h("span", {}, t("shift.moves", { left: earlier.moved_left, right: earlier.moved_right, stayed: earlier.stayed })),
+    h("span", {}, [
+      t("shift.left", { n: earlier.moved_left }),
+      t("shift.right", { n: earlier.moved_right }),
+      t("shift.stayed", { n: earlier.stayed }),
+    ].join(" · ")),
   );
 }
 

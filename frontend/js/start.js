@@ -60,6 +60,35 @@ async function joinRoom(code, feedback) {
   feedback.textContent = t(response.status === 429 ? "start.join.limited" : response.status === 404 ? "start.join.notFound" : "start.join.invalid");
 }
 
+/**
+ * Choosing a template file: the browser's own file input is hidden, because its button and
+ * its "no file chosen" speak the browser's language, not the page's; a labelled button of
+ * ours opens it, and the chosen file's name is said in words.
+ */
+function templateChooser(t) {
+  const input = h("input", { id: "template-file", name: "template_file", type: "file", accept: "application/json,.json", hidden: true });
+  const chosen = h("p", { id: "template-file-chosen", class: "hint", "aria-live": "polite" }, t("start.create.templateNone"));
+  const choose = h("button", { type: "button", "aria-describedby": chosen.id, on: { click: () => input.click() } }, t("start.create.templateChoose"));
+  const reset = h("button", { type: "button", hidden: true }, t("start.create.templateReset"));
+  const show = () => {
+    const file = input.files?.[0];
+    chosen.textContent = file ? t("start.create.templateChosen", { name: file.name }) : t("start.create.templateNone");
+    reset.hidden = !file;
+  };
+  input.addEventListener("change", show);
+  reset.addEventListener("click", () => {
+    input.value = "";
+    show();
+    choose.focus();
+  });
+  return h("fieldset", { class: "field template-chooser" },
+    h("legend", {}, t("start.create.template")),
+    h("p", {}, t("start.create.templateDefault")),
+    h("div", { class: "row" }, choose, reset),
+    chosen,
+    input);
+}
+
 function render() {
   const { t, language } = locale;
   document.title = `Samskapa – ${t("app.tagline")}`;
@@ -77,11 +106,7 @@ function render() {
       h("label", { for: "room-language" }, t("start.create.language")),
       h("select", { id: "room-language", name: "language" },
         ["sv", "en", "fi"].map((code) => h("option", { value: code, selected: code === language, lang: code }, t(`lang.${code}`))))),
-    h("fieldset", { class: "field" },
-      h("legend", {}, t("start.create.template")),
-      h("p", {}, t("start.create.templateDefault")),
-      h("label", { for: "template-file" }, t("start.create.templateFile")),
-      h("input", { id: "template-file", name: "template_file", type: "file", accept: "application/json,.json" })),
+    templateChooser(t),
     h("button", { type: "submit", class: "primary" }, t("start.create.submit")),
     createFeedback,
   );
@@ -113,6 +138,7 @@ function render() {
       languageSwitch(locale, async (next) => {
         locale = await loadLocale(next);
         render();
+        document.getElementById("language")?.focus();
       })),
     h("main", { id: "main", tabindex: "-1", class: "start" },
       h("h1", {}, t("app.tagline")),

@@ -136,6 +136,13 @@ export function notesIn(state, areaId) {
     .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : 1));
 }
 
+/** Where to go when note `id` leaves `notes` (one area, in order): the next, else the one before. */
+export function neighbourOf(notes, id) {
+  const index = notes.findIndex((note) => note.id === id);
+  if (index < 0) return null;
+  return notes[index + 1] ?? notes[index - 1] ?? null;
+}
+
 export function canChange(state, note) {
   if (!state.you) return false;
   if (state.you.role === "facilitator") return true;

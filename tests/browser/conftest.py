@@ -180,14 +180,22 @@ class Browse:
         self._watch_of: dict[int, PageWatch] = {}
         self._names = itertools.count(1)
 
-    def context(self, viewport: ViewportSize = PHONE, local_storage: dict[str, str] | None = None) -> BrowserContext:
-        """A fresh browser profile; `local_storage` is what the app finds already stored."""
+    def context(
+        self, viewport: ViewportSize = PHONE, local_storage: dict[str, str] | None = None, touch: bool = False
+    ) -> BrowserContext:
+        """A fresh browser profile; `local_storage` is what the app finds already stored;
+        `touch` makes it a phone's: a touch screen and a mobile viewport."""
         storage: Any = None
         if local_storage:
             items = [{"name": key, "value": value} for key, value in local_storage.items()]
             storage = {"cookies": [], "origins": [{"origin": self.base_url, "localStorage": items}]}
         context = self.browser.new_context(
-            viewport=viewport, locale="sv-SE", timezone_id="Europe/Stockholm", storage_state=storage
+            viewport=viewport,
+            locale="sv-SE",
+            timezone_id="Europe/Stockholm",
+            storage_state=storage,
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.add_init_script(CSP_REPORTER)
         self.contexts.append(context)
@@ -341,6 +349,30 @@ def new_room(live_server: ServerProcess) -> Callable[..., Room]:
 def wait_online(page: Page) -> None:
     """The header says the page is connected (and so has the room's current state)."""
     expect(page.locator(".room-header .status")).to_have_text("Ansluten")
+
+
+def scale(page: Page, number: int, kind: str = "today") -> Locator:
+    """The answer to statement `number` (1-based): its group of radio buttons 1-10 and "Vet ej"."""
+    return page.locator("li.statement").nth(number - 1).locator("fieldset.scale").nth(0 if kind == "today" else 1)
+
+
+def radio(page: Page, number: int, value: int | str, kind: str = "today") -> Locator:
+    """One answer's radio button (`value` 1-10 or "unknown"), shown or not."""
+    return scale(page, number, kind).locator(f'input[value="{value}"]')
+
+
+def show_statement(page: Page, number: int) -> None:
+    """Where the page shows one statement at a time (a phone), go to statement `number` as a
+    person would: by its number in the row below it. Elsewhere every statement is shown."""
+    if page.locator(".grading.one-at-a-time").count():
+        page.locator(".overview .jump").nth(number - 1).click()
+        expect(page.locator("li.statement").nth(number - 1)).to_be_visible()
+
+
+def choose(page: Page, number: int, value: int | str, kind: str = "today") -> None:
+    """Answer statement `number` with `value` (1-10, or "Vet ej") by clicking it."""
+    show_statement(page, number)
+    scale(page, number, kind).get_by_role("radio", name=str(value), exact=True).click()
 
 
 def notes_in(page: Page, area_id: str, text: str | None = None) -> Locator:
@@ -509,8 +541,8 @@ class Tour:
 def act_on(page: Page, view: str) -> None:
     """What people do on a view, so the tour covers more than looking."""
     if view == "participant-grade":
-        page.get_by_role("slider").nth(2).fill("9")
-        expect(page.locator("li.statement").nth(2).locator("output")).to_have_text("9 av 10")
+        choose(page, 3, 9)
+        expect(scale(page, 3).locator(".scale-status")).to_have_text("Ditt svar: 9")
     if view == "participant-document":
         page.get_by_label("Ny lapp i ”Insikter och idéer”").fill("Vi behöver fråga brukarna oftare")
         page.locator('section.area[data-area="insights"]').get_by_role("button", name="Lägg till lapp").click()

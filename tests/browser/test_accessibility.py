@@ -72,15 +72,19 @@ def test_keyboard_only_grading_and_writing_a_note(browse: Browse, new_room: Call
         facilitator.send("set_phase", phase="grade")
     page = browse.page(room.participant_path, {"width": 1280, "height": 800})
     wait_online(page)
-    expect(page.get_by_role("slider")).to_have_count(10)
+    expect(page.get_by_role("radiogroup")).to_have_count(10)
 
     page.locator("body").focus()
-    tab_to(page, "input[type=range]")
-    focused = page.locator("input[type=range]:focus")
-    expect(focused).to_have_accessible_name(re.compile(r"^Påstående 1: från ”Vi erbjuder en produkt”"))
+    tab_to(page, "input[type=radio]")
+    first = page.get_by_role("radiogroup").first
+    expect(first).to_have_accessible_name(re.compile(r"^Påstående 1: från ”Vi erbjuder en produkt”"))
+    expect(first.locator("input:focus")).to_have_count(1)
+    # A digit chooses, the arrows move the choice as in any group of radio buttons.
+    page.keyboard.press("6")
     page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    expect(focused).to_have_attribute("aria-valuetext", "7 av 10")
+    expect(first.get_by_role("radio", name="7", exact=True)).to_be_checked()
+    expect(first.get_by_role("radio", name="7", exact=True)).to_be_focused()
+    expect(first.locator(".scale-status")).to_have_text("Ditt svar: 7")
     expect(page.locator(".progress")).to_have_text("Du har graderat 1 av 10")
     # The next Tab stops are the statement's own buttons, each labelled with its number.
     tab_to(page, "button.clear", most=3)
@@ -88,7 +92,7 @@ def test_keyboard_only_grading_and_writing_a_note(browse: Browse, new_room: Call
     # Stored by the server: still there after a reload.
     page.reload()
     wait_online(page)
-    expect(page.get_by_role("slider").first).to_have_attribute("aria-valuetext", "7 av 10")
+    expect(page.get_by_role("radiogroup").first.get_by_role("radio", name="7", exact=True)).to_be_checked()
 
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="document")

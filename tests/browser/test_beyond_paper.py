@@ -10,7 +10,18 @@ from collections.abc import Callable
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PHONE, PROJECTOR, Bot, Browse, Room, notes_in, wait_online
+from tests.browser.conftest import (
+    PHONE,
+    PROJECTOR,
+    Bot,
+    Browse,
+    Room,
+    choose,
+    notes_in,
+    scale,
+    show_statement,
+    wait_online,
+)
 
 BLOCKING = {"serious", "critical"}
 
@@ -47,8 +58,8 @@ def test_dont_know_and_two_camps_are_shown_and_ordered(browse: Browse, new_room:
         grade(bots, "s1", [2, 2, 3, 3, 8, 8, 9, 9])
         grade(bots[:4], "s2", [5, 5, 6, 6])
         wait_online(phone)
-        phone.locator("li.statement").first.get_by_role("button", name="Vet ej: påstående 1").click()
-        expect(phone.locator("#range-s1 ~ output, output[for=range-s1]").first).to_have_text("Vet ej")
+        choose(phone, 1, "Vet ej")
+        expect(scale(phone, 1).locator(".scale-status")).to_have_text("Ditt svar: Vet ej")
         facilitator.send("set_results_visible", visible=True)
         expect(card(page, 1)).to_contain_text("Två läger")
         expect(card(page, 1)).to_contain_text("1 vet ej")
@@ -73,17 +84,19 @@ def test_a_second_round_shows_the_shift_and_your_previous_answer(browse: Browse,
         grade(bots, "s1", [2, 5, 8])
         phone = browse.page(room.participant_path, PHONE, name="participant")
         wait_online(phone)
-        phone.locator("#range-s1").fill("4")
+        choose(phone, 1, 4)
         expect(card(page, 1)).to_contain_text("4 svar")
         page.get_by_role("button", name="Ny omgång").click()
         page.locator("dialog[open]").get_by_role("button", name="Ja, ny omgång").click()
         expect(page.locator(".stats")).to_contain_text("Omgång 2")
-        expect(phone.locator(".previous-answer").first).to_have_text("Förra omgången: 4")
-        expect(phone.locator("output[for=range-s1]")).to_have_text("Inte graderat än")
+        expect(scale(phone, 1).locator(".scale-status")).to_have_text("Inte graderat än")
+        # Last round's answer only once this round's is given, so that it cannot anchor it.
+        expect(scale(phone, 1).locator(".previous-answer")).to_be_hidden()
         grade(bots, "s1", [6, 5, 3])  # right, stayed, left
-        phone.locator("#range-s1").fill("7")  # right
+        choose(phone, 1, 7)  # right
+        expect(scale(phone, 1).locator(".previous-answer")).to_have_text("Förra omgången: 4")
         expect(card(page, 1)).to_contain_text("Omgång 1 → 2: medel 4,8 → 5,3")
-        expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrade")
+        expect(card(page, 1)).to_contain_text("1 åt vänster · 2 åt höger · 1 oförändrad")
         assert_accessible(page)
         assert_accessible(phone)
         for bot in bots:
@@ -98,9 +111,10 @@ def test_today_and_desired_show_the_gap(browse: Browse, new_room: Callable[..., 
         facilitator.send("set_phase", phase="grade")
         facilitator.send("set_results_visible", visible=True)
     page.get_by_role("button", name="Fråga även om önskat läge").click()
-    expect(phone.locator("#range-s3-desired")).to_be_visible()
-    phone.locator("#range-s3").fill("2")
-    phone.locator("#range-s3-desired").fill("9")
+    show_statement(phone, 3)
+    expect(scale(phone, 3, "desired")).to_be_visible()
+    choose(phone, 3, 2)
+    choose(phone, 3, 9, kind="desired")
     with room.bot() as other:
         other.send("set_score", statement_id="s3", value=4)
         other.send("set_score", statement_id="s3", value=8, kind="desired")

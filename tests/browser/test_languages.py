@@ -3,12 +3,15 @@ texts; a room created in another language speaks it until someone chooses otherw
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, wait_online
+from tests.servers import ROOT
 
 
 def first_statement(page: Page) -> Locator:
@@ -35,7 +38,7 @@ def test_participant_switches_to_english_and_finnish(browse: Browse, new_room: C
     expect(page.get_by_role("heading", name="How service-logical is our organisation?")).to_be_visible()
     expect(first_statement(page)).to_contain_text("We offer a product")
     expect(first_statement(page)).to_contain_text("We offer a service")
-    expect(page.get_by_role("slider").first).to_have_accessible_name(
+    expect(page.get_by_role("radiogroup").first).to_have_accessible_name(
         re.compile(r"^Statement 1: from “We offer a product”")
     )
     expect(page.locator(".progress")).to_have_text("You have graded 0 of 10")
@@ -83,3 +86,37 @@ def test_room_language_is_the_default_and_the_start_page_has_a_switch(
     expect(start.get_by_role("button", name="Kirjo", exact=True)).to_be_visible()
     expect(start.locator(".spectrum-card").first).to_contain_text("Tarjoamme tuotteen")
     wait_online_in(start, "Yhdistetty")
+
+
+def test_skip_link_and_the_template_file_button_speak_the_page_language(
+    browse: Browse, tmp_path: Path, new_room: Callable[..., Room]
+) -> None:
+    start = browse.page("/", PROJECTOR)
+    expect(start.locator(".skip-link")).to_have_text("Hoppa till innehållet")
+    start.get_by_label("Språk", exact=True).select_option("en")
+    expect(start.locator(".skip-link")).to_have_text("Skip to content")
+    # The browser's own file input ("Choose File", "No file chosen") is not what people see.
+    expect(start.locator("input[type=file]")).to_be_hidden()
+    expect(start.get_by_text("No template of your own chosen: the standard template is used.")).to_be_visible()
+    template = json.loads((ROOT / "app" / "templates" / "tjanstelogik.json").read_text(encoding="utf-8"))
+    template["id"] = "own"
+    template["statements"] = template["statements"][:3]
+    path = tmp_path / "our-template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    with start.expect_file_chooser() as chooser:
+        start.get_by_role("button", name="Choose a template of your own (JSON file)…").click()
+    chooser.value.set_files(path)
+    expect(start.get_by_text("Chosen template: our-template.json")).to_be_visible()
+    start.get_by_label("Name of the room").fill("Our own template")
+    start.get_by_role("button", name="Create the room").click()
+    start.wait_for_url(re.compile(r"/present$"))
+    expect(start.locator(".spectrum-card")).to_have_count(3)
+
+    room = new_room("Ohituslinkki", language="fi")
+    participant = browse.page(room.participant_path, PHONE)
+    wait_online_in(participant, "Yhdistetty")
+    expect(participant.locator(".skip-link")).to_have_text("Siirry sisältöön")
+    participant.keyboard.press("Tab")
+    expect(participant.locator(".skip-link")).to_be_focused()
+    participant.keyboard.press("Enter")
+    expect(participant.locator("main")).to_be_focused()

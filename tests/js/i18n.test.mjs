@@ -50,3 +50,25 @@ test("pickText: the wanted language, else the template's languages in order, els
   assert.equal(pickText(null, "sv"), "");
   assert.equal(pickText(undefined, "en"), "");
 });
+
+test("a count picks the language's plural form; the plain key is the general one", () => {
+  const sv = { "note.votes": "{n} röster", "note.votes.one": "{n} röst", "round.label": "Omgång {n}" };
+  const t = createTranslator(sv, {}, "sv");
+  assert.equal(t("note.votes", { n: 1 }), "1 röst");
+  assert.equal(t("note.votes", { n: 0 }), "0 röster");
+  assert.equal(t("note.votes", { n: 2 }), "2 röster");
+  assert.equal(t("note.votes", { n: 21 }), "21 röster", "Swedish has no special form for 21");
+  assert.equal(t("note.votes", { n: 1.5 }), "1.5 röster");
+  assert.equal(t("round.label", { n: 1 }), "Omgång 1", "no plural forms: the plain key");
+  assert.equal(t("note.votes", { n: "1" }), "1 röster", "only a number is a count");
+  assert.equal(t("note.votes"), "{n} röster");
+  // The fallback's forms follow the same rule.
+  assert.equal(createTranslator({}, sv, "en")("note.votes", { n: 1 }), "1 röst");
+});
+
+test("the categories are the language's own, so a language with more forms gets them", () => {
+  // Polish (not a Samskapa language) tells "few" (2-4, 22-24, …) from "many" (5-21, …).
+  const pl = { votes: "{n} głosów", "votes.one": "{n} głos", "votes.few": "{n} głosy" };
+  const t = createTranslator(pl, {}, "pl");
+  assert.deepEqual([1, 2, 5, 22, 25].map((n) => t("votes", { n })), ["1 głos", "2 głosy", "5 głosów", "22 głosy", "25 głosów"]);
+});

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { test } from "node:test";
 
+import { createTranslator } from "../../frontend/js/i18n.js";
+
 const root = new URL("../../frontend/", import.meta.url);
 const load = (language) => JSON.parse(readFileSync(new URL(`locales/${language}.json`, root), "utf8"));
 const locales = { sv: load("sv"), en: load("en"), fi: load("fi") };
@@ -84,5 +86,47 @@ test("keys built from a prefix (t(`phase.${phase}`)) have every value the code c
       continue;
     }
     for (const value of values) assert.ok(`${prefix}${value}` in locales.sv, `${prefix}${value}`);
+  }
+});
+
+test("plural forms: each has its general form, the same placeholders, and a count {n}", () => {
+  const forms = /\.(zero|one|two|few|many)$/;
+  for (const [language, messages] of Object.entries(locales)) {
+    for (const key of Object.keys(messages).filter((k) => forms.test(k))) {
+      const base = key.replace(forms, "");
+      assert.ok(base in messages, `${language}: ${key} has no general form ${base}`);
+      assert.deepEqual(placeholders(messages[key]), placeholders(messages[base]), `${language}: ${key}`);
+      assert.ok(placeholders(messages[base]).includes("n"), `${language}: ${base} has forms but no {n}`);
+    }
+  }
+});
+
+test("every count a language tells apart has its words, for every message with forms", () => {
+  const forms = /\.(zero|one|two|few|many)$/;
+  const bases = new Set(Object.keys(locales.sv).filter((k) => forms.test(k)).map((k) => k.replace(forms, "")));
+  assert.ok(bases.size >= 10, `only ${bases.size} messages with plural forms`);
+  for (const [language, messages] of Object.entries(locales)) {
+    const rules = new Intl.PluralRules(language);
+    for (const base of bases) {
+      for (let n = 0; n <= 200; n += 1) {
+        const category = rules.select(n);
+        if (category !== "other") assert.ok(`${base}.${category}` in messages, `${language}: ${base}.${category} (n = ${n})`);
+      }
+    }
+  }
+});
+
+test("the words people see most often agree with their count", () => {
+  const words = {
+    sv: { "note.votes": ["1 röst", "2 röster"], "conn.pending": ["1 ändring väntar på att skickas", "3 ändringar väntar på att skickas"], "shift.stayed": ["1 oförändrad", "2 oförändrade"] },
+    en: { "note.votes": ["1 vote", "2 votes"], "conn.pending": ["1 change waiting to be sent", "3 changes waiting to be sent"], "stats.n": ["1 answer", "7 answers"] },
+    fi: { "note.votes": ["1 ääni", "2 ääntä"], "conn.pending": ["1 muutos odottaa lähetystä", "3 muutosta odottaa lähetystä"], "stats.n": ["1 vastaus", "7 vastausta"] },
+  };
+  for (const [language, expected] of Object.entries(words)) {
+    const t = createTranslator(locales[language], locales.sv, language);
+    for (const [key, [single, plural]] of Object.entries(expected)) {
+      assert.equal(t(key, { n: 1 }), single);
+      assert.equal(t(key, { n: Number(plural.split(" ")[0]) }), plural);
+    }
   }
 });

@@ -36,6 +36,24 @@ test("a newer score for the same statement replaces the unsent older one", () =>
   );
 });
 
+test("today's and the desired answer to one statement are two answers: neither replaces the other", () => {
+  const outbox = new Outbox();
+  outbox.add(score("c1", "s1", 7));
+  outbox.add({ ...score("c2", "s1", 9), kind: "desired" });
+  outbox.add({ ...score("c3", "s1", 6), kind: "today" });
+  outbox.add({ ...score("c4", "s1", 10), kind: "desired" });
+  assert.deepEqual(
+    outbox.pending().map((c) => [c.cid, c.kind ?? "today", c.value]),
+    [["c3", "today", 6], ["c4", "desired", 10]],
+  );
+  assert.equal(outbox.pendingScore("s1").value, 6);
+  assert.equal(outbox.pendingScore("s1", "today").cid, "c3");
+  assert.equal(outbox.pendingScore("s1", "desired").value, 10);
+  assert.equal(outbox.pendingScore("s2"), undefined);
+  outbox.add(score("c5", "s2", null));
+  assert.equal(outbox.pendingScore("s2").value, null, "a pending clear is a pending answer too");
+});
+
 test("notes and other commands are never coalesced", () => {
   const outbox = new Outbox();
   outbox.add(addNote("c1", "Ett"));

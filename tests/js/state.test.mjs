@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { applyMessage, canChange, initialState, notesIn, statementFigures } from "../../frontend/js/state.js";
+import { applyMessage, canChange, initialState, neighbourOf, notesIn, statementFigures } from "../../frontend/js/state.js";
 
 const T0 = "2025-03-10T09:00:00+00:00";
 
@@ -229,4 +229,13 @@ describe("selectors", () => {
     assert.deepEqual(statementFigures(state, "s1"), entry);
     assert.equal(statementFigures(state, "s2"), null);
   });
+});
+
+test("neighbourOf: the note after one that leaves, else the one before, else none", () => {
+  const notes = [{ id: "a" }, { id: "b" }, { id: "c" }];
+  assert.equal(neighbourOf(notes, "a").id, "b");
+  assert.equal(neighbourOf(notes, "b").id, "c");
+  assert.equal(neighbourOf(notes, "c").id, "b", "the last one: the one before it");
+  assert.equal(neighbourOf([{ id: "a" }], "a"), null);
+  assert.equal(neighbourOf(notes, "x"), null);
 });

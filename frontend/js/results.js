@@ -1,0 +1,193 @@
+// The room's results as panels a page mounts: the spectrum (a distribution per statement,
+// with the notes linked to it), the statements per group, and the polarity profile. They
+// show and control nothing (no command is sent from here), so a read-only projector page can
+// mount them as they are, and the presenter puts its own controls around them.
+//
+// Each panel takes the live connection (for its state) and the locale it is drawn in, has an
+// `element` to place anywhere, and a `draw()` that brings it in line with the state.
+
+import { h } from "./dom.js";
+import { pickText } from "./i18n.js";
+import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile, shiftLine } from "./spectrum.js";
+import { statementFigures } from "./state.js";
+
+/** The orders the spectrum can show its statements in. */
+export const ORDERS = ["template", "disagreement", "gap"];
+
+function templateText(live, locale) {
+  return (localized) => pickText(localized, locale.language, live.state.template.languages);
+}
+
+/** "1. left … right" above a statement's chart. */
+function poles(statement, index, text) {
+  return h("p", { class: "poles" },
+    h("span", { class: "pole-left" }, `${index + 1}. ${text(statement.left)}`),
+    h("span", { class: "pole-right" }, text(statement.right)));
+}
+
+function statementLabel(statement, index, text) {
+  return `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
+}
+
+/** One card per statement: its distribution, figures, shift between rounds and linked notes. */
+export class SpectrumPanel {
+  constructor(live, locale) {
+    this.live = live;
+    this.locale = locale;
+    /** One of ORDERS; "gap" counts only while the room asks where we want to be. */
+    this.order = "template";
+    const text = templateText(live, locale);
+    this.cards = new Map();
+    this.items = new Map();
+    this.grid = h("ol", { class: "spectrum-grid" }, live.state.template.statements.map((statement, index) => {
+      const card = { chart: h("div", { class: "chart" }), figures: h("div", {}), notes: h("div", { class: "linked-notes" }), label: statementLabel(statement, index, text) };
+      const item = h("li", { class: "spectrum-card" }, poles(statement, index, text), card.chart, card.figures, card.notes);
+      this.cards.set(statement.id, card);
+      this.items.set(statement.id, item);
+      return item;
+    }));
+    this.table = h("div", {});
+    this.desiredShown = live.state.settings.desired_enabled;
+    this.legend = legend(locale.t, this.desiredShown);
+    this.element = h("section", { "aria-label": locale.t("pr.spectrum") }, this.legend, this.grid, this.table);
+  }
+
+  /** The legend names the desired bars only while the room asks for them. */
+  drawLegend() {
+    const desired = this.live.state.settings.desired_enabled;
+    if (desired === this.desiredShown) return;
+    this.desiredShown = desired;
+    const next = legend(this.locale.t, desired);
+    this.legend.replaceWith(next);
+    this.legend = next;
+  }
+
+  draw() {
+    const state = this.live.state;
+    const { t, language } = this.locale;
+    for (const [statementId, card] of this.cards) {
+      const figures = statementFigures(state, statementId);
+      card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
+      card.figures.replaceChildren(figuresLine(figures, { t, language }), shiftLine(figures, { t, language }) ?? "");
+    }
+    this.drawNotes();
+    const ids = [...this.items.keys()];
+    if (this.order === "disagreement") {
+      ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
+    } else if (this.order === "gap" && state.settings.desired_enabled) {
+      const gap = (id) => Math.abs(statementFigures(state, id)?.gap ?? -1);
+      ids.sort((a, b) => gap(b) - gap(a));
+    }
+    ids.forEach((id, index) => {
+      if (this.grid.children[index] !== this.items.get(id)) this.grid.insertBefore(this.items.get(id), this.grid.children[index] ?? null);
+    });
+    const open = this.table.querySelector("details")?.open ?? false;
+    const table = figuresTable(state.template, state.spectrum, this.locale);
+    table.open = open;
+    this.table.replaceChildren(table);
+  }
+
+  /** Each statement's linked notes beside its distribution, kept open across updates. */
+  drawNotes() {
+    const { t } = this.locale;
+    const byStatement = new Map();
+    for (const note of this.live.state.notes.values()) {
+      if (!note.statement_id) continue;
+      if (!byStatement.has(note.statement_id)) byStatement.set(note.statement_id, []);
+      byStatement.get(note.statement_id).push(note);
+    }
+    for (const [statementId, card] of this.cards) {
+      const notes = byStatement.get(statementId) ?? [];
+      const signature = notes.map((n) => `${n.id}:${n.version}`).join(",");
+      if (card.notes.dataset.signature === signature) continue;
+      card.notes.dataset.signature = signature;
+      if (!notes.length) {
+        card.notes.replaceChildren();
+        continue;
+      }
+      const open = card.notes.querySelector("details")?.open ?? false;
+      const details = h("details", {},
+        h("summary", {}, t("pr.linkedNotes", { n: notes.length })),
+        h("ul", {}, notes.map((note) => h("li", { class: `note-${note.color}` }, note.text))));
+      details.open = open;
+      card.notes.replaceChildren(details);
+    }
+  }
+}
+
+/** Each statement once per group, side by side; only the groups the server may show. */
+export class GroupsPanel {
+  constructor(live, locale) {
+    this.live = live;
+    this.locale = locale;
+    this.element = h("section", { class: "group-view", "aria-label": locale.t("pr.groupsView") });
+  }
+
+  draw() {
+    const { t, language } = this.locale;
+    const text = templateText(this.live, this.locale);
+    const state = this.live.state;
+    const spectrum = state.spectrum;
+    const k = state.settings.group_min_size;
+    const groups = spectrum?.groups ?? [];
+    const parts = [];
+    if (!groups.length) parts.push(h("p", { class: "lead" }, t("pr.groupsNone", { k })));
+    if (spectrum?.hidden_groups) parts.push(h("p", { class: "hidden-groups" }, t("pr.groupsHidden", { n: spectrum.hidden_groups, k })));
+    if (groups.length) {
+      parts.push(h("ul", { class: "group-legend" }, groups.map((g) => h("li", {}, t("pr.groupVoters", { name: g.name, n: g.voters })))));
+      const rows = state.template.statements.map((statement, index) => {
+        const label = statementLabel(statement, index, text);
+        return h("li", { class: "group-row" },
+          poles(statement, index, text),
+          h("div", { class: "group-charts" }, groups.map((group) => {
+            const figures = group.statements.find((entry) => entry.statement_id === statement.id);
+            return h("div", { class: "group-chart" },
+              h("p", { class: "group-name" }, group.name),
+              distributionChart(figures, { t, language, label: `${group.name}: ${label}` }),
+              figuresLine(figures, { t, language }));
+          })));
+      });
+      parts.push(h("ol", { class: "group-rows" }, rows));
+    }
+    this.element.replaceChildren(...parts);
+  }
+}
+
+/** The ten means on one axis: the group's polarity profile. */
+export class ProfilePanel {
+  constructor(live, locale) {
+    this.live = live;
+    this.locale = locale;
+    this.element = h("section", { "aria-label": locale.t("pr.profile") });
+  }
+
+  draw() {
+    const state = this.live.state;
+    this.element.replaceChildren(h("h2", {}, this.locale.t("profile.heading")), polarityProfile(state.template, state.spectrum, this.locale));
+  }
+}
+
+/**
+ * The three panels together, drawn only while shown: a page names the panel it shows
+ * (`spectrum`, `groupsView` or `profile`) and calls `update` on every change.
+ */
+export class Results {
+  constructor(live, locale) {
+    this.live = live;
+    this.spectrum = new SpectrumPanel(live, locale);
+    this.panels = { spectrum: this.spectrum, groupsView: new GroupsPanel(live, locale), profile: new ProfilePanel(live, locale) };
+    this.drawn = undefined;
+  }
+
+  /** Draw `shown` if the spectrum changed since the last draw (or when `force`). */
+  update(shown, force = false) {
+    if (shown === "spectrum") {
+      this.spectrum.drawLegend();
+      this.spectrum.drawNotes();
+    }
+    const spectrum = this.live.state.spectrum;
+    if (!force && spectrum === this.drawn) return;
+    this.drawn = spectrum;
+    this.panels[shown]?.draw();
+  }
+}

@@ -1,0 +1,298 @@
+"""Grading on a phone that never loses an answer: every value is one tap (5 included, on a
+fresh page), clearing really clears, the targets are big enough and stay put, one statement
+at a time with "next", and the keyboard alone grades all ten.
+
+What was stored is read where it is stored: in the facilitator's spectrum, over a real
+websocket (a scripted facilitator, Bot), never from the participant's own page."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from playwright.sync_api import Page, ViewportSize, expect
+
+from tests.browser.conftest import PHONE, Bot, Browse, Room, radio, scale, wait_online
+
+BLOCKING = {"serious", "critical"}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+STATEMENTS = [f"s{number}" for number in range(1, 11)]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = Axe().run(page).response["violations"]
+    blocking = [
+        f"{v['impact']}: {v['id']} {v['help']} {v['nodes'][0]['target']}" for v in violations if v["impact"] in BLOCKING
+    ]
+    assert not blocking, blocking
+
+
+Figures = dict[str, dict[str, Any]]
+
+
+def wait_for_figures(facilitator: Bot, wanted: Callable[[Figures], bool], timeout: float = 10) -> Figures:
+    """The facilitator's figures per statement, as soon as a spectrum satisfies `wanted`."""
+    message = facilitator.receive_until(
+        lambda m: m["type"] == "spectrum" and wanted({s["statement_id"]: s for s in m["statements"]}), timeout
+    )
+    return {s["statement_id"]: s for s in message["statements"]}
+
+
+def stored_as(counts: list[int], unknown: int) -> Callable[[Figures], bool]:
+    """Statement 1 holds exactly these grades and this many "Vet ej"."""
+    return lambda figures: figures["s1"]["histogram"] == counts and figures["s1"]["unknown"] == unknown
+
+
+def histogram(*values: int) -> list[int]:
+    """The counts of 1..10 among `values`, computed here, not by the server's code."""
+    return [values.count(value) for value in range(1, 11)]
+
+
+@pytest.fixture
+def grading_room(new_room: Callable[..., Room]) -> Iterator[tuple[Room, Bot]]:
+    room = new_room("Graderingsrummet")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+        yield room, facilitator
+
+
+def phone(browse: Browse, room: Room) -> Page:
+    """A new participant on a touch phone, 390 x 844."""
+    page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+    wait_online(page)
+    return page
+
+
+def test_each_value_tapped_on_a_fresh_phone_is_stored(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    tapped: list[int] = []
+    unknown = 0
+    for value in [5, 1, 2, 3, 4, 6, 7, 8, 9, 10, "Vet ej"]:
+        page = phone(browse, room)
+        status = scale(page, 1).locator(".scale-status")
+        expect(status).to_have_text("Inte graderat än")
+        expect(scale(page, 1).locator("input:checked")).to_have_count(0)
+        scale(page, 1).get_by_role("radio", name=str(value), exact=True).tap()
+        if isinstance(value, int):
+            tapped.append(value)
+        else:
+            unknown += 1
+        wait_for_figures(facilitator, stored_as(histogram(*tapped), unknown))
+        expect(status).to_have_text(f"Ditt svar: {value}")
+        page.context.close()
+
+
+def test_clearing_then_tapping_the_same_value_stores_it_again(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    page = phone(browse, room)
+    five = scale(page, 1).get_by_role("radio", name="5", exact=True)
+    five.tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["histogram"] == histogram(5))
+    assert_accessible(page)
+    scale(page, 1).get_by_role("button", name="Rensa graderingen av påstående 1").tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0)
+    expect(five).not_to_be_checked()
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Inte graderat än")
+    assert_accessible(page)
+    five.tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["histogram"] == histogram(5))
+    expect(five).to_be_checked()
+    # And "Vet ej", cleared, is gone too, and can be given again.
+    scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0 and f["s1"]["unknown"] == 1)
+    scale(page, 1).get_by_role("button", name="Rensa graderingen av påstående 1").tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0 and f["s1"]["unknown"] == 0)
+    scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
+    wait_for_figures(facilitator, lambda f: f["s1"]["unknown"] == 1)
+
+
+def boxes(page: Page) -> list[dict[str, float]]:
+    """Where each answer's target and the statement's card are, in CSS px."""
+    found: list[dict[str, float]] = page.evaluate(
+        """() => [...document.querySelectorAll("li.statement:not([hidden]) input[type=radio]"),
+                  document.querySelector("li.statement:not([hidden])")]
+              .map((element) => { const r = element.getBoundingClientRect();
+                                   return { x: r.x, y: r.y, width: r.width, height: r.height }; })"""
+    )
+    return found
+
+
+def test_targets_are_at_least_24_px_and_nothing_moves_on_the_first_touch(
+    browse: Browse, grading_room: tuple[Room, Bot]
+) -> None:
+    room, _ = grading_room
+    page = phone(browse, room)
+    before = boxes(page)
+    *targets, _card = before
+    assert len(targets) == 11  # 1-10 and "Vet ej"
+    small = [(number, box) for number, box in enumerate(targets, start=1) if box["width"] < 24 or box["height"] < 24]
+    assert not small, f"targets under 24 x 24 CSS px (WCAG 2.5.8): {small}"
+    # Ten in a row on one line, each its own place.
+    assert len({round(box["y"]) for box in targets[:10]}) == 1
+    assert all(a["x"] + a["width"] <= b["x"] for a, b in itertools.pairwise(targets[:10]))
+    # A page that fits: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    radio(page, 1, 5).tap()
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Ditt svar: 5")
+    assert boxes(page) == before, "the answers or their card moved when the first answer was given"
+    radio(page, 1, 10).tap()
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Ditt svar: 10")
+    assert boxes(page) == before
+
+
+def test_ten_statements_in_ten_taps_and_next(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    page = phone(browse, room)
+    values = [3, 8, 5, 1, 10, 6, 2, 9, 7, 4]
+    next_button = page.get_by_role("button", name="Nästa", exact=True)
+    for number, value in enumerate(values, start=1):
+        expect(page.locator(".pager-position")).to_have_text(f"{number} av 10")
+        expect(page.locator("li.statement:not([hidden])")).to_have_count(1)
+        scale(page, number).get_by_role("radio", name=str(value), exact=True).tap()
+        if number < 10:
+            next_button.tap()
+    expect(next_button).to_be_disabled()
+    expect(page.locator(".progress")).to_have_text("Du har graderat 10 av 10")
+    wait_for_figures(
+        facilitator, lambda f: all(f[s]["histogram"] == histogram(v) for s, v in zip(STATEMENTS, values, strict=True))
+    )
+    assert_accessible(page)
+    # The row of numbers goes back to any statement, with its answer still there.
+    page.locator(".overview .jump").nth(2).tap()
+    expect(page.locator(".pager-position")).to_have_text("3 av 10")
+    expect(radio(page, 3, 5)).to_be_checked()
+    radio(page, 3, 6).tap()
+    wait_for_figures(facilitator, lambda f: f["s3"]["histogram"] == histogram(6))
+    page.get_by_role("button", name="Föregående", exact=True).tap()
+    expect(page.locator(".pager-position")).to_have_text("2 av 10")
+    expect(radio(page, 2, 8)).to_be_checked()
+    # Every statement in one list, if you want it so.
+    page.get_by_role("button", name="Visa alla påståenden").tap()
+    expect(page.locator("li.statement:not([hidden])")).to_have_count(10)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["list", "one-at-a-time"])
+def test_the_keyboard_alone_grades_ten_statements_with_number_keys(
+    browse: Browse, grading_room: tuple[Room, Bot], viewport: ViewportSize
+) -> None:
+    room, facilitator = grading_room
+    page = browse.page(room.participant_path, viewport)
+    wait_online(page)
+    page.locator("body").focus()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type === 'radio'"):
+            break
+    values = [7, 2, 10, 4, 5, 1, 9, 3, 8, 6]
+    for number, value in enumerate(values, start=1):
+        expect(scale(page, number).locator("input:focus")).to_have_count(1)
+        page.keyboard.press("0" if value == 10 else str(value))
+        expect(radio(page, number, value)).to_be_focused()
+        page.keyboard.press("Enter")
+    wait_for_figures(
+        facilitator, lambda f: all(f[s]["histogram"] == histogram(v) for s, v in zip(STATEMENTS, values, strict=True))
+    )
+    # The letter of "Vet ej", and digits again: each a new answer to the focused statement.
+    page.keyboard.press("v")
+    expect(scale(page, 10).locator(".scale-status")).to_have_text("Ditt svar: Vet ej")
+    wait_for_figures(facilitator, lambda f: f["s10"]["n"] == 0 and f["s10"]["unknown"] == 1)
+    page.keyboard.press("5")
+    wait_for_figures(facilitator, lambda f: f["s10"]["histogram"] == histogram(5) and f["s10"]["unknown"] == 0)
+
+
+def start_round_with_results_hidden(facilitator: Bot) -> None:
+    """A new round, and the results hidden for it: the two events participants get from a
+    server that hides them itself on `start_round` (issue 15), sent here by hand so that this
+    test holds with that server and without it."""
+    facilitator.send("start_round")
+    facilitator.send("set_results_visible", visible=False)
+
+
+def test_a_new_round_shows_no_results_and_no_last_answer_until_answered(
+    browse: Browse, grading_room: tuple[Room, Bot]
+) -> None:
+    room, facilitator = grading_room
+    facilitator.send("set_results_visible", visible=True)
+    page = phone(browse, room)
+    results = page.locator("li.statement").first.locator(".statement-results")
+    with room.bot() as other:
+        other.send("set_score", statement_id="s1", value=8)
+        radio(page, 1, 4).tap()
+        expect(results.locator("svg.distribution")).to_be_visible()
+        expect(results.locator(".figures")).to_contain_text("2 svar")
+
+        start_round_with_results_hidden(facilitator)
+        expect(scale(page, 1).locator(".scale-status")).to_have_text("Inte graderat än")
+        expect(scale(page, 1).locator("input:checked")).to_have_count(0)
+        expect(scale(page, 1).locator(".previous-answer")).to_be_hidden()
+        expect(results.locator("svg.distribution")).to_have_count(0)
+        expect(page.locator(".results-hidden")).to_be_visible()
+        expect(page.get_by_role("heading", name="Polaritetsprofil")).to_have_count(0)
+        # Not by ear either: the answer's description names no earlier answer.
+        described = scale(page, 1).get_attribute("aria-describedby") or ""
+        assert "previous" not in described
+        assert_accessible(page)
+
+        radio(page, 1, 7).tap()
+        expect(scale(page, 1).locator(".previous-answer")).to_have_text("Förra omgången: 4")
+        other.send("set_score", statement_id="s1", value=6)
+        expect(page.locator(".results-hidden")).to_contain_text("2 har graderat hittills")
+        expect(results.locator("svg.distribution")).to_have_count(0)
+        assert_accessible(page)
+
+        facilitator.send("set_results_visible", visible=True)
+        expect(results.locator(".figures")).to_contain_text("2 svar")
+        expect(results.locator(".figures")).to_contain_text("Medel 6,5")
+
+
+@pytest.mark.xfail(
+    reason="needs the server's start_round to hide the results (issue 15, the lead's change); "
+    "passes once it does, then drop this mark",
+    strict=False,
+)
+def test_start_round_alone_hides_the_results_again(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    facilitator.send("set_results_visible", visible=True)
+    page = phone(browse, room)
+    radio(page, 1, 4).tap()
+    results = page.locator("li.statement").first.locator(".statement-results")
+    expect(results.locator("svg.distribution")).to_be_visible()
+    facilitator.send("start_round")
+    expect(page.locator(".results-hidden")).to_be_visible(timeout=3000)
+    expect(results.locator("svg.distribution")).to_have_count(0)
+
+
+def test_a_lock_a_phase_change_and_a_language_keep_the_focus(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
+    room, facilitator = grading_room
+    page = browse.page(room.participant_path, LAPTOP)
+    wait_online(page)
+    seven = radio(page, 3, 7)
+    seven.focus()
+    page.keyboard.press("7")
+    expect(seven).to_be_checked()
+    # Locked by the facilitator: still focused, but the keys and clicks change nothing.
+    facilitator.send("set_voting_locked", locked=True)
+    expect(seven).to_be_disabled()
+    expect(seven).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.press("2")
+    page.keyboard.press("ArrowRight")
+    expect(seven).to_be_checked()
+    expect(scale(page, 3).locator(".scale-status")).to_have_text("Ditt svar: 7")
+    facilitator.send("set_voting_locked", locked=False)
+    expect(seven).to_be_enabled()
+    # From grading to reflecting: the statements stay, and the focus on them.
+    facilitator.send("set_phase", phase="reflect")
+    expect(page.locator(".questions li")).to_have_count(4)
+    expect(seven).to_be_focused()
+    # To documenting: the statements go, and the focus to the heading of what came instead.
+    facilitator.send("set_phase", phase="document")
+    expect(page.get_by_role("heading", name="Dokumentera reflektionen")).to_be_focused()
+    # A new language draws the page anew; the focus goes back to the language choice.
+    page.get_by_label("Språk", exact=True).select_option("en")
+    expect(page.get_by_role("heading", name="Document the reflection")).to_be_visible()
+    expect(page.get_by_label("Language", exact=True)).to_be_focused()

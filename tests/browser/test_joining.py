@@ -1,0 +1,108 @@
+"""Joining on a phone: the optional name and, when the room has groups, the group, asked
+together and at once; changeable later. What was saved is read from the server (a scripted
+facilitator's websocket), not from the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, Bot, Browse, Room, wait_online
+
+GROUPS = [
+    {"id": "chefer", "name": "Chefer"},
+    {"id": "staff", "name": "Medarbetare"},
+    {"id": "brukare", "name": "Brukare"},
+]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = Axe().run(page).response["violations"]
+    blocking = [f"{v['impact']}: {v['id']} {v['help']}" for v in violations if v["impact"] in {"serious", "critical"}]
+    assert not blocking, blocking
+
+
+def saved_profile(facilitator: Bot, name: str | None, group: str | None) -> dict[str, Any]:
+    """The participant as the server stored it, from the event the facilitator gets."""
+    event = facilitator.receive_until(
+        lambda m: (
+            m["type"] == "participant_updated"
+            and m["participant"]["name"] == name
+            and m["participant"]["group"] == group
+        )
+    )
+    participant: dict[str, Any] = event["participant"]
+    return participant
+
+
+def test_name_and_group_are_asked_at_joining_and_can_be_changed(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Grupprummet")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_groups", groups=GROUPS)
+        page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+        wait_online(page)
+        profile = page.locator("details.profile")
+        expect(profile).to_have_attribute("open", "")
+        expect(profile.locator("summary")).to_have_text("Du: anonym, ingen grupp")
+        group = page.get_by_role("group", name="Din grupp (frivilligt)")
+        for name in ("Chefer", "Medarbetare", "Brukare", "Ingen vald"):
+            expect(group.get_by_role("radio", name=name)).to_be_visible()
+        assert_accessible(page)
+
+        page.get_by_label("Ditt namn (frivilligt)").fill("Anna")
+        group.get_by_role("radio", name="Medarbetare").tap()
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, "Anna", "staff")
+        expect(profile.locator("summary")).to_have_text("Du: Anna · Medarbetare")
+        expect(profile).not_to_have_attribute("open", "")
+        expect(profile.locator("summary")).to_be_focused()
+
+        # Asked once: not again when grading starts, nor after a reload.
+        facilitator.send("set_phase", phase="grade")
+        expect(page.locator("li.statement").first).to_be_visible()
+        expect(profile).not_to_have_attribute("open", "")
+        page.reload()
+        wait_online(page)
+        expect(page.locator("li.statement").first).to_be_visible()
+        expect(profile).not_to_have_attribute("open", "")
+        expect(profile.locator("summary")).to_have_text("Du: Anna · Medarbetare")
+
+        # Changeable: open the line, choose another group.
+        profile.locator("summary").tap()
+        expect(group.get_by_role("radio", name="Medarbetare")).to_be_checked()
+        group.get_by_role("radio", name="Chefer").tap()
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, "Anna", "chefer")
+        expect(profile.locator("summary")).to_have_text("Du: Anna · Chefer")
+        assert_accessible(page)
+
+        # Someone joining in the middle of grading is asked too, above the statements.
+        late = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+        wait_online(late)
+        expect(late.locator("details.profile")).to_have_attribute("open", "")
+        expect(late.get_by_role("radio", name="Brukare")).to_be_visible()
+        late.get_by_role("radio", name="Brukare").tap()
+        late.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, None, "brukare")
+        expect(late.locator("details.profile summary")).to_have_text("Du: Brukare")
+
+
+def test_groups_added_after_joining_are_asked_for(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Grupper senare")
+    with room.facilitator() as facilitator:
+        page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+        wait_online(page)
+        expect(page.get_by_role("group", name="Din grupp (frivilligt)")).to_have_count(0)
+        page.get_by_label("Ditt namn (frivilligt)").fill("Bo")
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, "Bo", None)
+        expect(page.locator("details.profile")).not_to_have_attribute("open", "")
+        facilitator.send("set_groups", groups=GROUPS)
+        expect(page.locator("details.profile")).to_have_attribute("open", "")
+        page.get_by_role("radio", name="Brukare").tap()
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, "Bo", "brukare")
+        expect(page.locator("details.profile summary")).to_have_text("Du: Bo · Brukare")
