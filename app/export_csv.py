@@ -36,14 +36,7 @@ def render_csv(export: BoardExport) -> bytes:
             t("report.right"),
             t("report.round"),
             t("report.kind"),
-            t("report.n"),
-            t("report.mean"),
-            t("report.median"),
-            t("report.sd"),
-            *(t("report.count", value=value) for value in range(1, 11)),
-            t("slider.unknown"),
-            t("report.withheld"),
-            t("report.insight"),
+            *_figure_headers(report),
         ]
     )
     for figures in sorted(
@@ -73,14 +66,7 @@ def render_csv(export: BoardExport) -> bytes:
                 t("report.round"),
                 t("report.kind"),
                 "#",
-                t("report.n"),
-                t("report.mean"),
-                t("report.median"),
-                t("report.sd"),
-                *(t("report.count", value=value) for value in range(1, 11)),
-                t("slider.unknown"),
-                t("report.withheld"),
-                t("report.insight"),
+                *_figure_headers(report),
             ]
         )
         for group in export.group_figures:
@@ -91,6 +77,14 @@ def render_csv(export: BoardExport) -> bytes:
         if hidden := report.hidden_groups_note():
             writer.writerow([hidden])
     return out.getvalue().encode("utf-8")
+
+
+def _figure_headers(report: Report) -> list[str]:
+    """The names of the columns `_figures` fills, in the same order."""
+    t = report.t
+    counts = [t("report.count", value=value) for value in range(1, 11)]
+    named = ["report.n", "report.mean", "report.median", "report.sd"]
+    return [*(t(key) for key in named), *counts, t("slider.unknown"), t("report.withheld"), t("report.insight")]
 
 
 def _figures(report: Report, figures: ExportedAggregate) -> list[object]:

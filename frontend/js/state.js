@@ -1,6 +1,15 @@
 // The room as a client sees it, built only by applying server messages in order.
 // Pure: no DOM, no sockets (tested with `node --test`).
 
+// The events that each change one field of the room's flow: setting <- the event's field.
+const FLOW_EVENTS = {
+  phase_changed: ["phase", "phase"],
+  results_visibility: ["results_visible", "visible"],
+  voting_locked: ["voting_locked", "locked"],
+  timer_changed: ["timer_ends_at", "ends_at"],
+  screen_changed: ["screen", "screen"],
+};
+
 export function initialState() {
   return {
     epoch: null,
@@ -83,17 +92,14 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       break;
     }
     case "phase_changed":
-      state.settings.phase = message.phase;
-      break;
     case "results_visibility":
-      state.settings.results_visible = message.visible;
-      break;
     case "voting_locked":
-      state.settings.voting_locked = message.locked;
-      break;
     case "timer_changed":
-      state.settings.timer_ends_at = message.ends_at;
+    case "screen_changed": {
+      const [setting, field] = FLOW_EVENTS[message.type];
+      state.settings[setting] = message[field];
       break;
+    }
     case "room_updated": {
       // The whole configuration, whichever field changed: take every field as it comes.
       const { type: _type, seq: _seq, ...config } = message;

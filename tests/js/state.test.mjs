@@ -152,13 +152,17 @@ describe("events", () => {
     applyMessage(state, { type: "voting_locked", seq: 12, locked: true });
     applyMessage(state, { type: "timer_changed", seq: 13, ends_at: "2025-03-10T09:05:00+00:00", seconds: 300 });
     applyMessage(state, { type: "room_updated", seq: 14, title: "Nytt namn", language: "fi", groups: [{ id: "g1", name: "Chefer" }] });
+    applyMessage(state, { type: "phase_changed", seq: 15, phase: "document" });
+    applyMessage(state, { type: "screen_changed", seq: 16, screen: { view: "statement", statement_id: "s4", question: 0 } });
+    assert.equal(state.settings.phase, "document");
+    assert.deepEqual(state.settings.screen, { view: "statement", statement_id: "s4", question: 0 });
     assert.equal(state.settings.results_visible, true);
     assert.equal(state.settings.voting_locked, true);
     assert.equal(state.settings.timer_ends_at, "2025-03-10T09:05:00+00:00");
     assert.equal(state.settings.title, "Nytt namn");
     assert.equal(state.settings.language, "fi");
     assert.deepEqual(state.settings.groups, [{ id: "g1", name: "Chefer" }]);
-    applyMessage(state, { type: "room_deleted", seq: 15 });
+    applyMessage(state, { type: "room_deleted", seq: 17 });
     assert.equal(state.deleted, true);
   });
 
