@@ -249,11 +249,6 @@ def test_a_new_round_shows_no_results_and_no_last_answer_until_answered(
         expect(results.locator(".figures")).to_contain_text("Medel 6,5")
 
 
-@pytest.mark.xfail(
-    reason="needs the server's start_round to hide the results (issue 15, the lead's change); "
-    "passes once it does, then drop this mark",
-    strict=False,
-)
 def test_start_round_alone_hides_the_results_again(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
     room, facilitator = grading_room
     facilitator.send("set_results_visible", visible=True)
