@@ -96,7 +96,7 @@ class Report:
             f"{self.t('report.caseNumber')} {case}" if case else "",
             self.t("report.heading"),
             self.t("report.exported", date=self.date(self.export.exported_at)),
-            self.t("report.participants", n=self.export.participants, voters=self.export.voters),
+            f"{self.t('report.participants', n=self.export.participants)}, {self.t('report.graded', n=self.export.voters)}",
         ]
         return " · ".join(part for part in parts if part)
 

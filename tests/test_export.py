@@ -349,7 +349,7 @@ async def test_the_reports_tables_are_the_answers_figures(
         assert table[0] == ["#", "Vänster pol (1)", "Chefer (3)"]
         for number, row in enumerate(table[1:], start=1):
             assert row == [str(number), SWEDISH_LEFT_POLES[number - 1], expected_group_cells(f"s{number}")]
-    assert "* Visas inte: så få svar" in markdown and "1 grupper med färre än 3 svarande" in markdown
+    assert "Visas inte: så få svar" in markdown and "1 grupp med färre än 3 svarande" in markdown
 
 
 async def test_the_csv_has_every_figure_and_answer_by_round_and_kind(
@@ -413,7 +413,7 @@ async def test_the_csv_has_every_figure_and_answer_by_round_and_kind(
             assert row[4] == str(expected["n"]) and row[5] == (
                 "" if expected["mean"] is None else swedish(expected["mean"], 2)
             )
-    assert rows[-1][0].startswith("1 grupper med färre än 3 svarande")
+    assert rows[-1][0].startswith("1 grupp med färre än 3 svarande")
 
 
 async def test_no_export_ties_a_name_to_an_answer(
