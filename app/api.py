@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app import models as m
 from app.errors import ApiError, ErrorBody, field_problems
@@ -21,6 +21,7 @@ from app.room import now_utc
 from app.services import Services
 from app.store import JoinCodeTaken, as_utc, hash_token
 from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
+from app.text import PlainText
 
 router = APIRouter()
 JOIN_CODE_ATTEMPTS = 20
@@ -37,7 +38,7 @@ ServicesDep = Annotated[Services, Depends(services)]
 
 
 class RoomCreate(BaseModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    title: Annotated[str, PlainText(min_length=1, max_length=120, strip=True)]
     template: str | dict[str, Any] = Field(
         default=DEFAULT_TEMPLATE_ID, description="A built-in template id, or a whole template."
     )

@@ -113,6 +113,8 @@ def _parse_export(body: bytes) -> BoardExport:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(422, "invalid_json", f"The file is not JSON: {error}") from error
+    except RecursionError as error:  # a nesting bomb: arrays or objects thousands deep
+        raise ApiError(422, "invalid_json", "The file is not JSON: it is nested too deeply.") from error
     if not isinstance(raw, dict):
         raise ApiError(422, "invalid_export", "An export is a JSON object.")
     version = raw.get("schema_version")

@@ -8,7 +8,7 @@ Schema of `BoardExport` is served at /api/schema/export.json (see docs/export.md
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,7 @@ from app.aggregates import Aggregate, AggregateKey
 from app.board import Board, to_answer
 from app.insight import classify
 from app.templates.model import Language, Template
+from app.text import PlainText, SafeStr
 
 SCHEMA_VERSION = 1
 
@@ -26,7 +27,7 @@ class _Part(BaseModel):
 
 
 class ExportedRoom(_Part):
-    title: str = Field(min_length=1, max_length=120)
+    title: Annotated[str, PlainText(min_length=1, max_length=120)]
     language: Language
     phase: p.Phase
     results_visible: bool
@@ -41,23 +42,23 @@ class ExportedRoom(_Part):
 
 
 class ExportedParticipant(_Part):
-    id: str
-    name: str | None = Field(description="Only when the participant gave one.")
-    group: str | None
+    id: SafeStr
+    name: SafeStr | None = Field(description="Only when the participant gave one.")
+    group: SafeStr | None
 
 
 class ExportedScore(_Part):
-    participant_id: str
+    participant_id: SafeStr
     round: int = Field(ge=1)
     kind: p.ScoreKind
-    statement_id: str
+    statement_id: SafeStr
     value: p.Answer
 
 
 class ExportedAggregate(_Part):
     round: int
     kind: p.ScoreKind
-    statement_id: str
+    statement_id: SafeStr
     n: int
     unknown: int = Field(description='Answers of "don\'t know" (never part of n, mean, median or sd).')
     mean: float | None
@@ -68,14 +69,14 @@ class ExportedAggregate(_Part):
 
 
 class ExportedNote(_Part):
-    id: str
-    area_id: str
+    id: SafeStr
+    area_id: SafeStr
     order: int = Field(ge=0, description="0-based place within its area.")
-    text: str = Field(min_length=1, max_length=500)
+    text: Annotated[str, PlainText(min_length=1, max_length=500)]
     color: p.Color
-    author_id: str
-    statement_id: str | None = Field(default=None, description="The statement the note is linked to, if any.")
-    voter_ids: list[str]
+    author_id: SafeStr
+    statement_id: SafeStr | None = Field(default=None, description="The statement the note is linked to, if any.")
+    voter_ids: list[SafeStr]
     votes: int
     version: int = Field(ge=1)
     created_at: datetime
@@ -85,8 +86,8 @@ class ExportedNote(_Part):
 class ExportedGroup(_Part):
     """A group's figures in the current round; only groups of at least k voters appear."""
 
-    group_id: str
-    name: str
+    group_id: SafeStr
+    name: SafeStr
     voters: int
     aggregates: list[ExportedAggregate]
 

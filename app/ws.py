@@ -11,11 +11,10 @@ loop (docs/performance.md). OpenAPI never describes WebSockets, so nothing is lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -28,6 +27,7 @@ from app.services import Services
 PATH_PREFIX = "/ws/rooms/"
 HELLO_TIMEOUT_SECONDS = 10.0
 CLOSE_GRACE_SECONDS = 5.0
+_valid_cid: TypeAdapter[str] = TypeAdapter(p.Cid)
 
 
 class TokenBucket:
@@ -58,15 +58,14 @@ def parse(frame: str) -> p.Hello | p.Ping | p.Command | p.Error:
 
 def _describe(error: ValidationError, frame: str) -> p.Error:
     first = error.errors(include_url=False)[0]
-    cid = None
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
-        raw_cid = json.loads(frame).get("cid")
-        cid = raw_cid if isinstance(raw_cid, str) and len(raw_cid) <= 64 else None
     kind = first["type"]
     if kind == "json_invalid":
-        return p.Error(code=p.ErrorCode.INVALID_JSON, message="The frame is not valid JSON.", cid=cid)
+        # Not JSON to the validator: broken, nested too deep, or a string with an unpaired
+        # surrogate escape. Nothing in it is trusted, not even a cid to echo back.
+        return p.Error(code=p.ErrorCode.INVALID_JSON, message="The frame is not valid JSON.")
+    cid = _cid_of(frame)
     if kind == "union_tag_invalid":
-        tag = first.get("ctx", {}).get("tag")
+        tag = str(first.get("ctx", {}).get("tag"))[:40]
         return p.Error(code=p.ErrorCode.UNKNOWN_TYPE, message=f"Unknown message type {tag!r}.", cid=cid)
     if kind in {"union_tag_not_found", "model_attributes_type"}:
         return p.Error(
@@ -78,6 +77,17 @@ def _describe(error: ValidationError, frame: str) -> p.Error:
     parts = [str(part) for part in first["loc"][1:] if isinstance(part, int) or str(part).isidentifier()]
     field = ".".join(parts) or "message"
     return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
+
+
+def _cid_of(frame: str) -> str | None:
+    """The frame's cid if it is a valid one, to tie the error to its command. The frame is
+    valid JSON here (the validator read it), and read again by the same parser, whose depth
+    limit turns a nesting bomb into a ValueError instead of a RecursionError."""
+    try:
+        raw = from_json(frame)
+        return _valid_cid.validate_python(raw.get("cid")) if isinstance(raw, dict) else None
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return None
 
 
 async def _receive_text(socket: WebSocket, connection: LocalConnection, limit: int, bucket: TokenBucket) -> str | None:
