@@ -11,8 +11,9 @@ import html
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from app.insight import classify
 from app.locales import Translate, translator
@@ -108,7 +109,7 @@ def render_csv(export: BoardExport) -> bytes:
     delimiter, _ = CSV_STYLE[view.language]
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = _InertCells(csv.writer(out, delimiter=delimiter, lineterminator="\r\n"))
     writer.writerow(
         [
             "#",
@@ -165,6 +166,30 @@ def render_csv(export: BoardExport) -> bytes:
     if hidden := _hidden_groups_note(view):
         writer.writerow([hidden])
     return out.getvalue().encode("utf-8")
+
+
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP, "CSV
+# injection"): =HYPERLINK(…) in a statement's pole would be a link the facilitator clicks.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _inert(cell: object) -> object:
+    """A text cell a spreadsheet would run, behind a quote that makes it text (numbers,
+    negative ones too, stay numbers)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class _InertCells:
+    """A csv writer whose every cell goes through `_inert`."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([_inert(cell) for cell in row])
 
 
 def _csv_number(view: _View, value: float | None) -> str:
