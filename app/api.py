@@ -21,7 +21,7 @@ from app.room import now_utc
 from app.services import Services
 from app.store import JoinCodeTaken, as_utc, hash_token
 from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
-from app.text import PlainText
+from app.text import PlainText, is_room_id
 
 router = APIRouter()
 JOIN_CODE_ATTEMPTS = 20
@@ -181,7 +181,7 @@ async def require_facilitator(services: Services, room_id: str, authorization: s
 
 
 async def _live_room_row(services: Services, room_id: str) -> m.Room:
-    row = await asyncio.to_thread(services.store.get_room, room_id)
+    row = await asyncio.to_thread(services.store.get_room, room_id) if is_room_id(room_id) else None
     if row is None or as_utc(row.expires_at) <= now_utc():
         raise ApiError(404, "room_not_found", "No such room.")
     return row

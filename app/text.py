@@ -27,6 +27,8 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
 # the blank fillers that fonts draw as empty space. Text of only these is empty text.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Zs", "Zl", "Zp"})
 _BLANK_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Room ids are URL-safe tokens (secrets.token_urlsafe, 24 characters); 64 leaves room.
+_ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def forbidden_character(value: str) -> str | None:
@@ -42,6 +44,12 @@ def is_blank(value: str) -> bool:
         not (char.isspace() or char in _BLANK_FILLERS or unicodedata.category(char) in _INVISIBLE_CATEGORIES)
         for char in value
     )
+
+
+def is_room_id(value: str) -> bool:
+    """Whether `value` could name a room. Anything else names none and costs no query (and
+    PostgreSQL could not even take it: a NUL in a path was a 500)."""
+    return _ROOM_ID.fullmatch(value) is not None
 
 
 def _refuse_forbidden(value: str) -> str:

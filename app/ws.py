@@ -23,6 +23,7 @@ from app.cluster import RemoteRoom, Unavailable
 from app.connection import LocalConnection, open_connection
 from app.room import LiveRoom, Rejected, now_utc
 from app.services import Services
+from app.text import is_room_id
 
 PATH_PREFIX = "/ws/rooms/"
 HELLO_TIMEOUT_SECONDS = 10.0
@@ -127,7 +128,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
     room: LiveRoom | RemoteRoom | None = None
     try:
         try:
-            room = await services.rooms.get(room_id)
+            room = await services.rooms.get(room_id) if is_room_id(room_id) else None
         except Unavailable:
             _refuse(connection, p.ErrorCode.UNAVAILABLE, "Try again in a moment.", p.CloseCode.SERVER_RESTART)
             return

@@ -231,3 +231,23 @@ async def test_a_nesting_bomb_for_a_room_is_refused_not_a_server_error(http: htt
         response = await http.post("/api/rooms", content=body, headers={"content-type": "application/json"})
         assert response.status_code in {400, 422}, response.text
         assert response.json()["code"] in {"invalid_request", "invalid_json"}
+
+
+@pytest.mark.parametrize("room_id", ["%00", "a%00b", "%1B%5B31m", "%ED%BF%BF", "x" * 2000])
+async def test_a_room_id_no_room_can_have_is_not_found_not_a_server_error(
+    http: httpx.AsyncClient, server: ServerProcess, room_id: str
+) -> None:
+    bearer = {"Authorization": "Bearer x"}
+    for method, path in (
+        ("GET", f"/api/rooms/{room_id}/qr.svg"),
+        ("GET", f"/api/rooms/{room_id}/export"),
+        ("DELETE", f"/api/rooms/{room_id}"),
+    ):
+        response = await http.request(method, path, headers=bearer)
+        assert response.status_code == 404, (method, path, response.status_code, response.text[:200])
+    socket = RoomClient(server.base_url, room_id)
+    with pytest.raises(CommandFailed) as refused:
+        await socket.connect()
+    assert refused.value.code == "not_found"
+    await socket.wait_until(lambda: socket.close_code is not None)
+    assert socket.close_code == 4004
