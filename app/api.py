@@ -152,7 +152,7 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
 @router.get("/api/join/{join_code}", response_model=JoinTarget, responses=ERRORS)
 async def find_room_by_code(join_code: str, request: Request, services: ServicesDep) -> JoinTarget:
     """Rate-limited per client address, so the million codes cannot be walked."""
-    client = request.client.host if request.client else "unknown"
+    client = services.addresses.client_of(request.scope)
     if not services.join_limiter.allow(client):
         retry = services.join_limiter.retry_after(client)
         raise ApiError(

@@ -19,13 +19,17 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How uvicorn serves the app, shared by `serve` and the benchmark's variants.
 
     permessage-deflate stays off: measured in docs/performance.md, it costs a compressor
-    per client per broadcast and saturates the core long before bandwidth matters."""
+    per client per broadcast and saturates the core long before bandwidth matters.
+
+    uvicorn's proxy headers stay off: by default it believes X-Forwarded-For from 127.0.0.1
+    and rewrites the client address itself. The app reads forwarding headers in one place,
+    app/addresses.py, from the proxies SAMSKAPA_TRUSTED_PROXIES names and no others."""
     return {
         "factory": True,
         "ws": WS_PROTOCOL,
         "ws_max_size": settings.max_frame_bytes,
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        "proxy_headers": False,
         "log_level": "info",
     }
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import api, export_api, ws
+from app.addresses import ClientAddresses
 from app.bus import make_bus
 from app.db import make_engine
 from app.errors import install_error_handlers
@@ -62,6 +63,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             rooms=rooms,
             join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
             identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
+            addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
         _freeze_what_lives_forever()

@@ -139,7 +139,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         hello = await _await_hello(socket, connection, settings.max_frame_bytes, bucket)
         if hello is None:
             return
-        address = socket.client.host if socket.client else "unknown"
+        address = services.addresses.client_of(scope)
         if hello.token is None and not services.identity_limiter.allow(address):
             refusal = "Too many new participants from your address; wait a minute."
             _refuse(connection, p.ErrorCode.LIMIT_REACHED, refusal, p.CloseCode.TOO_MANY_JOINS)
