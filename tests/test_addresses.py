@@ -77,13 +77,8 @@ PROXY_ADDRESS = "127.0.0.2"
 
 
 def start(tmp_path: Path, **settings: str) -> ServerProcess:
-    server = ServerProcess(
-        f"sqlite:///{tmp_path / 'samskapa.db'}",
-        tmp_path,
-        join_lookups_per_minute=str(LOOKUPS),
-        new_participants_per_minute=str(IDENTITIES),
-        **settings,
-    )
+    limits = {"join_lookups_per_minute": str(LOOKUPS), "new_participants_per_minute": str(IDENTITIES)}
+    server = ServerProcess(f"sqlite:///{tmp_path / 'samskapa.db'}", tmp_path, None, **limits, **settings)
     server.start()
     return server
 
