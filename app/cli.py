@@ -9,10 +9,13 @@ from typing import Any
 import uvicorn
 
 from app.db import migrate
+from app.open_files import raise_open_file_limit
 from app.settings import Settings, get_settings
 
 # Samskapa's own WebSocket protocol for uvicorn: direct writes for the room's fan-out.
 WS_PROTOCOL = "app.transport:RoomSocketProtocol"
+# uvicorn's h11 protocol with a per-address connection cap and a header-read timeout.
+HTTP_PROTOCOL = "app.http_protocol:GuardedHttpProtocol"
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -26,6 +29,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     app/addresses.py, from the proxies SAMSKAPA_TRUSTED_PROXIES names and no others."""
     return {
         "factory": True,
+        "http": HTTP_PROTOCOL,
         "ws": WS_PROTOCOL,
         "ws_max_size": settings.max_frame_bytes,
         "ws_per_message_deflate": False,
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    if args.command == "serve":
+        raise_open_file_limit()
     if args.command == "migrate" or not args.no_migrate:
         migrate(settings.effective_database_url)
     if args.command == "serve":

@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import api, export_api, ws
 from app.addresses import ClientAddresses
 from app.bus import make_bus
+from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerGuard
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.limits import SlidingWindowLimiter
+from app.open_files import install_accept_error_log
 from app.pages import install_pages
 from app.room import now_utc
 from app.rooms import RoomRegistry
@@ -43,14 +45,16 @@ class Samskapa:
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
-    return Samskapa(create_api(settings))
+    settings = settings or get_settings()
+    addresses = ClientAddresses(settings.trusted_proxies)
+    return CapPerClient(Samskapa(create_api(settings)), addresses, settings.max_connections_per_address)
 
 
 def create_api(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
         engine = make_engine(settings.effective_database_url)
         store = Store(engine)
         bus = make_bus(settings.redis_url)
@@ -66,10 +70,18 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
+        restore_exception_handler = install_accept_error_log(asyncio.get_running_loop())
+        # For app/http_protocol.py, which reads it from the ASGI state the server keeps.
+        peer_guard = PeerGuard(
+            app.state.services.addresses,
+            OpenConnections(settings.max_connections_per_address),
+            settings.header_timeout_seconds,
+        )
         _freeze_what_lives_forever()
         try:
-            yield
+            yield {PEER_GUARD: peer_guard}
         finally:
+            restore_exception_handler()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

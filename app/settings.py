@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # New participant identities (hellos without a token) per client address per minute:
     # a whole class behind one school NAT fits; a script filling a room does not.
     new_participants_per_minute: int = Field(default=120, ge=1)
+    # Connections one client address may hold open at once, room sockets and HTTP requests
+    # together (app/connection_caps.py): a conference of hundreds behind one venue NAT fits;
+    # one script holding thousands of sockets, as issue 17 measured, does not.
+    max_connections_per_address: int = Field(default=1000, ge=1)
+    # Seconds a connection may take to send a request's headers (app/http_protocol.py).
+    header_timeout_seconds: float = Field(default=10, gt=0)
     max_participants_per_room: int = Field(default=5000, ge=1)
     max_notes_per_room: int = Field(default=5000, ge=1)
     # Keep an idle room in memory briefly after its last client leaves (brief disconnects).
