@@ -15,6 +15,7 @@ import segno
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from app import join_codes
 from app import models as m
 from app.errors import ApiError, ErrorBody, field_problems
 from app.room import now_utc
@@ -35,6 +36,19 @@ def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+
+
+async def limit_room_creation(request: Request, services: ServicesDep) -> None:
+    """Creating and importing rooms: at most rooms_created_per_hour per client address, so
+    that nobody can fill the join codes (app/join_codes.py)."""
+    client = services.addresses.client_of(request.scope)
+    if not services.room_limiter.allow(client):
+        retry = services.room_limiter.retry_after(client)
+        message = "Too many rooms created from your address; wait a while."
+        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry)})
+
+
+RoomCreationLimit = Annotated[None, Depends(limit_room_creation)]
 
 
 class RoomCreate(BaseModel):
@@ -105,7 +119,7 @@ def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple
 
 
 @router.post("/api/rooms", status_code=201, response_model=RoomCreated, responses=ERRORS)
-async def create_room(body: RoomCreate, services: ServicesDep) -> RoomCreated:
+async def create_room(body: RoomCreate, services: ServicesDep, _limit: RoomCreationLimit) -> RoomCreated:
     template = _resolve_template(body.template)
     created = now_utc()
     row = m.Room(
@@ -130,8 +144,11 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
     (`store_room` may write more in the same transaction), and say how to reach it."""
     facilitator_token = secrets.token_urlsafe(32)
     row.facilitator_token_hash = hash_token(facilitator_token)
-    for _ in range(JOIN_CODE_ATTEMPTS):
-        row.join_code = f"{secrets.randbelow(1_000_000):06d}"
+    for attempt in range(JOIN_CODE_ATTEMPTS):
+        code = await join_codes.candidate(attempt, services)
+        if code is None:
+            raise ApiError(503, "no_join_code", "All join codes are in use by live rooms; try again later.")
+        row.join_code = code
         try:
             await asyncio.to_thread(store_room, row)
             break

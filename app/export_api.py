@@ -12,10 +12,11 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
 
 from app import models as m
-from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
+from app.api import ERRORS, RoomCreated, RoomCreationLimit, ServicesDep, open_room, require_facilitator
 from app.board import to_stored
 from app.errors import ApiError, field_problems
 from app.export import RENDERERS, file_name
+from app.import_checks import check_import
 from app.room import LiveRoom, now_utc
 from app.snapshot import SCHEMA_VERSION, BoardExport
 from app.store import ImportedRows, hash_token
@@ -23,6 +24,7 @@ from app.store import ImportedRows, hash_token
 router = APIRouter()
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a 5,000-note board exports to about 3 MB
+IMPORT_PATH = "/api/rooms/import"
 ExportFormat = Literal["json", "csv", "md", "html"]
 
 
@@ -62,11 +64,12 @@ async def export_schema() -> dict[str, Any]:
     return BoardExport.model_json_schema()
 
 
-@router.post("/api/rooms/import", status_code=201, response_model=RoomCreated, responses=ERRORS | {413: ERRORS[422]})
-async def import_room(request: Request, services: ServicesDep) -> RoomCreated:
+@router.post(IMPORT_PATH, status_code=201, response_model=RoomCreated, responses=ERRORS | {413: ERRORS[422]})
+async def import_room(request: Request, services: ServicesDep, _limit: RoomCreationLimit) -> RoomCreated:
     """A new room (new id, code and tokens) with the export's template, settings, scores,
     notes and votes. Participants get new ids: nobody can resume an identity from a file."""
     export = _parse_export(await _read_body(request))
+    check_import(export, services.settings)
     now = now_utc()
     row = m.Room(
         id=secrets.token_urlsafe(18),

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import api, export_api, ws
 from app.addresses import ClientAddresses
+from app.body_limit import BodyLimit
 from app.bus import make_bus
 from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerGuard
 from app.db import make_engine
@@ -47,7 +48,10 @@ class Samskapa:
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or get_settings()
     addresses = ClientAddresses(settings.trusted_proxies)
-    return CapPerClient(Samskapa(create_api(settings)), addresses, settings.max_connections_per_address)
+    # Outermost the connection cap (nothing is read from a client over it), then the body
+    # limit (nothing parses a body over it), then the app.
+    bodies = BodyLimit(Samskapa(create_api(settings)), {export_api.IMPORT_PATH: export_api.MAX_IMPORT_BYTES})
+    return CapPerClient(bodies, addresses, settings.max_connections_per_address)
 
 
 def create_api(settings: Settings | None = None) -> FastAPI:
@@ -67,6 +71,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             rooms=rooms,
             join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
             identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
+            room_limiter=SlidingWindowLimiter(settings.rooms_created_per_hour, 3600.0),
             addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))

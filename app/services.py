@@ -21,6 +21,7 @@ class Services:
     rooms: RoomRegistry
     join_limiter: SlidingWindowLimiter
     identity_limiter: SlidingWindowLimiter
+    room_limiter: SlidingWindowLimiter
     # Whose address a request is, for every per-address limit (app/addresses.py).
     addresses: ClientAddresses = field(default_factory=ClientAddresses)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     max_connections_per_address: int = Field(default=1000, ge=1)
     # Seconds a connection may take to send a request's headers (app/http_protocol.py).
     header_timeout_seconds: float = Field(default=10, gt=0)
+    # Rooms created or imported per client address per hour: a training day of teachers
+    # behind one school NAT fits; filling the million join codes does not.
+    rooms_created_per_hour: int = Field(default=60, ge=1)
     max_participants_per_room: int = Field(default=5000, ge=1)
     max_notes_per_room: int = Field(default=5000, ge=1)
     # Keep an idle room in memory briefly after its last client leaves (brief disconnects).

@@ -75,6 +75,7 @@ class ServerProcess:
             # test sets its own.
             "SAMSKAPA_JOIN_LOOKUPS_PER_MINUTE": "10000",
             "SAMSKAPA_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+            "SAMSKAPA_ROOMS_CREATED_PER_HOUR": "100000",
             **{f"SAMSKAPA_{key.upper()}": value for key, value in settings.items()},
         }
         self.log_path = data_dir / f"server-{self.port}.log"
