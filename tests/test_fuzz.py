@@ -64,8 +64,7 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 def fuzz_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    # Every example joins new participants from 127.0.0.1.
-    process = ServerProcess(database_url, tmp_path_factory.mktemp("fuzz"), new_participants_per_minute="100000")
+    process = ServerProcess(database_url, tmp_path_factory.mktemp("fuzz"))
     process.start()
     yield process
     process.stop()
