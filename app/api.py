@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from app import join_codes
 from app import models as m
 from app import protocol as p
 from app.clock import as_utc, now_utc
@@ -22,6 +23,7 @@ from app.rows import room_row
 from app.services import Services
 from app.store import JoinCodeTaken
 from app.templates import DEFAULT_TEMPLATE_ID, Language, Template, builtin_templates
+from app.text import PlainText, is_room_id
 from app.tokens import hash_token
 
 router = APIRouter()
@@ -38,8 +40,21 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
+async def limit_room_creation(request: Request, services: ServicesDep) -> None:
+    """Creating and importing rooms: at most rooms_created_per_hour per client address, so
+    that nobody can fill the join codes (app/join_codes.py)."""
+    client = services.addresses.client_of(request.scope)
+    if not services.room_limiter.allow(client):
+        retry = services.room_limiter.retry_after(client)
+        message = "Too many rooms created from your address; wait a while."
+        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry)})
+
+
+RoomCreationLimit = Annotated[None, Depends(limit_room_creation)]
+
+
 class RoomCreate(BaseModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    title: Annotated[str, PlainText(min_length=1, max_length=120, strip=True)]
     template: str | dict[str, Any] = Field(
         default=DEFAULT_TEMPLATE_ID, description="A built-in template id, or a whole template."
     )
@@ -106,7 +121,7 @@ def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple
 
 
 @router.post("/api/rooms", status_code=201, response_model=RoomCreated, responses=ERRORS)
-async def create_room(body: RoomCreate, services: ServicesDep) -> RoomCreated:
+async def create_room(body: RoomCreate, services: ServicesDep, _limit: RoomCreationLimit) -> RoomCreated:
     template = _resolve_template(body.template)
     created = now_utc()
     row = room_row(
@@ -125,8 +140,11 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
     (`store_room` may write more in the same transaction), and say how to reach it."""
     facilitator_token = secrets.token_urlsafe(32)
     row.facilitator_token_hash = hash_token(facilitator_token)
-    for _ in range(JOIN_CODE_ATTEMPTS):
-        row.join_code = f"{secrets.randbelow(1_000_000):06d}"
+    for attempt in range(JOIN_CODE_ATTEMPTS):
+        code = await join_codes.candidate(attempt, services)
+        if code is None:
+            raise ApiError(503, "no_join_code", "All join codes are in use by live rooms; try again later.")
+        row.join_code = code
         try:
             await asyncio.to_thread(store_room, row)
             break
@@ -147,7 +165,7 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
 @router.get("/api/join/{join_code}", response_model=JoinTarget, responses=ERRORS)
 async def find_room_by_code(join_code: str, request: Request, services: ServicesDep) -> JoinTarget:
     """Rate-limited per client address, so the million codes cannot be walked."""
-    client = request.client.host if request.client else "unknown"
+    client = services.addresses.client_of(request.scope)
     if not services.join_limiter.allow(client):
         retry = services.join_limiter.retry_after(client)
         raise ApiError(
@@ -176,7 +194,7 @@ async def require_facilitator(services: Services, room_id: str, authorization: s
 
 
 async def _live_room_row(services: Services, room_id: str) -> m.Room:
-    row = await asyncio.to_thread(services.store.get_room, room_id)
+    row = await asyncio.to_thread(services.store.get_room, room_id) if is_room_id(room_id) else None
     if row is None or as_utc(row.expires_at) <= now_utc():
         raise ApiError(404, "room_not_found", "No such room.")
     return row

@@ -9,24 +9,32 @@ from typing import Any
 import uvicorn
 
 from app.db import migrate
+from app.open_files import raise_open_file_limit
 from app.settings import Settings, get_settings
 from app.transport import check_uvicorn_internals
 
 # Samskapa's own WebSocket protocol for uvicorn: direct writes for the room's fan-out.
 WS_PROTOCOL = "app.transport:RoomSocketProtocol"
+# uvicorn's h11 protocol with a per-address connection cap and a header-read timeout.
+HTTP_PROTOCOL = "app.http_protocol:GuardedHttpProtocol"
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How uvicorn serves the app, shared by `serve` and the benchmark's variants.
 
     permessage-deflate stays off: measured in docs/performance.md, it costs a compressor
-    per client per broadcast and saturates the core long before bandwidth matters."""
+    per client per broadcast and saturates the core long before bandwidth matters.
+
+    uvicorn's proxy headers stay off: by default it believes X-Forwarded-For from 127.0.0.1
+    and rewrites the client address itself. The app reads forwarding headers in one place,
+    app/addresses.py, from the proxies SAMSKAPA_TRUSTED_PROXIES names and no others."""
     return {
         "factory": True,
+        "http": HTTP_PROTOCOL,
         "ws": WS_PROTOCOL,
         "ws_max_size": settings.max_frame_bytes,
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        "proxy_headers": False,
         "log_level": "info",
     }
 
@@ -44,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    if args.command == "serve":
+        raise_open_file_limit()
     if args.command == "migrate" or not args.no_migrate:
         migrate(settings.effective_database_url)
     if args.command == "serve":

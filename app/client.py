@@ -2,7 +2,8 @@
 example for anyone writing a client of their own (see docs/protocol.md).
 
 It keeps what a real client keeps: the identity token, the epoch and the last seq seen (to
-resume), the notes (applying events in order) and the latest spectrum.
+resume), the notes, settings and participants (applying events in order, as the browser's
+frontend/js/state.js does) and the latest spectrum.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RoomClient:
         self.notes: dict[str, Message] = {}
         self.spectrum: Message | None = None
         self.settings: Message = {}
+        self.participants: dict[str, Message] = {}
         self.messages: list[Message] = []
         self.welcome: Message | None = None
         self.close_code: int | None = None
@@ -179,6 +181,8 @@ class RoomClient:
                 self.notes = {note["id"]: note for note in snapshot["notes"]}
                 self.spectrum = snapshot["spectrum"]
                 self.settings = snapshot["settings"]
+                # .get: the benchmark's floor server sends only what it needs.
+                self.participants = {person["id"]: person for person in snapshot.get("participants", [])}
                 self.last_seq = message["seq"]
             for event in message["events"] or []:
                 self._apply(event)
@@ -202,3 +206,15 @@ class RoomClient:
             self.settings["voting_locked"] = message["locked"]
         elif kind == "timer_changed":
             self.settings["timer_ends_at"] = message["ends_at"]
+        elif kind == "room_updated":
+            for key in ("title", "language", "groups", "group_min_size", "desired_enabled"):
+                self.settings[key] = message[key]
+        elif kind == "round_started":
+            self.settings["round"] = message["round"]
+        elif kind in {"participant_joined", "participant_updated"}:
+            person = message["participant"]
+            self.participants[person["id"]] = person
+            # Notes show the author's name as it is now.
+            for note_id, note in self.notes.items():
+                if note["author_id"] == person["id"]:
+                    self.notes[note_id] = {**note, "author_name": person["name"]}

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field, ValidationError
 
-from app.api import ERRORS, RoomCreated, ServicesDep, open_room, require_facilitator
+from app.api import ERRORS, RoomCreated, RoomCreationLimit, ServicesDep, open_room, require_facilitator
 from app.clock import now_utc
 from app.errors import ApiError, FieldProblem, field_problems
 from app.export import RENDERERS, file_name
@@ -23,6 +23,7 @@ from app.snapshot import GROUP_SEAL, SCHEMA_VERSION, BoardExport
 router = APIRouter()
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a 5,000-note board exports to about 3 MB
+IMPORT_PATH = "/api/rooms/import"
 ExportFormat = Literal["json", "csv", "md", "html"]
 
 
@@ -68,8 +69,8 @@ class RoomImported(RoomCreated):
     )
 
 
-@router.post("/api/rooms/import", status_code=201, response_model=RoomImported, responses=ERRORS | {413: ERRORS[422]})
-async def import_room(request: Request, services: ServicesDep) -> RoomImported:
+@router.post(IMPORT_PATH, status_code=201, response_model=RoomImported, responses=ERRORS | {413: ERRORS[422]})
+async def import_room(request: Request, services: ServicesDep, _limit: RoomCreationLimit) -> RoomImported:
     """A new room (new id, code and tokens) with the export's template, settings, scores,
     notes and votes. Participants get new ids: nobody can resume an identity from a file."""
     export = _parse_export(await _read_body(request))
@@ -78,11 +79,11 @@ async def import_room(request: Request, services: ServicesDep) -> RoomImported:
         return services.sealer.open(sealed, GROUP_SEAL)
 
     try:
-        check(export, open_group)
+        check(export, open_group, services.settings)
     except Inconsistent as problem:
-        raise ApiError(
-            422, "invalid_export", f"The export is not consistent: {problem}", [FieldProblem(**vars_of(problem))]
-        ) from problem
+        message = f"The export is not consistent: {problem}" if problem.code == "invalid_export" else problem.message
+        problems = [FieldProblem(field=problem.field, message=problem.message)]
+        raise ApiError(422, problem.code, message, problems) from problem
     now = now_utc()
     expires_at = now + timedelta(days=services.settings.room_ttl_days)
     row = imported_room_row(export, secrets.token_urlsafe(18), now, expires_at)
@@ -90,10 +91,6 @@ async def import_room(request: Request, services: ServicesDep) -> RoomImported:
     created = await open_room(services, row, lambda room: services.store.import_room(room, rows))
     unopened = sum(1 for respondent in export.respondents if open_group(respondent.group_seal) is None)
     return RoomImported(**created.model_dump(), groups_not_restored=unopened)
-
-
-def vars_of(problem: Inconsistent) -> dict[str, str]:
-    return {"field": problem.field, "message": problem.message}
 
 
 async def _read_body(request: Request) -> bytes:
@@ -118,6 +115,8 @@ def _parse_export(body: bytes) -> BoardExport:
         raw = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(422, "invalid_json", f"The file is not JSON: {error}") from error
+    except RecursionError as error:  # a nesting bomb: arrays or objects thousands deep
+        raise ApiError(422, "invalid_json", "The file is not JSON: it is nested too deeply.") from error
     if not isinstance(raw, dict):
         raise ApiError(422, "invalid_export", "An export is a JSON object.")
     version = raw.get("schema_version")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable
+from typing import Any
 
 from app.report import Report
 from app.snapshot import BoardExport, ExportedAggregate
@@ -23,7 +26,7 @@ def render_csv(export: BoardExport) -> bytes:
     delimiter, _ = CSV_STYLE[report.language]
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = _InertCells(csv.writer(out, delimiter=delimiter, lineterminator="\r\n"))
     if export.room.case_number:
         writer.writerows([[t("report.caseNumber"), export.room.case_number], []])
     numbered = {line.statement.id: line for line in report.statements}
@@ -77,6 +80,34 @@ def render_csv(export: BoardExport) -> bytes:
         if hidden := report.hidden_groups_note():
             writer.writerow([hidden])
     return out.getvalue().encode("utf-8")
+
+
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP, "CSV
+# injection"): =HYPERLINK(…) in a statement's pole would be a link the facilitator clicks.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _inert(cell: object) -> object:
+    """A text cell a spreadsheet would run, behind a quote that makes it text (numbers,
+    negative ones too, stay numbers)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class _InertCells:
+    """A csv writer whose every cell goes through `_inert`."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([_inert(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def _figure_headers(report: Report) -> list[str]:

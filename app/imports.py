@@ -1,6 +1,12 @@
-"""What an export must be to be imported: consistent in itself, before anything is stored.
+"""What an export must be to be imported: within the live room's limits and consistent in
+itself, before anything is stored.
 
-The models (app/snapshot.py) check each field; this checks the fields against each other:
+A file must not make a room the live protocol could never make: issue 17 found the import
+taking 45,000 notes and 60,000 participants where a live room stops at 5,000 of each (and
+every join to that room then cost a 12.7 MB welcome), and numbers past the database's
+32-bit integers. Such a file is refused with `limit_reached` or `invalid_export`.
+
+The models (app/snapshot.py) check each field; this also checks the fields against each other:
 every score's respondent, statement and round exist, every figure agrees with the scores
 it summarises, every note's area, link and votes hold together. The first problem found is
 returned with the field it is in (`scores.3.round`), and the import is refused whole.
@@ -14,21 +20,50 @@ from collections.abc import Callable, Iterator
 
 from app.aggregates import Aggregate
 from app.board import to_stored
+from app.settings import Settings
 from app.snapshot import BoardExport
+
+# Live limits the settings do not hold, as app/protocol.py states them.
+MAX_GROUPS = 12
+# The database's integer columns (round, seq, version) are 32-bit.
+MAX_STORED_INT = 2**31 - 1
 
 
 class Inconsistent(Exception):
-    def __init__(self, field: str, message: str) -> None:
+    """`code` is `invalid_export`, or `limit_reached` for a file beyond the live limits."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid_export") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.code = code
 
 
-def check(export: BoardExport, open_group: Callable[[str], str | None]) -> None:
+def check(export: BoardExport, open_group: Callable[[str], str | None], settings: Settings) -> None:
     """Raise Inconsistent for the first problem. `open_group` opens a sealed group (None:
     not sealed here, the group cannot be restored; that is allowed)."""
+    for problem in _beyond_limits(export, settings):
+        raise problem
     for problem in _problems(export, open_group):
         raise problem
+
+
+def _beyond_limits(export: BoardExport, settings: Settings) -> Iterator[Inconsistent]:
+    counts = (
+        ("participants", export.participants, settings.max_participants_per_room, "participants"),
+        ("notes", len(export.notes), settings.max_notes_per_room, "notes"),
+        ("room.groups", len(export.room.groups), MAX_GROUPS, "groups"),
+    )
+    for field, count, limit, what in counts:
+        if count > limit:
+            message = f"The export has {count:,} {what}; a room on this server holds at most {limit:,}."
+            yield Inconsistent(field, message, "limit_reached")
+    numbers = [("room.round", export.room.round), ("room.seq", export.room.seq)]
+    numbers += [(f"scores.{i}.round", s.round) for i, s in enumerate(export.scores)]
+    numbers += [(f"notes.{i}.version", n.version) for i, n in enumerate(export.notes)]
+    for field, value in numbers:
+        if value > MAX_STORED_INT:
+            yield Inconsistent(field, f"{value} is larger than any room gets.")
 
 
 def _problems(export: BoardExport, open_group: Callable[[str], str | None]) -> Iterator[Inconsistent]:

@@ -13,11 +13,15 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import api, export_api, ws
+from app.addresses import ClientAddresses
+from app.body_limit import BodyLimit
 from app.bus import make_bus
 from app.clock import now_utc
+from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerGuard
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.limits import SlidingWindowLimiter
+from app.open_files import install_accept_error_log
 from app.pages import install_pages
 from app.rooms import RoomRegistry
 from app.sealing import Sealer, new_key
@@ -44,14 +48,19 @@ class Samskapa:
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
-    return Samskapa(create_api(settings))
+    settings = settings or get_settings()
+    addresses = ClientAddresses(settings.trusted_proxies)
+    # Outermost the connection cap (nothing is read from a client over it), then the body
+    # limit (nothing parses a body over it), then the app.
+    bodies = BodyLimit(Samskapa(create_api(settings)), {export_api.IMPORT_PATH: export_api.MAX_IMPORT_BYTES})
+    return CapPerClient(bodies, addresses, settings.max_connections_per_address)
 
 
 def create_api(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
         engine = make_engine(settings.effective_database_url)
         store = Store(engine)
         writer = StoreWriter(store)
@@ -67,12 +76,22 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             sealer=sealer,
             join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
             identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
+            room_limiter=SlidingWindowLimiter(settings.rooms_created_per_hour, 3600.0),
+            addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
+        restore_exception_handler = install_accept_error_log(asyncio.get_running_loop())
+        # For app/http_protocol.py, which reads it from the ASGI state the server keeps.
+        peer_guard = PeerGuard(
+            app.state.services.addresses,
+            OpenConnections(settings.max_connections_per_address),
+            settings.header_timeout_seconds,
+        )
         _freeze_what_lives_forever()
         try:
-            yield
+            yield {PEER_GUARD: peer_guard}
         finally:
+            restore_exception_handler()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

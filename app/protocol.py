@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from app.templates.model import Language, Template
+from app.text import PlainText
 
 PROTOCOL_VERSION = 1
 
@@ -25,20 +26,21 @@ Role = Literal["facilitator", "participant", "screen"]
 ScreenView = Literal["code", "overview", "statement", "questions", "board"]
 # The kind of answer: how it is today, or where we want to be (when the room asks for it).
 ScoreKind = Literal["today", "desired"]
-Cid = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
+# Every text field refuses control characters and treats invisible-only text as empty (app/text.py).
+Cid = Annotated[str, PlainText(min_length=1, max_length=64)]
+Id = Annotated[str, PlainText(min_length=1, max_length=64)]
+NoteText = Annotated[str, PlainText(min_length=1, max_length=500, strip=True)]
+DisplayName = Annotated[str, PlainText(max_length=60, strip=True)]
 Color = Literal["yellow", "pink", "blue", "green", "orange", "purple"]
 Score = Annotated[int, Field(ge=1, le=10)]
 # An answer: a score 1-10, or "unknown" ("Vet ej", "don't know"), its own answer.
 Answer = Score | Literal["unknown"]
 Insight = Literal["too_few", "agreement", "spread", "two_camps"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Title = Annotated[str, PlainText(min_length=1, max_length=120, strip=True)]
 # k: a group with fewer voters than this is never shown on its own.
 GroupMinSize = Annotated[int, Field(ge=2, le=50)]
 # A public body's case number (sv diarienummer, fi diaarinumero), e.g. "KS 2026/123".
-CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+CaseNumber = Annotated[str, PlainText(max_length=40, strip=True)]
 
 
 class ErrorCode(StrEnum):
@@ -97,10 +99,10 @@ class Hello(_Message):
 
     type: Literal["hello"]
     protocol: Literal[1] = 1
-    token: Annotated[str, StringConstraints(max_length=128)] | None = None
+    token: Annotated[str, PlainText(max_length=128)] | None = None
     screen: bool = False
     name: DisplayName | None = None
-    epoch: Annotated[str, StringConstraints(max_length=64)] | None = None
+    epoch: Annotated[str, PlainText(max_length=64)] | None = None
     last_seq: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -194,7 +196,7 @@ class SetTimer(_Command):
 
 class GroupDef(_Message):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    name: Annotated[str, PlainText(min_length=1, max_length=60, strip=True)]
 
 
 class SetGroups(_Command):

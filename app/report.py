@@ -92,11 +92,13 @@ class Report:
 
     def meta_line(self) -> str:
         case = self.export.room.case_number
+        people = self.t("report.participants", n=self.export.participants)
+        graded = self.t("report.graded", n=self.export.voters)
         parts = [
             f"{self.t('report.caseNumber')} {case}" if case else "",
             self.t("report.heading"),
             self.t("report.exported", date=self.date(self.export.exported_at)),
-            f"{self.t('report.participants', n=self.export.participants)}, {self.t('report.graded', n=self.export.voters)}",
+            f"{people}, {graded}",
         ]
         return " · ".join(part for part in parts if part)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from app.addresses import ClientAddresses
 from app.bus import Bus
 from app.limits import SlidingWindowLimiter
 from app.rooms import RoomRegistry
@@ -22,4 +23,7 @@ class Services:
     sealer: Sealer
     join_limiter: SlidingWindowLimiter
     identity_limiter: SlidingWindowLimiter
+    room_limiter: SlidingWindowLimiter
+    # Whose address a request is, for every per-address limit (app/addresses.py).
+    addresses: ClientAddresses = field(default_factory=ClientAddresses)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

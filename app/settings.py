@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.addresses import Network, parse_networks
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-For is believed, as addresses or networks separated
+    # by commas ("172.30.0.0/24"). None by default: then every peer is the client itself.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
 
     room_ttl_days: float = Field(default=30, gt=0)
     expiry_sweep_seconds: float = Field(default=3600, gt=0)
@@ -42,10 +48,24 @@ class Settings(BaseSettings):
     # New participant identities (hellos without a token) per client address per minute:
     # a whole class behind one school NAT fits; a script filling a room does not.
     new_participants_per_minute: int = Field(default=120, ge=1)
+    # Connections one client address may hold open at once, room sockets and HTTP requests
+    # together (app/connection_caps.py): a conference of hundreds behind one venue NAT fits;
+    # one script holding thousands of sockets, as issue 17 measured, does not.
+    max_connections_per_address: int = Field(default=1000, ge=1)
+    # Seconds a connection may take to send a request's headers (app/http_protocol.py).
+    header_timeout_seconds: float = Field(default=10, gt=0)
+    # Rooms created or imported per client address per hour: a training day of teachers
+    # behind one school NAT fits; filling the million join codes does not.
+    rooms_created_per_hour: int = Field(default=60, ge=1)
     max_participants_per_room: int = Field(default=5000, ge=1)
     max_notes_per_room: int = Field(default=5000, ge=1)
     # Keep an idle room in memory briefly after its last client leaves (brief disconnects).
     room_idle_unload_seconds: float = Field(default=60, ge=0)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        return parse_networks(value) if isinstance(value, str) else value
 
     @field_validator("public_url")
     @classmethod

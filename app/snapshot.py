@@ -27,6 +27,7 @@ from app import protocol as p
 from app.board import FACILITATOR_ID, Board, to_answer
 from app.figures import FigureKey, disclose, insight_of
 from app.templates.model import Template
+from app.text import PlainText, SafeStr
 
 SCHEMA_VERSION = 2
 GROUP_SEAL = "samskapa-export-group"
@@ -53,8 +54,7 @@ class Respondent(_Part):
     """Someone who answered, under a pseudonym used nowhere else in the document."""
 
     id: RespondentId
-    group_seal: str = Field(
-        max_length=200,
+    group_seal: Annotated[str, PlainText(max_length=200)] = Field(
         description="The respondent's group (or none), sealed: only the server that exported it can open it.",
     )
 
@@ -63,26 +63,28 @@ class ExportedScore(_Part):
     respondent: RespondentId
     round: int = Field(ge=1)
     kind: p.ScoreKind
-    statement_id: str
+    statement_id: SafeStr
     value: p.Answer
 
 
 class ExportedAggregate(p.Figures):
     round: int = Field(ge=1)
     kind: p.ScoreKind
-    statement_id: str
+    statement_id: SafeStr
     insight: p.Insight | None = Field(default=None, description="How the group is spread (docs/insight.md).")
 
 
 class ExportedNote(_Part):
-    id: str
-    area_id: str
+    id: SafeStr
+    area_id: SafeStr
     order: int = Field(ge=0, description="0-based place within its area.")
-    text: str = Field(min_length=1, max_length=500)
+    text: p.NoteText
     color: p.Color
     author: AuthorId = Field(description="A pseudonym of the note's own (a1, a2, ...), or facilitator.")
-    author_name: str | None = Field(default=None, max_length=60, description="Only when the author gave one.")
-    statement_id: str | None = Field(default=None, description="The statement the note is linked to, if any.")
+    author_name: Annotated[str, PlainText(max_length=60)] | None = Field(
+        default=None, description="Only when the author gave one."
+    )
+    statement_id: SafeStr | None = Field(default=None, description="The statement the note is linked to, if any.")
     voters: list[VoterId] = Field(description="Pseudonyms of the voters' own (v1, v2, ...).")
     votes: int = Field(ge=0)
     version: int = Field(ge=1)
@@ -93,8 +95,8 @@ class ExportedNote(_Part):
 class ExportedGroup(_Part):
     """A group's figures, in every round and kind; those the k rule holds back are marked."""
 
-    group_id: str
-    name: str
+    group_id: SafeStr
+    name: SafeStr
     voters: int = Field(ge=0, description="Members who answered in the current round.")
     aggregates: list[ExportedAggregate]
 

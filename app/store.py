@@ -158,6 +158,12 @@ class Store:
             query = select(m.Room).where(m.Room.join_code == join_code, col(m.Room.expires_at) > now)
             return session.exec(query).first()
 
+    def join_codes_from(self, first: str, limit: int) -> list[str]:
+        """The join codes stored rooms hold, from `first` on, in order (app/join_codes.py)."""
+        with self._session() as session:
+            query = select(m.Room.join_code).where(col(m.Room.join_code) >= first)
+            return list(session.exec(query.order_by(col(m.Room.join_code)).limit(limit)).all())
+
     def get_room(self, room_id: str) -> m.Room | None:
         with self._session() as session:
             return session.get(m.Room, room_id)

@@ -11,11 +11,10 @@ loop (docs/performance.md). OpenAPI never describes WebSockets, so nothing is lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -25,10 +24,12 @@ from app.cluster import RemoteRoom, Unavailable
 from app.connection import LocalConnection, open_connection
 from app.room import LiveRoom, Rejected
 from app.services import Services
+from app.text import is_room_id
 
 PATH_PREFIX = "/ws/rooms/"
 HELLO_TIMEOUT_SECONDS = 10.0
 CLOSE_GRACE_SECONDS = 5.0
+_valid_cid: TypeAdapter[str] = TypeAdapter(p.Cid)
 
 
 class TokenBucket:
@@ -59,15 +60,14 @@ def parse(frame: str) -> p.Hello | p.Ping | p.Command | p.Error:
 
 def _describe(error: ValidationError, frame: str) -> p.Error:
     first = error.errors(include_url=False)[0]
-    cid = None
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
-        raw_cid = json.loads(frame).get("cid")
-        cid = raw_cid if isinstance(raw_cid, str) and len(raw_cid) <= 64 else None
     kind = first["type"]
     if kind == "json_invalid":
-        return p.Error(code=p.ErrorCode.INVALID_JSON, message="The frame is not valid JSON.", cid=cid)
+        # Not JSON to the validator: broken, nested too deep, or a string with an unpaired
+        # surrogate escape. Nothing in it is trusted, not even a cid to echo back.
+        return p.Error(code=p.ErrorCode.INVALID_JSON, message="The frame is not valid JSON.")
+    cid = _cid_of(frame)
     if kind == "union_tag_invalid":
-        tag = first.get("ctx", {}).get("tag")
+        tag = str(first.get("ctx", {}).get("tag"))[:40]
         return p.Error(code=p.ErrorCode.UNKNOWN_TYPE, message=f"Unknown message type {tag!r}.", cid=cid)
     if kind in {"union_tag_not_found", "model_attributes_type"}:
         return p.Error(
@@ -79,6 +79,17 @@ def _describe(error: ValidationError, frame: str) -> p.Error:
     parts = [str(part) for part in first["loc"][1:] if isinstance(part, int) or str(part).isidentifier()]
     field = ".".join(parts) or "message"
     return p.Error(code=p.ErrorCode.INVALID_MESSAGE, message=f"{field}: {first['msg']}", cid=cid)
+
+
+def _cid_of(frame: str) -> str | None:
+    """The frame's cid if it is a valid one, to tie the error to its command. The frame is
+    valid JSON here (the validator read it), and read again by the same parser, whose depth
+    limit turns a nesting bomb into a ValueError instead of a RecursionError."""
+    try:
+        raw = from_json(frame)
+        return _valid_cid.validate_python(raw.get("cid")) if isinstance(raw, dict) else None
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return None
 
 
 async def _receive_text(socket: WebSocket, connection: LocalConnection, limit: int, bucket: TokenBucket) -> str | None:
@@ -118,7 +129,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
     room: LiveRoom | RemoteRoom | None = None
     try:
         try:
-            room = await services.rooms.get(room_id)
+            room = await services.rooms.get(room_id) if is_room_id(room_id) else None
         except Unavailable:
             _refuse(connection, p.ErrorCode.UNAVAILABLE, "Try again in a moment.", p.CloseCode.SERVER_RESTART)
             return
@@ -129,7 +140,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         hello = await _await_hello(socket, connection, settings.max_frame_bytes, bucket)
         if hello is None:
             return
-        address = socket.client.host if socket.client else "unknown"
+        address = services.addresses.client_of(scope)
         if hello.token is None and not hello.screen and not services.identity_limiter.allow(address):
             refusal = "Too many new participants from your address; wait a minute."
             _refuse(connection, p.ErrorCode.LIMIT_REACHED, refusal, p.CloseCode.TOO_MANY_JOINS)

@@ -72,12 +72,12 @@ VISITS = ("first", "returning")
 
 # Ready to grade, in the participant page's markup (frontend/js/grading.js): every statement
 # is a row of the grading list, and the first row has an enabled grading control on screen
-# (today a range input; a button carrying its value would do too). Follow the markup here
+# (today the radio buttons 1-10 of frontend/js/scale.js). Follow the markup here
 # when it changes: a condition that never holds fails the run after READY_TIMEOUT_MS.
 READY = """(statements) => {
   const rows = document.querySelectorAll("section.grading li.statement");
   if (rows.length !== statements) return false;
-  const control = rows[0].querySelector('input[type="range"]:enabled, button[data-value]:enabled');
+  const control = rows[0].querySelector('input[type="radio"]:enabled, input[type="range"]:enabled');
   if (!control || control.getClientRects().length === 0) return false;
   return performance.now();
 }"""

@@ -146,8 +146,9 @@ def server_environment(
         SAMSKAPA_PUBLIC_URL=f"http://{HOST}:{port}",
         SAMSKAPA_MAX_PARTICIPANTS_PER_ROOM=str(max(5000, participants + 100)),
         # Every benchmark participant joins from 127.0.0.1 within seconds: lift the
-        # per-address join limit (abuse protection, not what is measured here).
+        # per-address limits (abuse protection, not what is measured here).
         SAMSKAPA_NEW_PARTICIPANTS_PER_MINUTE=str(100_000),
+        SAMSKAPA_MAX_CONNECTIONS_PER_ADDRESS=str(max(1000, 2 * participants + 100)),
     )
     if bus_url:
         env["SAMSKAPA_REDIS_URL"] = bus_url

@@ -71,7 +71,12 @@ class ServerProcess:
             "SAMSKAPA_DATABASE_URL": database_url,
             "SAMSKAPA_DATA_DIR": str(data_dir),
             "SAMSKAPA_PUBLIC_URL": self.base_url,
+            # Every test client comes from 127.0.0.1: per-address limits lifted unless a
+            # test sets its own.
             "SAMSKAPA_JOIN_LOOKUPS_PER_MINUTE": "10000",
+            "SAMSKAPA_NEW_PARTICIPANTS_PER_MINUTE": "100000",
+            "SAMSKAPA_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+            "SAMSKAPA_ROOMS_CREATED_PER_HOUR": "100000",
             **{f"SAMSKAPA_{key.upper()}": value for key, value in settings.items()},
         }
         self.log_path = data_dir / f"server-{self.port}.log"

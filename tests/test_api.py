@@ -201,3 +201,53 @@ async def test_rooms_expire_and_their_data_goes(strict_server: ServerProcess) ->
     async with asyncio.timeout(10):
         while rows_left():  # noqa: ASYNC110 - another process; the sweeper deletes, not hides
             await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x08", "\x1b"], ids=["NUL", "BS", "ESC"])
+async def test_a_control_character_in_a_room_or_template_text_is_refused_naming_the_field(
+    http: httpx.AsyncClient, bad: str
+) -> None:
+    """On PostgreSQL a NUL in the title was a 500 (issue 17): now a 422 that names the field."""
+    titled = await http.post("/api/rooms", json={"title": f"Rum{bad}met"})
+    assert titled.status_code == 422, titled.text
+    assert titled.json()["fields"][0]["field"] == "title"
+    assert "control characters" in titled.json()["message"]
+    template = copy.deepcopy(builtin_templates()["tjanstelogik"].model_dump(mode="json"))
+    template["statements"][2]["left"]["sv"] = f"Vänster{bad}pol"
+    refused = await http.post("/api/rooms", json={"title": "Mall", "template": template})
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_template"
+    assert "template.statements.2.left.sv" in [problem["field"] for problem in refused.json()["fields"]]
+
+
+async def test_an_invisible_title_is_refused_like_an_empty_one(http: httpx.AsyncClient) -> None:
+    for invisible in ("\u200b", "\u2060\ufeff", " \u200d "):
+        response = await http.post("/api/rooms", json={"title": invisible})
+        assert response.status_code == 422 and response.json()["fields"][0]["field"] == "title"
+    assert (await http.post("/api/rooms", json={"title": "Synlig\u200b"})).status_code == 201
+
+
+async def test_a_nesting_bomb_for_a_room_is_refused_not_a_server_error(http: httpx.AsyncClient) -> None:
+    for body in (b"[" * 100_000, b'{"title": "Bomb", "template": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"):
+        response = await http.post("/api/rooms", content=body, headers={"content-type": "application/json"})
+        assert response.status_code in {400, 422}, response.text
+        assert response.json()["code"] in {"invalid_request", "invalid_json"}
+
+
+@pytest.mark.parametrize("room_id", ["%00", "a%00b", "%1B%5B31m", "%ED%BF%BF", "x" * 2000])
+async def test_a_room_id_no_room_can_have_is_not_found_not_a_server_error(
+    http: httpx.AsyncClient, server: ServerProcess, room_id: str
+) -> None:
+    bearer = {"Authorization": "Bearer x"}
+    for method, path in (
+        ("GET", f"/api/rooms/{room_id}/qr.svg"),
+        ("GET", f"/api/rooms/{room_id}/export"),
+        ("DELETE", f"/api/rooms/{room_id}"),
+    ):
+        response = await http.request(method, path, headers=bearer)
+        assert response.status_code == 404, (method, path, response.status_code, response.text[:200])
+    socket = RoomClient(server.base_url, room_id)
+    with pytest.raises(CommandFailed) as refused:
+        await socket.connect()
+    assert refused.value.code == "not_found"
+    await socket.wait_until(lambda: socket.close_code is not None)
+    assert socket.close_code == 4004

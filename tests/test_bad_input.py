@@ -449,3 +449,183 @@ async def test_a_boolean_for_a_number_or_a_string_for_a_boolean_is_refused(
     reply = await abuser.wait_for(lambda m: m.get("cid") == cid and m["type"] in {"ack", "error"}, TIMEOUT, since)
     assert reply["type"] == "error" and reply["code"] == "invalid_message"
     assert reply["message"].startswith(f"{field}:")
+
+
+# ---------------------------------------------------------------- text that could poison a batch
+
+CONTROL_CHARACTERS = ["\x00", "\x07", "\x1b", "\r", "\x1f"]
+# Text that shows nothing: zero-width space, word joiner, byte order mark, joiners, soft
+# hyphen, a lone combining mark, the Hangul filler.
+INVISIBLE_ONLY = ["\u200b", "\u200b\u2060\ufeff", " \u200c\u200d ", "\u00ad", "\u0301", "\u3164", "\u200b \n\u200b"]
+
+
+def text_commands(note_id: str, bad: str) -> list[tuple[dict[str, Any], str]]:
+    """Every text a participant sends, each with `bad` inside it, and the field named. (At
+    either end, a control character that is also whitespace is trimmed with the rest.)"""
+    return [
+        ({"type": "add_note", "area_id": "now", "text": f"Före{bad}efter"}, "text"),
+        ({"type": "edit_note", "note_id": note_id, "text": f"Än{bad}drad"}, "text"),
+        ({"type": "set_profile", "name": f"B{bad}o"}, "name"),
+        ({"type": "set_score", "statement_id": f"s1{bad}", "value": 5}, "statement_id"),
+        ({"type": "vote_note", "note_id": f"{note_id}{bad}", "voted": True}, "note_id"),
+    ]
+
+
+@pytest.mark.parametrize("bad", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+async def test_control_characters_are_refused_in_every_text_naming_the_field(scene: Scene, bad: str) -> None:
+    abuser = await scene.participant(name="Abbe")
+    own = await abuser.command("add_note", area_id="now", text="Min lapp")
+    note_id = next(n["id"] for n in abuser.notes.values() if n["text"] == "Min lapp")
+    for command, field in text_commands(note_id, bad):
+        cid = f"c-{secrets.token_hex(4)}"
+        error = await send_for_error(abuser, json.dumps({**command, "cid": cid}), cid)
+        assert error["code"] == "invalid_message", (command, error)
+        assert error["message"].startswith(f"{field}:"), error["message"]
+        assert "control characters" in error["message"]
+    # A control character in the cid itself: refused, and never echoed back.
+    error = await send_for_error(abuser, json.dumps({"type": "delete_note", "note_id": note_id, "cid": f"c{bad}"}))
+    assert error["code"] == "invalid_message" and error["message"].startswith("cid:") and error["cid"] is None
+    assert abuser.notes[note_id]["text"] == "Min lapp" and abuser.notes[note_id]["version"] == 1
+    assert own["type"] == "ack"
+    await scene.still_serves(abuser)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x0b"], ids=["NUL", "VT"])
+async def test_a_control_character_in_the_hello_is_refused_and_a_clean_hello_still_joins(
+    scene: Scene, bad: str
+) -> None:
+    async with connect(scene.ws_url) as socket:
+        for hello, field in (
+            ({"type": "hello", "name": f"E{bad}va"}, "name"),
+            ({"type": "hello", "token": f"token{bad}"}, "token"),
+            ({"type": "hello", "epoch": f"e{bad}", "last_seq": 1}, "epoch"),
+        ):
+            await socket.send(json.dumps(hello))
+            error = await receive(socket)
+            assert error["code"] == "invalid_message" and error["message"].startswith(f"{field}:"), error
+        await socket.send(json.dumps({"type": "hello", "name": "Eva"}))
+        welcome = await receive(socket)
+        assert welcome["type"] == "welcome" and welcome["you"]["name"] == "Eva"
+    await scene.still_serves()
+
+
+async def test_a_control_character_in_a_facilitator_text_is_refused(scene: Scene) -> None:
+    facilitator = scene.make(scene.room["room_id"], scene.room["facilitator_token"])
+    await facilitator.connect()
+    for command, field in (
+        ({"type": "update_room", "title": "Rum\x00"}, "title"),
+        ({"type": "set_groups", "groups": [{"id": "chefer", "name": "Chefer\x00"}]}, "groups.0.name"),
+    ):
+        cid = f"c-{secrets.token_hex(4)}"
+        error = await send_for_error(facilitator, json.dumps({**command, "cid": cid}), cid)
+        assert error["code"] == "invalid_message" and error["message"].startswith(f"{field}:"), error
+    assert facilitator.settings["title"] == "Vårdenheten Solsidan" and facilitator.settings["groups"] == []
+    await scene.still_serves(facilitator)
+
+
+async def test_a_nul_note_among_concurrent_honest_notes_fails_none_of_them(scene: Scene) -> None:
+    """On PostgreSQL a stored NUL failed the whole batch it was written in (issue 17: 55 of
+    200 honest notes got `unavailable`). Refused at validation, it never reaches a batch."""
+    writers = [await scene.participant() for _ in range(8)]
+    abuser = await scene.participant()
+    texts = [f"Ärlig lapp {w}-{i}" for w in range(len(writers)) for i in range(6)]
+
+    async def write(index: int, writer: RoomClient) -> list[Message]:
+        return [await writer.command("add_note", area_id="now", text=t) for t in texts[index * 6 : index * 6 + 6]]
+
+    async def poison() -> list[Message]:
+        return [await send_for_error(abuser, json.dumps(nul_note(i)), f"nul-{i}") for i in range(12)]
+
+    *acks, errors = await asyncio.gather(*(write(i, w) for i, w in enumerate(writers)), poison())
+    assert all(ack["type"] == "ack" for batch in acks for ack in batch)
+    assert {e["code"] for e in errors} == {"invalid_message"}
+    fresh = scene.make(scene.room["room_id"])
+    await fresh.connect()
+    stored = {note["text"] for note in fresh.notes.values()}
+    assert set(texts) <= stored and not any("\x00" in text for text in stored)
+
+
+def nul_note(index: int) -> dict[str, Any]:
+    return {"type": "add_note", "cid": f"nul-{index}", "area_id": "now", "text": f"Gift\x00{index}"}
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE_ONLY, ids=lambda t: "+".join(f"{ord(c):04X}" for c in t))
+async def test_a_note_of_only_invisible_characters_is_refused_like_an_empty_one(scene: Scene, invisible: str) -> None:
+    author = await scene.participant()
+    with pytest.raises(CommandFailed) as refused:
+        await author.command("add_note", area_id="now", text=invisible)
+    assert refused.value.code == "invalid_message" and refused.value.error["message"].startswith("text:")
+    ack = await author.command("add_note", area_id="now", text="Synlig")
+    note_id = next(n["id"] for n in author.notes.values() if n["text"] == "Synlig")
+    with pytest.raises(CommandFailed) as edit:
+        await author.command("edit_note", note_id=note_id, text=invisible)
+    assert edit.value.code == "invalid_message"
+    assert author.notes[note_id]["text"] == "Synlig" and ack["type"] == "ack"
+
+
+async def test_invisible_names_mean_anonymous_and_invisible_titles_are_refused(scene: Scene) -> None:
+    person = await scene.participant(name="\u200b\u200b")
+    assert person.welcome is not None and person.welcome["you"]["name"] is None
+    await person.command("set_profile", name="Vera")
+    await person.command("set_profile", name="\u2060\ufeff")
+    changed = await person.wait_for(lambda m: m["type"] == "participant_updated" and m["participant"]["name"] is None)
+    assert changed["participant"]["id"] == person.participant_id
+    facilitator = scene.make(scene.room["room_id"], scene.room["facilitator_token"])
+    await facilitator.connect()
+    refusals: list[tuple[str, dict[str, Any]]] = [
+        ("update_room", {"title": "\u200b"}),
+        ("set_groups", {"groups": [{"id": "tom", "name": "\u200d\u200d"}]}),
+    ]
+    for command, fields in refusals:
+        with pytest.raises(CommandFailed) as refused:
+            await facilitator.command(command, **fields)
+        assert refused.value.code == "invalid_message"
+    # Visible text keeps its invisible characters: an emoji's variation selector, a joiner.
+    ack = await person.command("add_note", area_id="now", text="Bra ❤️ 👩\u200d💻")
+    note = await person.wait_for(lambda m: m["type"] == "note_added" and m["seq"] == ack["seq"])
+    assert note["note"]["text"] == "Bra ❤️ 👩\u200d💻"
+
+
+# ---------------------------------------------------------------- frames that broke the error reply
+
+
+async def test_an_unpaired_surrogate_in_the_cid_gets_invalid_json_with_the_connection_open(scene: Scene) -> None:
+    abuser = await scene.participant()
+    for frame in (
+        '{"type": "ping", "cid": "\\udfff"}',
+        '{"type": "add_note", "cid": "\\ud800", "area_id": "now", "text": "x"}',
+        '{"type": "add_note", "cid": "c-1", "area_id": "now", "text": "\\udfff"}',
+    ):
+        error = await send_for_error(abuser, frame)
+        assert error["code"] == "invalid_json" and error["cid"] is None
+    await scene.still_serves(abuser)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 2048,
+        "[" * 1024 + "]" * 1024,
+        '{"a":' * 1000 + "1" + "}" * 1000,
+        '{"type": "add_note", "cid": "c-bomb", "area_id": "now", "text": ' + "[" * 2000 + "]" * 2000 + "}",
+    ],
+    ids=["open-arrays", "closed-arrays", "objects", "inside-a-command"],
+)
+async def test_a_nesting_bomb_gets_invalid_json_with_the_connection_open(scene: Scene, frame: str) -> None:
+    abuser = await scene.participant()
+    error = await send_for_error(abuser, frame)
+    assert error["code"] == "invalid_json"
+    await scene.still_serves(abuser)
+
+
+async def test_hostile_frames_do_not_grow_the_log(scene: Scene, server: ServerProcess) -> None:
+    """Issue 17: the log grew 32 bytes per byte of a nesting bomb sent."""
+    abuser = await scene.participant()
+    before = len(server.log())
+    bomb = "[" * 60_000
+    for frame in (bomb, '{"type": "ping", "cid": "\\udfff"}', bomb, "{" * 60_000):
+        error = await send_for_error(abuser, frame)
+        assert error["code"] == "invalid_json"
+    await scene.still_serves(abuser)
+    grown = len(server.log()) - before
+    assert grown < 2_000, f"the log grew {grown} bytes for 180 KB of hostile frames:\n{server.log()[before:][:3000]}"

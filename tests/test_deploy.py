@@ -4,6 +4,7 @@ the same commands the README documents."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,15 @@ def test_the_image_runs_the_documented_commands() -> None:
     assert "docker compose up" in deploy
     assert "./dev serve" in readme
     assert "pip install" in dockerfile and "-e ." in dockerfile
+
+
+def test_the_apps_trust_forwarding_headers_from_the_proxys_network_only() -> None:
+    """Without it, everyone behind the proxy shares the proxy's per-address limits (issue
+    17); with more than the proxy's network, anyone could claim any address."""
+    subnet = compose()["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    for name in ("app1", "app2"):
+        assert compose()["services"][name]["environment"]["SAMSKAPA_TRUSTED_PROXIES"] == subnet
+    assert subnet.startswith("${SAMSKAPA_SUBNET:-") and "SAMSKAPA_SUBNET" in (ROOT / "docs" / "deploy.md").read_text()
+    default = subnet.removeprefix("${SAMSKAPA_SUBNET:-").removesuffix("}")
+    assert ipaddress.ip_network(default).is_private
+    assert all("networks" not in service for service in compose()["services"].values()), "all on the one network"

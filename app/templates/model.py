@@ -2,7 +2,7 @@
 
 Templates are plain JSON validated here, so that a facilitator can bring their own. A room
 keeps its own copy (a template file may change later; a running workshop must not).
-Must not import anything from the rest of the app.
+Must not import anything from the rest of the app but app/text.py (the text rule, a leaf).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.text import PlainText
+
 Language = Literal["sv", "en", "fi"]
 LANGUAGES: tuple[Language, ...] = ("sv", "en", "fi")
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+Text = Annotated[str, PlainText(min_length=1, max_length=400, strip=True)]
 # One text in one or more languages; at least the template's first language must be present.
 LocalizedText = Annotated[dict[Language, Text], Field(min_length=1)]
 

@@ -5,6 +5,14 @@ import { loadLocale, languageSwitch } from "./locale.js";
 
 let locale = await loadLocale();
 
+// Refusals a facilitator can act on get their own words; any other shows the server's message.
+const CREATE_ERRORS = {
+  invalid_template: "start.create.templateBad",
+  rate_limited: "start.create.limited",
+  too_many_connections: "start.create.limited",
+  too_large: "start.create.tooLarge",
+};
+
 async function createRoom(form, feedback) {
   const { t } = locale;
   const data = new FormData(form);
@@ -29,7 +37,7 @@ async function createRoom(form, feedback) {
     });
     const body = await response.json();
     if (!response.ok) {
-      const key = body.code === "invalid_template" ? "start.create.templateBad" : "start.create.failed";
+      const key = CREATE_ERRORS[body.code] ?? "start.create.failed";
       feedback.textContent = t(key, { message: body.message });
       return;
     }
