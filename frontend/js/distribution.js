@@ -28,6 +28,8 @@ const BAR_MAX = 56; // so that a count sits at 30 at the highest, clear of the m
 const TICK_Y = BASE + 15;
 const TODAY_Y = 116;
 const ROW = 16;
+const LANE_GAP = 2;
+const DIGIT_WIDTH = 8.5; // a bold digit of the 13-unit count, with a little room
 export const x = (value) => X0 + (value - 1) * STEP;
 
 /** Shapes shared by the chart and its legend, so that the legend shows what is drawn. */
@@ -45,11 +47,16 @@ export const shapes = {
   mine: (cx) => s("circle", { cx, cy: TICK_Y - 4, r: 10, class: "mine-marker" }),
 };
 
-/** An arrow from `from` to `to` on row `cy`, or nothing when they are (nearly) the same. */
-function arrow(from, to, cy, kind) {
-  if (Math.abs(to - from) < 2) return null;
-  const head = to > from ? -6 : 6;
-  return s("path", { d: `M${from} ${cy} H${to} m${head} -4 l${-head} 4 l${head} 4`, class: kind });
+/**
+ * An arrow from `from` to `to` on row `cy`, stopping `short` before `to` (where a marker is
+ * drawn), or nothing when there is no way to go.
+ */
+function arrow(from, to, cy, kind, short = 0) {
+  const direction = Math.sign(to - from);
+  const end = to - direction * short;
+  if ((end - from) * direction < 4) return null;
+  const head = -direction * 6;
+  return s("path", { d: `M${from} ${cy} H${end} m${head} -4 l${-head} 4 l${head} 4`, class: kind });
 }
 
 const shown = (series) => Boolean(series) && !series.withheld && series.n > 0;
@@ -57,9 +64,8 @@ const shown = (series) => Boolean(series) && !series.withheld && series.n > 0;
 /** The lanes of one value: where each series' bar goes, relative to the value's centre. */
 function lanes(kinds) {
   if (kinds.length === 1) return { [kinds[0]]: { offset: -14, width: 28 } };
-  const gap = 2;
-  const width = (36 - gap * (kinds.length - 1)) / kinds.length;
-  return Object.fromEntries(kinds.map((kind, index) => [kind, { offset: -18 + index * (width + gap), width }]));
+  const width = (36 - LANE_GAP * (kinds.length - 1)) / kinds.length;
+  return Object.fromEntries(kinds.map((kind, index) => [kind, { offset: -18 + index * (width + LANE_GAP), width }]));
 }
 
 function describe(figures, { t, language, label }) {
@@ -78,14 +84,18 @@ function describe(figures, { t, language, label }) {
 
 /**
  * A statement's distribution. `figures` is a spectrum entry (or null while there is none);
- * `mine` the viewer's own grade, ringed on the axis.
+ * `mine` the viewer's own grade, ringed on the axis; `compact` leaves out the rows of last
+ * round's and the desired mean (their bars stay), for a row among ten on one screen.
  */
-export function distributionChart(figures, { t, language, label, mine = null }) {
+export function distributionChart(figures, { t, language, label, mine = null, compact = false }) {
   const earlier = figures?.previous ?? null;
   const wanted = figures?.desired ?? null;
   const kinds = [earlier ? "bar-previous" : null, "bar", wanted ? "bar-desired" : null].filter(Boolean);
   const series = { "bar-previous": earlier, bar: figures, "bar-desired": wanted };
-  const rows = { previous: earlier ? TODAY_Y + ROW : null, desired: wanted ? TODAY_Y + ROW * (earlier ? 2 : 1) : null };
+  const rows = {
+    previous: earlier && !compact ? TODAY_Y + ROW : null,
+    desired: wanted && !compact ? TODAY_Y + ROW * (earlier ? 2 : 1) : null,
+  };
   const height = Math.max(rows.previous ?? 0, rows.desired ?? 0, TODAY_Y) + 10;
   const chart = s("svg", { viewBox: `0 0 ${WIDTH} ${height}`, class: "distribution", role: "img", "aria-label": describe(figures, { t, language, label }) });
   const drawn = kinds.filter((kind) => shown(series[kind]));
@@ -105,8 +115,12 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
     }
     const count = shown(figures) ? figures.histogram[value - 1] : 0;
     if (count) {
+      // On today's own bar, so that it is read as today's, when it fits between the lanes
+      // beside it; above the tallest bar of the value when it is wider than that.
       const centre = x(value) + place.bar.offset + place.bar.width / 2;
-      labels.push(s("text", { x: centre, y: BASE - tallest - 4, class: "bar-count", "text-anchor": "middle" }, String(count)));
+      const own = (count / peak) * BAR_MAX;
+      const fits = String(count).length * DIGIT_WIDTH <= place.bar.width + 2 * LANE_GAP;
+      labels.push(s("text", { x: centre, y: BASE - (fits ? own : tallest) - 4, class: "bar-count", "text-anchor": "middle" }, String(count)));
     }
     labels.push(s("text", { x: x(value), y: TICK_Y, class: "tick", "text-anchor": "middle" }, String(value)));
   }
@@ -116,13 +130,13 @@ export function distributionChart(figures, { t, language, label, mine = null }) 
   const mx = x(figures.mean);
   chart.append(...shapes.spread(x(Math.max(1, figures.mean - figures.sd)), x(Math.min(10, figures.mean + figures.sd)), TODAY_Y));
   chart.append(shapes.mean(mx, TODAY_Y), shapes.median(x(figures.median), MEDIAN_Y));
-  if (shown(earlier)) {
+  if (shown(earlier) && rows.previous) {
     const from = x(earlier.mean);
-    chart.append(...[arrow(from, mx, rows.previous, "shift-arrow"), shapes.previousMean(from, rows.previous)].filter(Boolean));
+    chart.append(...[arrow(from + Math.sign(mx - from) * 6, mx, rows.previous, "shift-arrow"), shapes.previousMean(from, rows.previous)].filter(Boolean));
   }
-  if (shown(wanted)) {
+  if (shown(wanted) && rows.desired) {
     const to = x(wanted.mean);
-    chart.append(...[arrow(mx, to, rows.desired, "gap-arrow"), shapes.desiredMean(to, rows.desired)].filter(Boolean));
+    chart.append(...[arrow(mx, to, rows.desired, "gap-arrow", 8), shapes.desiredMean(to, rows.desired)].filter(Boolean));
   }
   return chart;
 }

@@ -34,7 +34,7 @@ export function pageFrame(locale, onLanguage) {
 }
 
 export function renderStatus(frame, live, t) {
-  const labels = { online: "conn.online", connecting: "conn.connecting", offline: "conn.offline", ended: "conn.offline" };
+  const labels = { online: "conn.online", connecting: "conn.connecting", offline: "conn.offline", ended: "conn.ended" };
   const pending = live.outbox.size;
   frame.status.className = `status status-${live.status}`;
   frame.status.textContent = t(labels[live.status]) + (pending && live.status !== "online" ? ` · ${t("conn.pending", { n: pending })}` : "");

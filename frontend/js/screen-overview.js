@@ -52,10 +52,10 @@ export class OverviewView {
     this.drawn = signature;
     for (const row of this.rows) {
       const figures = open ? statementFigures(state, row.statement.id) : null;
-      row.chart.replaceChildren(open ? distributionChart(figures, { t, language, label: row.label }) : "");
+      row.chart.replaceChildren(open ? distributionChart(figures, { t, language, label: row.label, compact: true }) : "");
       row.figures.replaceChildren(...(open ? briefly(figures, t, language) : []));
     }
     const first = open ? state.spectrum.statements[0] : null;
-    this.legend.replaceChildren(open ? legend(t, Boolean(first?.desired), { previous: Boolean(first?.previous) }) : "");
+    this.legend.replaceChildren(open ? legend(t, Boolean(first?.desired), { previous: Boolean(first?.previous), means: false }) : "");
   }
 }

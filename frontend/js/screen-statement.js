@@ -39,12 +39,13 @@ export class StatementView {
     if (signature !== this.drawn) {
       this.drawn = signature;
       const figures = open ? statementFigures(state, this.statement.id) : null;
-      this.chart.replaceChildren(open ? distributionChart(figures, { t, language, label: this.label }) : "");
-      this.figures.replaceChildren(
-        ...(open
-          ? [figuresLine(figures, { t, language }), shiftLine(figures, { t, language })].filter(Boolean)
-          : [h("p", { class: "screen-hidden-note" }, `${t("screen.hidden")} ${answeredText(state, t)}`)]),
-      );
+      // Until the reveal, where the distribution will be: that it is coming, and how many have answered.
+      this.chart.replaceChildren(open
+        ? distributionChart(figures, { t, language, label: this.label })
+        : h("div", { class: "statement-waiting" },
+            h("p", { class: "screen-hidden-note" }, t("screen.hidden")),
+            h("p", { class: "screen-answered" }, answeredText(state, t))));
+      this.figures.replaceChildren(...(open ? [figuresLine(figures, { t, language }), shiftLine(figures, { t, language })].filter(Boolean) : []));
       this.legend.replaceChildren(open ? legend(t, Boolean(figures?.desired), { previous: Boolean(figures?.previous) }) : "");
     }
     this.drawNotes(state, t);

@@ -19,11 +19,24 @@ import { Countdown } from "./timer.js";
 
 const DEFAULT_SCREEN = { view: "code", statement_id: null, question: 0 };
 
+/**
+ * Give the ids under `root` (and the references to them) a prefix: the console shows this
+ * view beside its own board, and one page must not hold the same id twice. The board makes
+ * its ids once, when it is built, so this holds for good.
+ */
+function ownIds(root, prefix) {
+  for (const element of root.querySelectorAll("[id]")) element.id = `${prefix}${element.id}`;
+  for (const element of root.querySelectorAll("[aria-labelledby]")) {
+    element.setAttribute("aria-labelledby", element.getAttribute("aria-labelledby").split(" ").map((id) => `${prefix}${id}`).join(" "));
+  }
+}
+
 class BoardView {
   constructor(room) {
     const root = h("div", { class: "board screen-board-notes" });
     this.element = h("section", { class: "screen-board" }, h("h2", { class: "screen-heading" }, room.locale.t("board.heading")), root);
     this.board = new Board(root, room.live, room.locale, { readOnly: true });
+    ownIds(root, "screen-");
   }
 
   update() {

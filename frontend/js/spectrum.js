@@ -66,9 +66,10 @@ export function disagreementKey(figures) {
 /**
  * What the chart's symbols mean, each shown with the very shape the chart draws.
  * `desired`: the room asks where we want to be; `previous`: from round 2 on; `mine`: the
- * viewer's own answer is ringed.
+ * viewer's own answer is ringed; `means: false` for compact charts, which draw no marker of
+ * last round's or the desired mean.
  */
-export function legend(t, desired = false, { previous = false, mine = false } = {}) {
+export function legend(t, desired = false, { previous = false, mine = false, means = true } = {}) {
   const item = (icon, key) => h("span", { class: "legend-item" }, legendIcon(icon), t(key));
   return h(
     "p",
@@ -76,8 +77,8 @@ export function legend(t, desired = false, { previous = false, mine = false } = 
     item("mean", "spectrum.legendMean"),
     item("median", "spectrum.legendMedian"),
     item("spread", "spectrum.legendSpread"),
-    previous ? [item("previous", "spectrum.legendPrevious"), item("previousMean", "spectrum.legendPreviousMean")] : null,
-    desired ? [item("desired", "spectrum.legendDesired"), item("desiredMean", "spectrum.legendDesiredMean")] : null,
+    previous ? [item("previous", "spectrum.legendPrevious"), means ? item("previousMean", "spectrum.legendPreviousMean") : null] : null,
+    desired ? [item("desired", "spectrum.legendDesired"), means ? item("desiredMean", "spectrum.legendDesiredMean") : null] : null,
     mine ? item("mine", "spectrum.legendMine") : null,
   );
 }
