@@ -8,6 +8,7 @@ import { h } from "./dom.js";
 import { currentScreen, ScreenView } from "./screen-view.js";
 
 const VIEWS = ["code", "overview", "statement", "questions", "board"];
+const PROJECTOR_WIDTH = 1920; // the preview's design size, as .screen-preview .screen-view in console.css
 
 export class ScreenControls {
   /**
@@ -20,6 +21,9 @@ export class ScreenControls {
     this.order = order;
     this.preview = new ScreenView(room);
     const frame = h("div", { class: "screen-preview", inert: true, "aria-hidden": "true" }, this.preview.element);
+    // Drawn as a 1920x1080 projector would draw it, then scaled down to the box: letters
+    // below the browser's smallest font size would otherwise break the lines elsewhere.
+    new ResizeObserver(([entry]) => frame.style.setProperty("--scale", String(entry.contentRect.width / PROJECTOR_WIDTH))).observe(frame);
     this.caption = h("p", { class: "screen-caption", "aria-live": "polite" });
     this.buttons = new Map(VIEWS.map((view) => [view, h("button", {
       type: "button",

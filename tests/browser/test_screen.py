@@ -9,9 +9,11 @@ artifacts/screenshots/ (test_screenshots.py copies the best few to docs/img/).""
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +33,7 @@ from tests.browser.conftest import (
     seed_room,
     wait_online,
 )
+from tests.servers import ROOT
 
 SMALL_PROJECTOR: ViewportSize = {"width": 1280, "height": 720}
 SIZES = {"1920x1080": PROJECTOR, "1280x720": SMALL_PROJECTOR}
@@ -47,6 +50,11 @@ def assert_accessible(page: Page) -> None:
         if v["impact"] in BLOCKING
     ]
     assert not blocking, blocking
+
+
+def readme_picture(picture: Path, name: str) -> None:
+    """Keep a screenshot as one of the README's pictures (docs/img/)."""
+    shutil.copyfile(picture, ROOT / "docs" / "img" / name)
 
 
 def open_screen(browse: Browse, room: Room, viewport: ViewportSize = PROJECTOR, name: str = "screen") -> Page:
@@ -125,7 +133,9 @@ def test_while_hidden_the_screen_shows_code_qr_and_count_and_no_figures(
             expect(shown).to_be_in_viewport(ratio=1)
         fits_without_scrolling(screen)
         expect(screen.locator("svg.distribution, .figures")).to_have_count(0)
-        screenshot(screen, f"screen-code-hidden-{size}")
+        picture = screenshot(screen, f"screen-code-hidden-{size}")
+        if size == "1920x1080":
+            readme_picture(picture, "screen-code.png")
 
         # The count follows as people answer; a board on the wall would not be one of them.
         waiting.send("set_score", statement_id="s1", value=7)
@@ -165,7 +175,9 @@ def test_after_reveal_every_statement_is_on_the_screen_at_once(browse: Browse, s
     assert len(sizes) == 20
     if size == "1920x1080":
         assert min(sizes) >= 24, f"statement text of {min(sizes)} px cannot be read from the back of the room"
-    screenshot(screen, f"screen-overview-{size}")
+    picture = screenshot(screen, f"screen-overview-{size}")
+    if size == "1920x1080":
+        readme_picture(picture, "screen-overview.png")
     assert_accessible(screen)
 
 
@@ -227,7 +239,7 @@ def test_the_screen_follows_the_consoles_choice_within_a_second(browse: Browse, 
     ]
     expect(choice.get_by_role("button", name="Översikten på skärmen")).to_have_attribute("aria-pressed", "true")
     expect(console.locator(".screen-caption")).to_have_text("Skärmen visar alla påståenden")
-    screenshot(console, "console-1920x1080")
+    readme_picture(screenshot(console, "console-1920x1080"), "console.png")
 
     # "This statement on the screen" from its card, then on with the keys a clicker sends.
     card = console.locator(".spectrum-card").nth(3)
