@@ -630,3 +630,28 @@ def test_no_two_texts_of_a_chart_overlap_and_no_shape_covers_a_number(
     finally:
         for bot in bots:
             bot.close()
+
+
+def test_held_back_figures_say_how_many_answers_they_hold(browse: Browse, new_room: Callable[..., Room]) -> None:
+    """The k rule (docs/insight.md) holds back where only one person said where we want to be:
+    shown as "1 svar – för få för att visas", never as no answers."""
+    room = new_room("För få")
+    with room.facilitator() as facilitator:
+        facilitator.send("update_room", desired_enabled=True)
+        facilitator.send("set_phase", phase="grade")
+        bots = graded(room, 4, lambda i: {"s1": 3 + i})
+        bots[0].send("set_score", statement_id="s1", value=9, kind="desired")
+        facilitator.send("set_results_visible", visible=True)
+        facilitator.send("set_screen", view="statement", statement_id="s1")
+        console = open_console(browse, room)
+        screen = open_screen(browse, room)
+        for figures in (
+            console.locator(".spectrum-card").first.locator(".figures"),
+            screen.locator(".statement-figures"),
+        ):
+            expect(figures).to_contain_text("4 svar")
+            expect(figures).to_contain_text("Önskat: 1 svar – för få för att visas")
+            expect(figures).not_to_contain_text("Önskat 9")
+        expect(screen.locator(".screen-statement svg.distribution rect.bar-desired")).to_have_count(0)
+        for bot in bots:
+            bot.close()
