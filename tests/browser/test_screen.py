@@ -634,7 +634,7 @@ def test_no_two_texts_of_a_chart_overlap_and_no_shape_covers_a_number(
 
 def test_held_back_figures_say_how_many_answers_they_hold(browse: Browse, new_room: Callable[..., Room]) -> None:
     """The k rule (docs/insight.md) holds back where only one person said where we want to be:
-    shown as "1 svar – för få för att visas", never as no answers."""
+    shown as how many answers they hold ("1 svar ... för få"), never as no answers."""
     room = new_room("För få")
     with room.facilitator() as facilitator:
         facilitator.send("update_room", desired_enabled=True)
