@@ -54,6 +54,7 @@ PAGES = {
     "participant.html": "/r/{room_id}",
     "presenter.html": "/r/{room_id}/present",
     "board.html": "/r/{room_id}/board",
+    "screen.html": "/r/{room_id}/screen",
 }
 # Level 6 (zlib's default) writes as few bytes as 9 for these files (29.1 KB of the
 # participant page's 91.5 KB), in 2.3 ms of CPU against 2.6; docs/performance.md.

@@ -1,12 +1,13 @@
-// The board on its own, for a second screen: every note, live, large. The facilitator's
-// token (if this browser has it) or this browser's participant identity is used.
+// The board on its own, for a second screen: every note, live, large. It connects as a
+// screen (docs/protocol.md): read-only, with no identity, so a board on the wall is never
+// counted as a participant and needs no key.
 
 import { Board } from "./board.js";
 import { h } from "./dom.js";
-import { roomIdFromPath, startRoomPage } from "./page.js";
+import { startRoomPage } from "./page.js";
 
 startRoomPage({
-  token: localStorage.getItem(`samskapa:facilitator:${roomIdFromPath()}`),
+  screen: true,
   bodyClass: "board-screen",
   title: (settings, t) => `${settings.title} – ${t("board.heading")} – Samskapa`,
   mount({ live, locale, frame }) {

@@ -22,13 +22,15 @@ export class LiveConnection extends EventTarget {
    * @param {string|null} options.token  facilitator token, or null to use/create a participant
    * @param {Storage} options.storage   where tokens and the outbox survive a reload
    * @param {string|null} options.name  a name to give when joining anew
+   * @param {boolean} options.screen  a read-only view (a projector): no identity, no token
    */
-  constructor({ roomId, token = null, storage = window.localStorage, name = null }) {
+  constructor({ roomId, token = null, storage = window.localStorage, name = null, screen = false }) {
     super();
     this.roomId = roomId;
     this.storage = storage;
-    this.facilitator = Boolean(token);
-    this.token = token ?? storage.getItem(this.tokenKey);
+    this.screen = screen;
+    this.facilitator = !screen && Boolean(token);
+    this.token = screen ? null : token ?? storage.getItem(this.tokenKey);
     this.joinName = name;
     this.state = initialState();
     this.status = "connecting";
@@ -48,7 +50,7 @@ export class LiveConnection extends EventTarget {
   }
 
   get outboxKey() {
-    return `samskapa:outbox:${this.roomId}:${this.facilitator ? "f" : "p"}`;
+    return `samskapa:outbox:${this.roomId}:${this.screen ? "s" : this.facilitator ? "f" : "p"}`;
   }
 
   start() {
@@ -63,8 +65,8 @@ export class LiveConnection extends EventTarget {
     this.socket = socket;
     this.setStatus("connecting");
     socket.addEventListener("open", () => {
-      const hello = { type: "hello", token: this.token ?? null };
-      if (!this.token && this.joinName) hello.name = this.joinName;
+      const hello = this.screen ? { type: "hello", screen: true } : { type: "hello", token: this.token ?? null };
+      if (!this.screen && !this.token && this.joinName) hello.name = this.joinName;
       if (this.state.epoch) Object.assign(hello, { epoch: this.state.epoch, last_seq: this.state.seq });
       socket.send(JSON.stringify(hello));
     });
@@ -99,7 +101,7 @@ export class LiveConnection extends EventTarget {
     this.socket = null;
     if (FINAL_CLOSE_REASONS.has(code)) {
       this.finalReason = FINAL_CLOSE_REASONS.get(code);
-      if (code === CloseCode.UNAUTHORIZED && !this.facilitator) this.storage.removeItem(this.tokenKey);
+      if (code === CloseCode.UNAUTHORIZED && !this.facilitator && !this.screen) this.storage.removeItem(this.tokenKey);
       this.setStatus("ended");
       return;
     }

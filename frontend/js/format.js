@@ -32,3 +32,10 @@ export function describeHistogram(histogram, describeBar) {
   });
   return parts.join(", ");
 }
+
+/** A day as people write it in the language: "10 mars 2026", "10 Mar 2026", "10.3.2026". */
+export function formatDate(iso, language) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return new Intl.DateTimeFormat(LOCALES[language] ?? language, { dateStyle: "medium" }).format(date);
+}

@@ -3,10 +3,11 @@
 
 import { LiveConnection } from "./connection.js";
 import { createAnnouncer, frameThrottle, h } from "./dom.js";
-import { formatClock, secondsLeft } from "./format.js";
+import { formatClock } from "./format.js";
 import { pickText } from "./i18n.js";
 import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
 import { EXPLAINED_ERRORS } from "./protocol.js";
+import { Countdown } from "./timer.js";
 
 export function roomIdFromPath() {
   const match = location.pathname.match(/^\/r\/([^/]+)/);
@@ -33,7 +34,7 @@ export function pageFrame(locale, onLanguage) {
 }
 
 export function renderStatus(frame, live, t) {
-  const labels = { online: "conn.online", connecting: "conn.connecting", offline: "conn.offline", ended: "conn.offline" };
+  const labels = { online: "conn.online", connecting: "conn.connecting", offline: "conn.offline", ended: "conn.ended" };
   const pending = live.outbox.size;
   frame.status.className = `status status-${live.status}`;
   frame.status.textContent = t(labels[live.status]) + (pending && live.status !== "online" ? ` · ${t("conn.pending", { n: pending })}` : "");
@@ -41,13 +42,13 @@ export function renderStatus(frame, live, t) {
 
 /** Keeps the countdown ticking once a second from the server's end time. */
 export function startTimer(frame, live, t) {
+  const countdown = new Countdown();
   const tick = () => {
-    const ends = live.state.settings?.timer_ends_at;
-    const left = secondsLeft(ends, Date.now(), live.state.serverOffsetMs);
-    frame.timer.hidden = left === null;
-    if (left === null) return;
-    frame.timer.textContent = left > 0 ? `${t("timer.label")} ${formatClock(left)}` : t("timer.done");
-    frame.timer.classList.toggle("timer-done", left === 0);
+    const { shown, left, done } = countdown.read(live.state.settings, Date.now(), live.state.serverOffsetMs);
+    frame.timer.hidden = !shown;
+    frame.timer.classList.toggle("timer-done", done);
+    if (!shown) return;
+    frame.timer.textContent = done ? t("timer.done") : `${t("timer.label")} ${formatClock(left)}`;
   };
   tick();
   return setInterval(tick, 1000);
@@ -77,15 +78,28 @@ export function endedMessage(live, t) {
  *   the page's language.
  * - `title(settings, t)`: the document's title.
  * - `token`: the facilitator token, or null to be (or become) this browser's participant.
- *   With `withoutToken` (a locale key), a page without a token says that and connects not.
+ *   With `withoutToken` (a locale key, or `(t) => element`), a page without a token says
+ *   that and connects not.
+ *   With `screen`, the page is a read-only view of the room (a projector): no identity.
+ * - `ended(room)`: what to say once the room cannot be reached again (deleted, unknown, a
+ *   wrong key), as an element; by default the reason in a sentence.
  * - `bodyClass`: the page's class on <body>; `onMessage(message, room)`: what the page
  *   announces of a server message.
  */
-export async function startRoomPage({ mount, title, token = null, withoutToken = null, bodyClass = null, onMessage = null }) {
+export async function startRoomPage({
+  mount,
+  title,
+  token = null,
+  withoutToken = null,
+  screen = false,
+  bodyClass = null,
+  onMessage = null,
+  ended = null,
+}) {
   const roomId = roomIdFromPath();
   if (bodyClass) document.body.classList.add(bodyClass);
   let locale = await loadLocale();
-  const live = token || !withoutToken ? new LiveConnection({ roomId, token }).start() : null;
+  const live = screen || token || !withoutToken ? new LiveConnection({ roomId, token, screen }).start() : null;
   let room = null;
   let view = null;
   let timer = null;
@@ -101,7 +115,7 @@ export async function startRoomPage({ mount, title, token = null, withoutToken =
     room = { roomId, live, locale, frame, text: (localized) => pickText(localized, current.language, live.state.template.languages) };
     view = null;
     if (!live) {
-      frame.main.replaceChildren(h("p", { class: "lead" }, locale.t(withoutToken)));
+      frame.main.replaceChildren(typeof withoutToken === "function" ? withoutToken(locale.t) : h("p", { class: "lead" }, locale.t(withoutToken)));
       return;
     }
     clearInterval(timer);
@@ -114,7 +128,7 @@ export async function startRoomPage({ mount, title, token = null, withoutToken =
     const { frame } = room;
     renderStatus(frame, live, locale.t);
     if (live.status === "ended" || live.state.deleted) {
-      frame.main.replaceChildren(h("p", { class: "lead" }, endedMessage(live, locale.t)));
+      frame.main.replaceChildren(ended ? ended(room) : h("p", { class: "lead" }, endedMessage(live, locale.t)));
       view = null;
       return;
     }

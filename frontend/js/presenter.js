@@ -1,10 +1,23 @@
-// The facilitator's view for a 1080p projector: how to join, who is here, the controls,
-// and the live spectrum, profile and board.
+// The facilitator's console, on a laptop or a phone: every control of the room, a preview
+// of what the room's screen shows and the buttons that choose it, the facilitator link for
+// a co-facilitator or another device, and the full results (which only the facilitator
+// sees while they are hidden). What the room sees is the screen (/r/{id}/screen, screen.js).
+//
+// The key comes from the facilitator link's fragment (#token=…, never sent to a server) or
+// from this browser's storage. It is stored only once the server has accepted it, so a
+// wrong link never replaces a working key; a stored key the server refuses is forgotten.
 
 import { Board } from "./board.js";
+import { CoFacilitators } from "./co-facilitators.js";
 import { h } from "./dom.js";
-import { roomIdFromPath, startRoomPage } from "./page.js";
-import { ORDERS, Results } from "./results.js";
+import { facilitatorKey, forgetRoom, rememberRoom } from "./my-rooms.js";
+import { endedMessage, roomIdFromPath, startRoomPage } from "./page.js";
+import { ORDERS, Results, statementOrder } from "./results.js";
+import { RoomSettings } from "./room-settings.js";
+import { ScreenControls } from "./screen-controls.js";
+import { spacedCode } from "./screen-parts.js";
+import { currentScreen } from "./screen-view.js";
+import { endReason } from "./state.js";
 
 const PHASES = ["lobby", "grade", "reflect", "document", "closed"];
 const VIEWS = ["spectrum", "groupsView", "profile", "board", "questions"];
@@ -15,16 +28,18 @@ const EXPORTS = [
   ["html", "pr.exportHtml"],
 ];
 const ORDER_LABELS = { template: "pr.sortTemplate", disagreement: "pr.sortDisagreement", gap: "pr.sortGap" };
+// The views that show figures: they make no sense on the screen while a new round is graded blind.
+const RESULT_VIEWS = new Set(["overview", "statement"]);
 
 const roomId = roomIdFromPath();
-const tokenKey = `samskapa:facilitator:${roomId}`;
+const roomPath = `/r/${encodeURIComponent(roomId)}`;
+const stored = localStorage.getItem(facilitatorKey(roomId));
 const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
 if (fromLink) {
-  localStorage.setItem(tokenKey, fromLink);
-  // Keep the secret out of the address bar, the history and screenshots of the projector.
+  // Keep the secret out of the address bar, the history and screenshots of the console.
   history.replaceState(null, "", location.pathname);
 }
-const token = localStorage.getItem(tokenKey);
+const token = fromLink || stored;
 let live = null;
 let locale = null;
 let text = null;
@@ -33,33 +48,61 @@ let parts = null;
 // Which view and which order are shown outlive a change of language.
 let view = "spectrum";
 let sortOrder = "template";
+let everOnline = false;
 
 startRoomPage({
   token,
-  withoutToken: "pr.noToken",
+  withoutToken: (t) => noKey(t, t("pr.noToken")),
   bodyClass: "presenter",
   title: (settings) => `${settings.title} – Samskapa`,
   mount(room) {
     ({ live, locale, text, frame } = room);
-    parts = buildParts();
+    parts = buildParts({ ...room, roomId });
     showView();
     return { update: render };
   },
+  onMessage(message, room) {
+    if (message.type !== "welcome" || message.you.role !== "facilitator") return;
+    // Accepted: from now on this browser opens the console without the link.
+    localStorage.setItem(facilitatorKey(roomId), token);
+    const settings = room.live.state.settings;
+    rememberRoom(localStorage, { id: roomId, title: settings.title, join_code: settings.join_code, expires_at: settings.expires_at });
+  },
+  ended(room) {
+    const reason = endReason(room.live.state, room.live.finalReason);
+    if (reason === "unauthorized") {
+      if (token === stored) forgetRoom(localStorage, roomId);
+      return noKey(room.locale.t, room.locale.t("pr.badKey"));
+    }
+    forgetRoom(localStorage, roomId);
+    return h("div", { class: "ended" },
+      h("p", { class: "lead" }, reason === "expired" ? room.locale.t("screen.expired") : endedMessage(room.live, room.locale.t)),
+      h("p", {}, h("a", { href: "/" }, room.locale.t("screen.toStart"))));
+  },
 });
+
+/** No usable key: say so, and offer what this person can still do. */
+function noKey(t, why) {
+  return h("div", { class: "no-key" },
+    h("p", { class: "lead" }, why),
+    h("ul", { class: "no-key-options" },
+      h("li", {}, h("a", { href: roomPath }, t("pr.asParticipant"))),
+      h("li", {}, h("a", { href: `${roomPath}/screen` }, t("pr.asScreen"))),
+      h("li", {}, h("a", { href: "/" }, t("screen.toStart")))));
+}
 
 function joinPanel() {
   const { t } = locale;
-  const participantUrl = `${location.origin}/r/${encodeURIComponent(roomId)}`;
+  const participantUrl = `${location.origin}${roomPath}`;
   const code = h("p", { class: "join-code", "aria-label": t("pr.code") });
   const copied = h("span", { class: "muted", "aria-live": "polite" });
   return {
     code,
     element: h(
-      "section",
-      { class: "join-panel", "aria-labelledby": "join-title" },
-      h("h2", { id: "join-title" }, t("pr.joinAt", { host: location.host })),
-      code,
-      h("img", { class: "qr", src: `/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, alt: t("pr.qr"), width: 260, height: 260 }),
+      "details",
+      { class: "join-panel" },
+      h("summary", {}, t("pr.joinAt", { host: location.host }), " ", code),
+      h("img", { class: "qr", src: `/api/rooms/${encodeURIComponent(roomId)}/qr.svg`, alt: t("pr.qr"), width: 200, height: 200 }),
       h("p", { class: "link" }, h("span", { class: "visually-hidden" }, `${t("pr.link")}: `), h("a", { href: participantUrl }, participantUrl)),
       h("button", {
         type: "button",
@@ -75,7 +118,7 @@ function controls() {
   const phaseButtons = new Map(
     PHASES.map((phase) => [phase, h("button", { type: "button", on: { click: () => live.send({ type: "set_phase", phase }) } }, t(`phase.${phase}`))]),
   );
-  const reveal = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_results_visible", visible: !live.state.settings.results_visible }) } });
+  const reveal = h("button", { type: "button", class: "toggle", on: { click: () => setResultsVisible(!live.state.settings.results_visible) } });
   const lock = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "set_voting_locked", locked: !live.state.settings.voting_locked }) } });
   const desired = h("button", { type: "button", class: "toggle", on: { click: () => live.send({ type: "update_room", desired_enabled: !live.state.settings.desired_enabled }) } }, t("pr.desired"));
   const resultsNote = h("p", { class: "muted small" });
@@ -102,7 +145,10 @@ function controls() {
     roundDialog.showModal();
   } } }, t("pr.newRound"));
   roundDialog.addEventListener("close", () => {
-    if (roundDialog.returnValue === "start") live.send({ type: "start_round" });
+    if (roundDialog.returnValue !== "start") return;
+    live.send({ type: "start_round" });
+    // The new round is graded blind: the screen goes back to how to join.
+    if (RESULT_VIEWS.has(currentScreen(live.state).view)) live.send({ type: "set_screen", view: "code" });
   });
   const element = h(
     "section",
@@ -111,11 +157,14 @@ function controls() {
     h("fieldset", { class: "phases" }, h("legend", {}, t("pr.phase")), [...phaseButtons.values()]),
     h("fieldset", {}, h("legend", {}, t("pr.results")), reveal, resultsNote, lock, newRound, roundDialog, desired),
     h("fieldset", {}, h("legend", {}, t("pr.timer")), timerForm),
-    groupsEditor(),
-    exportMenu(),
-    deleteRoom(),
   );
   return { element, phaseButtons, reveal, lock, desired, resultsNote, stats };
+}
+
+/** Revealing shows the results on the screen too, if it was showing how to join. */
+function setResultsVisible(visible) {
+  live.send({ type: "set_results_visible", visible });
+  if (visible && currentScreen(live.state).view === "code") live.send({ type: "set_screen", view: "overview" });
 }
 
 function groupsEditor() {
@@ -178,8 +227,10 @@ function exportMenu() {
   );
 }
 
+/** Apart from everything else, at the end, behind a confirmation. */
 function deleteRoom() {
   const { t } = locale;
+  const failed = h("p", { class: "feedback", role: "alert" });
   const dialog = h("dialog", { class: "confirm", "aria-labelledby": "delete-title" },
     h("h2", { id: "delete-title" }, t("pr.delete")),
     h("p", {}, t("pr.deleteConfirm")),
@@ -188,11 +239,16 @@ function deleteRoom() {
       h("button", { value: "delete", type: "submit", class: "danger" }, t("pr.deleteYes"))));
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "delete") return;
-    await fetch(`/api/rooms/${encodeURIComponent(roomId)}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
-    localStorage.removeItem(tokenKey);
+    const response = await fetch(`/api/rooms/${encodeURIComponent(roomId)}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } }).catch(() => null);
+    if (response?.ok) forgetRoom(localStorage, roomId);
+    else failed.textContent = t("pr.deleteFailed");
   });
-  return h("div", { class: "delete-room" },
-    h("button", { type: "button", class: "danger", on: { click: () => dialog.showModal() } }, t("pr.delete")), dialog);
+  return h("section", { class: "danger-zone", "aria-labelledby": "danger-title" },
+    h("h2", { id: "danger-title" }, t("pr.dangerZone")),
+    h("p", { class: "small" }, t("pr.deleteHint")),
+    h("button", { type: "button", class: "danger", on: { click: () => dialog.showModal() } }, t("pr.delete")),
+    failed,
+    dialog);
 }
 
 function viewSwitch() {
@@ -211,24 +267,39 @@ function showView() {
   renderResults(true);
 }
 
-/** The spectrum's order buttons: the presenter's own, above the panel. */
+/** The spectrum's order buttons: the console's own, above the panel (and the order "next" follows on the screen). */
 function sortButtons() {
   const buttons = new Map(
     ORDERS.map((order) => [
       order,
-      h("button", { type: "button", "aria-pressed": String(order === sortOrder), on: { click: () => { sortOrder = order; renderResults(true); } } },
+      h("button", { type: "button", "aria-pressed": String(order === sortOrder), on: { click: () => { sortOrder = order; renderResults(true); render(); } } },
         locale.t(ORDER_LABELS[order])),
     ]),
   );
   return { element: h("div", { class: "sort-order", role: "group", "aria-label": locale.t("pr.sort") }, [...buttons.values()]), buttons };
 }
 
-function buildParts() {
+/** "This statement on the screen", on each statement's card. */
+function onScreenButton(statementId, index) {
+  const button = h("button", {
+    type: "button",
+    class: "on-screen",
+    "aria-label": locale.t("pr.onScreenLabel", { n: index + 1 }),
+    on: { click: () => parts.screen.showStatement(statementId) },
+  }, locale.t("pr.onScreen"));
+  button.dataset.statement = statementId;
+  return button;
+}
+
+function buildParts(room) {
   const template = live.state.template;
   const join = joinPanel();
   const control = controls();
   const views = viewSwitch();
-  const results = new Results(live, locale);
+  const results = new Results(live, locale, { cardAction: onScreenButton });
+  const screen = new ScreenControls(room, () => statementOrder(live.state, sortOrder));
+  const coFacilitators = new CoFacilitators(room, token);
+  const settings = new RoomSettings(room);
   const sorter = sortButtons();
   results.spectrum.element.prepend(sorter.element);
   const boardRoot = h("section", { class: "board", "aria-label": locale.t("pr.board") });
@@ -239,14 +310,24 @@ function buildParts() {
     template.credit ? h("p", { class: "credit muted small" }, `${locale.t("credit.label")}: ${text(template.credit)}`) : null);
   const shown = Object.fromEntries(Object.entries(results.panels).map(([name, panel]) => [name, panel.element]));
   const panels = { ...shown, board: boardRoot, questions: questionsPanel };
+  const offline = h("p", { class: "console-offline", role: "alert" });
   frame.main.replaceChildren(
-    h("div", { class: "presenter-layout" },
-      h("aside", { class: "sidebar" }, join.element, control.element),
+    offline,
+    h("div", { class: "console-layout" },
+      h("div", { class: "console-side" },
+        screen.element,
+        control.element,
+        join.element,
+        coFacilitators.element,
+        settings.element,
+        groupsEditor(),
+        exportMenu(),
+        deleteRoom()),
       h("div", { class: "stage" }, views.element, ...Object.values(panels),
-        h("p", {}, h("a", { href: `/r/${encodeURIComponent(roomId)}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
+        h("p", {}, h("a", { href: `${roomPath}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
   );
   const board = new Board(boardRoot, live, locale);
-  return { join, control, views, results, sorter, board, panels };
+  return { join, control, views, results, sorter, board, panels, screen, coFacilitators, settings, offline };
 }
 
 function renderResults(force = false) {
@@ -263,8 +344,11 @@ function render() {
   const { t } = locale;
   const state = live.state;
   const { control, join } = parts;
-  const code = state.settings.join_code;
-  join.code.textContent = code ? `${code.slice(0, 3)} ${code.slice(3)}` : "";
+  // Lost at once, and said at once: nothing chosen now reaches the room until it is back.
+  if (live.status === "online") everOnline = true;
+  parts.offline.hidden = !everOnline || live.status === "online";
+  parts.offline.textContent = parts.offline.hidden ? "" : t("pr.offline");
+  join.code.textContent = spacedCode(state.settings.join_code);
   for (const [phase, button] of control.phaseButtons) button.setAttribute("aria-pressed", String(state.settings.phase === phase));
   control.reveal.textContent = t(state.settings.results_visible ? "pr.hide" : "pr.reveal");
   control.reveal.setAttribute("aria-pressed", String(state.settings.results_visible));
@@ -276,6 +360,13 @@ function render() {
   control.stats.online.textContent = t("pr.online", { n: state.presence.online });
   control.stats.voted.textContent = t("pr.voted", { n: state.spectrum?.voters ?? 0 });
   control.stats.completed.textContent = t("pr.completed", { n: state.spectrum?.completed ?? 0 });
+  const onScreen = currentScreen(state);
+  for (const button of frame.main.querySelectorAll("button.on-screen")) {
+    button.setAttribute("aria-pressed", String(onScreen.view === "statement" && onScreen.statement_id === button.dataset.statement));
+  }
+  parts.screen.update();
+  parts.coFacilitators.update();
+  parts.settings.update();
   if (view === "board") parts.board.update();
   renderResults();
 }

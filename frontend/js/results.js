@@ -14,6 +14,18 @@ import { statementFigures } from "./state.js";
 /** The orders the spectrum can show its statements in. */
 export const ORDERS = ["template", "disagreement", "gap"];
 
+/** The statements' ids in `order`; "gap" counts only while the room asks where we want to be. */
+export function statementOrder(state, order) {
+  const ids = state.template.statements.map((statement) => statement.id);
+  if (order === "disagreement") {
+    ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
+  } else if (order === "gap" && state.settings.desired_enabled) {
+    const gap = (id) => Math.abs(statementFigures(state, id)?.gap ?? -1);
+    ids.sort((a, b) => gap(b) - gap(a));
+  }
+  return ids;
+}
+
 function templateText(live, locale) {
   return (localized) => pickText(localized, locale.language, live.state.template.languages);
 }
@@ -31,7 +43,8 @@ function statementLabel(statement, index, text) {
 
 /** One card per statement: its distribution, figures, shift between rounds and linked notes. */
 export class SpectrumPanel {
-  constructor(live, locale) {
+  /** `cardAction(statementId, label)`: an element a page puts on each card (the console's "on the screen"). */
+  constructor(live, locale, { cardAction = null } = {}) {
     this.live = live;
     this.locale = locale;
     /** One of ORDERS; "gap" counts only while the room asks where we want to be. */
@@ -41,23 +54,33 @@ export class SpectrumPanel {
     this.items = new Map();
     this.grid = h("ol", { class: "spectrum-grid" }, live.state.template.statements.map((statement, index) => {
       const card = { chart: h("div", { class: "chart" }), figures: h("div", {}), notes: h("div", { class: "linked-notes" }), label: statementLabel(statement, index, text) };
-      const item = h("li", { class: "spectrum-card" }, poles(statement, index, text), card.chart, card.figures, card.notes);
+      const action = cardAction?.(statement.id, index);
+      const item = h("li", { class: "spectrum-card" }, poles(statement, index, text), card.chart, card.figures, card.notes, action ?? null);
       this.cards.set(statement.id, card);
       this.items.set(statement.id, item);
       return item;
     }));
     this.table = h("div", {});
-    this.desiredShown = live.state.settings.desired_enabled;
-    this.legend = legend(locale.t, this.desiredShown);
+    this.legendShown = this.legendKey();
+    this.legend = this.makeLegend();
     this.element = h("section", { "aria-label": locale.t("pr.spectrum") }, this.legend, this.grid, this.table);
   }
 
-  /** The legend names the desired bars only while the room asks for them. */
+  /** The legend names the desired bars only while the room asks for them, last round's from round 2 on. */
+  legendKey() {
+    const { desired_enabled: desired, round } = this.live.state.settings;
+    return `${desired}:${round > 1}`;
+  }
+
+  makeLegend() {
+    const { desired_enabled: desired, round } = this.live.state.settings;
+    return legend(this.locale.t, desired, { previous: round > 1 });
+  }
+
   drawLegend() {
-    const desired = this.live.state.settings.desired_enabled;
-    if (desired === this.desiredShown) return;
-    this.desiredShown = desired;
-    const next = legend(this.locale.t, desired);
+    if (this.legendKey() === this.legendShown) return;
+    this.legendShown = this.legendKey();
+    const next = this.makeLegend();
     this.legend.replaceWith(next);
     this.legend = next;
   }
@@ -71,13 +94,7 @@ export class SpectrumPanel {
       card.figures.replaceChildren(figuresLine(figures, { t, language }), shiftLine(figures, { t, language }) ?? "");
     }
     this.drawNotes();
-    const ids = [...this.items.keys()];
-    if (this.order === "disagreement") {
-      ids.sort((a, b) => disagreementKey(statementFigures(state, b)) - disagreementKey(statementFigures(state, a)));
-    } else if (this.order === "gap" && state.settings.desired_enabled) {
-      const gap = (id) => Math.abs(statementFigures(state, id)?.gap ?? -1);
-      ids.sort((a, b) => gap(b) - gap(a));
-    }
+    const ids = statementOrder(state, this.order);
     ids.forEach((id, index) => {
       if (this.grid.children[index] !== this.items.get(id)) this.grid.insertBefore(this.items.get(id), this.grid.children[index] ?? null);
     });
@@ -172,9 +189,9 @@ export class ProfilePanel {
  * (`spectrum`, `groupsView` or `profile`) and calls `update` on every change.
  */
 export class Results {
-  constructor(live, locale) {
+  constructor(live, locale, options = {}) {
     this.live = live;
-    this.spectrum = new SpectrumPanel(live, locale);
+    this.spectrum = new SpectrumPanel(live, locale, options);
     this.panels = { spectrum: this.spectrum, groupsView: new GroupsPanel(live, locale), profile: new ProfilePanel(live, locale) };
     this.drawn = undefined;
   }

@@ -1,93 +1,21 @@
-// Drawing the shared spectrum: one distribution per statement and the polarity profile.
-// Every chart is an SVG with a text alternative; shapes and words carry the meaning, not colour.
+// Drawing the shared spectrum: one distribution per statement (distribution.js), the words
+// beside it, the legend and the polarity profile. Every chart is an SVG with a text
+// alternative; shapes and words carry the meaning, not colour.
 
+import { legendIcon, x } from "./distribution.js";
 import { h, s } from "./dom.js";
-import { describeHistogram, formatNumber } from "./format.js";
+import { formatNumber } from "./format.js";
 import { pickText } from "./i18n.js";
 
-const X0 = 24;
-const STEP = 40;
-const x = (value) => X0 + (value - 1) * STEP;
-
-/** A statement's distribution: bars for 1..10, ▲ mean, ◆ median, a ±1 sd line, your score. */
-export function distributionChart(figures, { t, language, label, mine = null }) {
-  const histogram = figures?.histogram ?? Array(10).fill(0);
-  const n = figures?.n ?? 0;
-  const peak = Math.max(1, ...histogram);
-  const unknown = figures?.unknown ? ` ${t("stats.unknown", { n: figures.unknown })}.` : "";
-  const description = (n
-    ? t("spectrum.aria", {
-        statement: label,
-        n,
-        mean: formatNumber(figures.mean, language),
-        median: formatNumber(figures.median, language),
-        spread: figures.insight ? t(`insight.${figures.insight}`) : "",
-        bars: describeHistogram(histogram, (count, value) => t("spectrum.bar", { count, value })),
-      })
-    : `${label}. ${t("results.none")}`) + unknown;
-  const chart = s("svg", { viewBox: "0 0 408 116", class: "distribution", role: "img", "aria-label": description });
-  chart.append(s("line", { x1: 4, x2: 404, y1: 80, y2: 80, class: "axis" }));
-  const earlier = figures?.previous;
-  if (earlier && earlier.n) {
-    const top = Math.max(peak, ...earlier.histogram);
-    earlier.histogram.forEach((count, index) => {
-      if (!count) return;
-      const height = (count / top) * 58;
-      chart.append(s("rect", { x: x(index + 1) - 14, y: 80 - height, width: 28, height, rx: 3, class: "bar-previous" }));
-    });
-  }
-  histogram.forEach((count, index) => {
-    const value = index + 1;
-    const height = (count / peak) * 58;
-    if (count > 0) {
-      chart.append(s("rect", { x: x(value) - 14, y: 80 - height, width: 28, height, rx: 3, class: "bar" }));
-      chart.append(s("text", { x: x(value), y: 74 - height, class: "bar-count", "text-anchor": "middle" }, String(count)));
-    }
-    chart.append(s("text", { x: x(value), y: 95, class: "tick", "text-anchor": "middle" }, String(value)));
-  });
-  const wanted = figures?.desired;
-  if (wanted && wanted.n) {
-    const top = Math.max(peak, ...wanted.histogram);
-    wanted.histogram.forEach((count, index) => {
-      if (!count) return;
-      const height = (count / top) * 58;
-      chart.append(s("rect", { x: x(index + 1) + 2, y: 80 - height, width: 12, height, class: "bar-desired" }));
-    });
-    const dx = x(wanted.mean);
-    chart.append(s("path", { d: `M${dx} 110 l7 -12 h-14 z`, class: "desired-marker" }));
-    if (n && Math.abs(wanted.mean - figures.mean) >= 0.05) {
-      const from = x(figures.mean);
-      const head = dx > from ? -6 : 6;
-      chart.append(s("path", { d: `M${from} 114 H${dx} m${head} -4 l${-head} 4 l${head} 4`, class: "gap-arrow" }));
-    }
-  }
-  if (n) {
-    const { mean, median, sd } = figures;
-    const low = Math.max(1, mean - sd);
-    const high = Math.min(10, mean + sd);
-    chart.append(s("line", { x1: x(low), x2: x(high), y1: 104, y2: 104, class: "spread" }));
-    chart.append(s("line", { x1: x(low), x2: x(low), y1: 100, y2: 108, class: "spread" }));
-    chart.append(s("line", { x1: x(high), x2: x(high), y1: 100, y2: 108, class: "spread" }));
-    const mx = x(mean);
-    if (earlier?.mean !== null && earlier?.mean !== undefined && Math.abs(earlier.mean - mean) >= 0.05) {
-      const from = x(earlier.mean);
-      const head = mx > from ? -6 : 6;
-      chart.append(s("path", { d: `M${from} 112 H${mx} m${head} -4 l${-head} 4 l${head} 4`, class: "shift-arrow" }));
-    }
-    chart.append(s("path", { d: `M${mx} 98 l7 12 h-14 z`, class: "mean-marker" }));
-    const dx = x(median);
-    chart.append(s("path", { d: `M${dx} 2 l6 7 l-6 7 l-6 -7 z`, class: "median-marker" }));
-  }
-  if (mine) {
-    chart.append(s("circle", { cx: x(mine), cy: 86, r: 4, class: "mine-marker" }));
-  }
-  return chart;
-}
+export { distributionChart } from "./distribution.js";
 
 /** The words beside a chart: n, mean, median, sd, and a plain-language spread label. */
 export function figuresLine(figures, { t, language }) {
   const unknown = figures?.unknown ? h("span", { class: "dont-know" }, t("stats.unknown", { n: figures.unknown })) : null;
+  // Held back by the k rule: say how many answers there are, never "no answers".
+  if (figures?.withheld) return h("p", { class: "figures withheld" }, h("span", {}, t("stats.withheld", { n: figures.withheld })));
   if (!figures || !figures.n) return h("p", { class: "figures muted" }, h("span", {}, t("results.none")), unknown);
+  const desired = figures.desired;
   return h(
     "p",
     { class: "figures" },
@@ -96,7 +24,8 @@ export function figuresLine(figures, { t, language }) {
     h("span", {}, t("stats.median", { median: formatNumber(figures.median, language) })),
     h("span", {}, t("stats.sd", { sd: formatNumber(figures.sd, language) })),
     unknown,
-    figures.desired?.n ? h("span", { class: "desired" }, t("stats.desired", { mean: formatNumber(figures.desired.mean, language) })) : null,
+    desired?.n ? h("span", { class: "desired" }, t("stats.desired", { mean: formatNumber(desired.mean, language) })) : null,
+    desired?.withheld ? h("span", { class: "desired withheld" }, t("stats.desiredWithheld", { n: desired.withheld })) : null,
     figures.gap !== null && figures.gap !== undefined ? h("span", { class: "gap" }, t("stats.gap", { gap: signed(figures.gap, language) })) : null,
     figures.insight ? h("span", { class: `insight insight-${figures.insight}` }, t(`insight.${figures.insight}`)) : null,
   );
@@ -106,19 +35,25 @@ function signed(value, language) {
   return (value > 0 ? "+" : "") + formatNumber(value, language);
 }
 
-/** "Round 1 → 2: mean 5.3 → 3.7", and how many moved which way. */
+/** "Round 1 → 2: mean 5.3 → 3.7", and how many moved which way (when that may be shown). */
 export function shiftLine(figures, { t, language }) {
   const earlier = figures?.previous;
   if (!earlier) return null;
+  const rounds = { from: earlier.round, to: earlier.round + 1 };
+  if (earlier.withheld) return h("p", { class: "shift withheld" }, h("span", {}, t("shift.withheld", { ...rounds, n: earlier.withheld })));
+  if (!earlier.n || !figures.n) return null;
+  const moved = earlier.moved_left === null || earlier.moved_left === undefined
+    ? null
+    : h("span", {}, [
+        t("shift.left", { n: earlier.moved_left }),
+        t("shift.right", { n: earlier.moved_right }),
+        t("shift.stayed", { n: earlier.stayed }),
+      ].join(" · "));
   return h(
     "p",
     { class: "shift" },
-    h("span", {}, t("shift.line", { from: earlier.round, to: earlier.round + 1, before: formatNumber(earlier.mean, language), after: formatNumber(figures.mean, language) })),
-    h("span", {}, [
-      t("shift.left", { n: earlier.moved_left }),
-      t("shift.right", { n: earlier.moved_right }),
-      t("shift.stayed", { n: earlier.stayed }),
-    ].join(" · ")),
+    h("span", {}, t("shift.line", { ...rounds, before: formatNumber(earlier.mean, language), after: formatNumber(figures.mean, language) })),
+    moved,
   );
 }
 
@@ -128,14 +63,23 @@ export function disagreementKey(figures) {
   return rank * 100 + (figures?.sd ?? 0);
 }
 
-export function legend(t, desired = false) {
+/**
+ * What the chart's symbols mean, each shown with the very shape the chart draws.
+ * `desired`: the room asks where we want to be; `previous`: from round 2 on; `mine`: the
+ * viewer's own answer is ringed; `means: false` for compact charts, which draw no marker of
+ * last round's or the desired mean.
+ */
+export function legend(t, desired = false, { previous = false, mine = false, means = true } = {}) {
+  const item = (icon, key) => h("span", { class: "legend-item" }, legendIcon(icon), t(key));
   return h(
     "p",
     { class: "legend" },
-    h("span", {}, t("spectrum.legendMean")),
-    h("span", {}, t("spectrum.legendMedian")),
-    h("span", {}, t("spectrum.legendSpread")),
-    desired ? h("span", {}, t("spectrum.legendDesired")) : null,
+    item("mean", "spectrum.legendMean"),
+    item("median", "spectrum.legendMedian"),
+    item("spread", "spectrum.legendSpread"),
+    previous ? [item("previous", "spectrum.legendPrevious"), means ? item("previousMean", "spectrum.legendPreviousMean") : null] : null,
+    desired ? [item("desired", "spectrum.legendDesired"), means ? item("desiredMean", "spectrum.legendDesiredMean") : null] : null,
+    mine ? item("mine", "spectrum.legendMine") : null,
   );
 }
 

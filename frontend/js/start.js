@@ -1,7 +1,10 @@
-// The start page: create a room (and land in the presenter view) or join one by its code.
+// The start page: create a room (and land in the console) or join one by its code, and
+// get back to the rooms this browser holds the key of (my-rooms.js; kept here only).
 
 import { h } from "./dom.js";
+import { formatDate } from "./format.js";
 import { loadLocale, languageSwitch } from "./locale.js";
+import { facilitatorKey, forgetRoom, myRooms, rememberRoom } from "./my-rooms.js";
 
 let locale = await loadLocale();
 
@@ -41,7 +44,8 @@ async function createRoom(form, feedback) {
       feedback.textContent = t(key, { message: body.message });
       return;
     }
-    localStorage.setItem(`samskapa:facilitator:${body.room_id}`, body.facilitator_token);
+    localStorage.setItem(facilitatorKey(body.room_id), body.facilitator_token);
+    rememberRoom(localStorage, { id: body.room_id, title: data.get("title").trim(), join_code: body.join_code });
     localStorage.setItem("samskapa:language", data.get("language"));
     location.assign(`/r/${encodeURIComponent(body.room_id)}/present`);
   } catch (error) {
@@ -95,6 +99,49 @@ function templateChooser(t) {
     h("div", { class: "row" }, choose, reset),
     chosen,
     input);
+}
+
+/** The rooms this browser created or was handed, each with the way back to its console. */
+function myRoomsList(t, language) {
+  const rooms = myRooms(localStorage);
+  if (!rooms.length) return null;
+  const status = h("p", { class: "visually-hidden", role: "status" });
+  const dialog = h("dialog", { class: "confirm", "aria-labelledby": "forget-title" });
+  const list = h("ul", { class: "my-rooms-list" });
+  const section = h("section", { class: "card my-rooms", "aria-labelledby": "my-rooms-title" },
+    h("h2", { id: "my-rooms-title", tabindex: "-1" }, t("start.mine.heading")),
+    h("p", { class: "hint" }, t("start.mine.note")),
+    list, status, dialog);
+  const ask = (room, item) => {
+    dialog.replaceChildren(
+      h("h2", { id: "forget-title" }, t("start.mine.remove")),
+      h("p", {}, t("start.mine.confirm", { title: room.title })),
+      h("form", { method: "dialog", class: "row" },
+        h("button", { type: "submit", value: "cancel" }, t("note.cancel")),
+        h("button", { type: "submit", value: "forget", class: "danger" }, t("start.mine.remove"))));
+    dialog.onclose = () => {
+      if (dialog.returnValue !== "forget") return;
+      forgetRoom(localStorage, room.id);
+      const next = item.nextElementSibling ?? item.previousElementSibling;
+      item.remove();
+      status.textContent = t("start.mine.removed", { title: room.title });
+      (next?.querySelector("a") ?? section.querySelector("h2")).focus();
+      if (!list.children.length) list.replaceWith(h("p", {}, t("start.mine.empty")));
+    };
+    dialog.showModal();
+  };
+  for (const room of rooms) {
+    const item = h("li", { class: "my-room" },
+      h("p", { class: "my-room-title" }, room.title),
+      h("p", { class: "my-room-meta" },
+        room.join_code ? h("span", {}, t("start.mine.code", { code: `${room.join_code.slice(0, 3)} ${room.join_code.slice(3)}` })) : null,
+        h("span", {}, t("start.mine.added", { date: formatDate(room.added, language) }))),
+      h("div", { class: "row" },
+        h("a", { class: "button-link", href: `/r/${encodeURIComponent(room.id)}/present`, "aria-label": t("start.mine.openLabel", { title: room.title }) }, t("start.mine.open")),
+        h("button", { type: "button", "aria-label": t("start.mine.removeLabel", { title: room.title }), on: { click: () => ask(room, item) } }, t("start.mine.remove"))));
+    list.append(item);
+  }
+  return section;
 }
 
 function render() {
@@ -152,6 +199,7 @@ function render() {
       h("h1", {}, t("app.tagline")),
       h("p", { class: "lead" }, t("start.intro")),
       h("div", { class: "start-cards" }, joinForm, createForm),
+      myRoomsList(t, language),
       h("p", { class: "muted small" }, t("start.privacy"))),
   );
 }

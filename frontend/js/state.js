@@ -25,7 +25,8 @@ export function initialState() {
     myDesiredScores: {},
     participants: new Map(),
     spectrum: null,
-    presence: { online: 0, participants: 0 },
+    // What each number counts: docs/protocol.md, `presence`.
+    presence: { online: 0, participants: 0, consoles: 0, screens: 0 },
     serverOffsetMs: 0,
     deleted: false,
   };
@@ -42,7 +43,8 @@ function applySnapshot(state, snapshot) {
   state.myDesiredScores = { ...(snapshot.my_desired_scores ?? {}) };
   state.participants = new Map(snapshot.participants.map((p) => [p.id, p]));
   state.spectrum = snapshot.spectrum;
-  state.presence = { online: snapshot.online, participants: snapshot.participants.length };
+  // Until the first presence tick: the people online; consoles and screens are not known yet.
+  state.presence = { ...state.presence, online: snapshot.online, participants: snapshot.participants.length };
 }
 
 /** Apply one server message; returns the state (changed in place) for chaining. */
@@ -61,7 +63,12 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       state.spectrum = message;
       return state;
     case "presence":
-      state.presence = { online: message.online, participants: message.participants };
+      state.presence = {
+        online: message.online,
+        participants: message.participants,
+        consoles: message.consoles ?? 0,
+        screens: message.screens ?? 0,
+      };
       return state;
     case "ack":
     case "error":
@@ -120,6 +127,9 @@ export function applyMessage(state, message, nowMs = Date.now()) {
       }
       break;
     }
+    case "screen_changed":
+      state.settings.screen = { ...message.screen };
+      break;
     case "round_started":
       state.settings.round = message.round;
       state.myPreviousScores = state.myScores;
@@ -160,4 +170,18 @@ export function statementFigures(state, statementId) {
   const statements = state.spectrum?.statements;
   if (!statements) return null;
   return statements.find((entry) => entry.statement_id === statementId) ?? null;
+}
+
+/**
+ * Why a room can no longer be reached, as precisely as this page knows: `expired` (its end
+ * date, seen before, has passed), `deleted` (it was deleted while we watched, or is gone
+ * although it was there), `unauthorized` (the key is wrong) or `not_found` (never seen: a
+ * wrong link, or a room that expired or was deleted before we came).
+ */
+export function endReason(state, finalReason, nowMs = Date.now()) {
+  if (finalReason === "unauthorized") return "unauthorized";
+  const ends = state.settings?.expires_at ? Date.parse(state.settings.expires_at) : null;
+  if (ends !== null && ends <= nowMs + state.serverOffsetMs) return "expired";
+  if (state.deleted || finalReason === "deleted" || state.settings) return "deleted";
+  return "not_found";
 }

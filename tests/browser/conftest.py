@@ -405,9 +405,9 @@ PRESENTER_VIEWS = {  # view: (its button, the phase it is shown in)
     "presenter-board": ("Tavlan", "document"),
     "presenter-questions": ("Frågorna", "reflect"),
 }
-VIEWS = ["start", *PARTICIPANT_VIEWS, *PRESENTER_VIEWS, "board"]
-# A participant's views are for a phone; the facilitator's and the board for a projector.
-NATURAL_VIEWPORT = {view: PROJECTOR if view.startswith(("presenter", "board")) else PHONE for view in VIEWS}
+VIEWS = ["start", *PARTICIPANT_VIEWS, *PRESENTER_VIEWS, "board", "screen"]
+# A participant's views are for a phone; the facilitator's, the board and the screen for a projector.
+NATURAL_VIEWPORT = {view: PROJECTOR if view.startswith(("presenter", "board", "screen")) else PHONE for view in VIEWS}
 
 # One row per person, one column per statement: varied enough to show every kind of spread.
 # (Statement 8 is spread out, statement 10 splits the group in two camps.)
@@ -513,6 +513,12 @@ def open_view(browse: Browse, seeded: SeededRoom, view: str, viewport: ViewportS
             expect(page.locator("li.note:not(.pending)").nth(len(NOTES) - 1)).to_be_visible()
         if view == "presenter-questions":
             expect(page.locator(".questions li")).to_have_count(4)
+        return page
+    if view == "screen":
+        seeded.facilitate("set_screen", view="overview")
+        page = browse.page(f"/r/{room.room_id}/screen", viewport, name=view)
+        wait_online(page)
+        expect(page.locator(".overview-row svg.distribution")).to_have_count(10)
         return page
     assert view == "board", view
     page = browse.page(room.board_path, viewport, name=view)

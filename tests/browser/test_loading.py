@@ -36,7 +36,7 @@ def loaded(page: Page) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize(
     ("view", "viewport"),
-    [("participant", PHONE), ("presenter", PROJECTOR), ("board", PROJECTOR), ("start", PHONE)],
+    [("participant", PHONE), ("presenter", PROJECTOR), ("board", PROJECTOR), ("screen", PROJECTOR), ("start", PHONE)],
 )
 def test_every_module_a_page_loads_is_announced_in_its_head(
     browse: Browse, new_room: Callable[..., Room], view: str, viewport: dict[str, int]
@@ -46,6 +46,7 @@ def test_every_module_a_page_loads_is_announced_in_its_head(
         "participant": room.participant_path,
         "presenter": room.facilitator_url,
         "board": room.board_path,
+        "screen": f"/r/{room.room_id}/screen",
         "start": "/",
     }[view]
     page = browse.page(path, viewport, name=view)  # type: ignore[arg-type]

@@ -79,7 +79,7 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
         wait_online(page)
         expect(page.locator(".room-title")).to_have_text("Vårdenheten Solsidan, workshop i mars")
         expect(page.get_by_text("Välkommen! Processledaren startar snart.")).to_be_visible()
-    expect(presenter.locator(".stats")).to_contain_text("3 anslutna")
+    expect(presenter.locator(".stats")).to_contain_text("3 deltagare anslutna")
 
     anna.get_by_label("Ditt namn (frivilligt)").fill("Anna")
     anna.get_by_role("button", name="Spara").click()

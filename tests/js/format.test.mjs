@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeHistogram, formatClock, formatNumber, secondsLeft } from "../../frontend/js/format.js";
+import { describeHistogram, formatClock, formatDate, formatNumber, secondsLeft } from "../../frontend/js/format.js";
 
 test("Swedish and Finnish write a decimal comma, English a point", () => {
   assert.equal(formatNumber(5.5, "sv"), "5,5");
@@ -45,4 +45,11 @@ test("describeHistogram names only the values someone chose", () => {
   const text = describeHistogram([0, 2, 0, 0, 0, 0, 1, 0, 0, 0], (count, value) => `${count} på ${value}`);
   assert.equal(text, "2 på 2, 1 på 7");
   assert.equal(describeHistogram(Array(10).fill(0), () => "x"), "");
+});
+
+test("a day is written as each language writes it; a broken date is nothing", () => {
+  assert.equal(formatDate("2026-03-10T09:00:00Z", "sv"), "10 mars 2026");
+  assert.equal(formatDate("2026-03-10T09:00:00Z", "en"), "10 Mar 2026");
+  assert.equal(formatDate("2026-03-10T09:00:00Z", "fi"), "10.3.2026");
+  assert.equal(formatDate("not a date", "sv"), "");
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { applyMessage, canChange, initialState, neighbourOf, notesIn, statementFigures } from "../../frontend/js/state.js";
+import { applyMessage, canChange, endReason, initialState, neighbourOf, notesIn, statementFigures } from "../../frontend/js/state.js";
 
 const T0 = "2025-03-10T09:00:00+00:00";
 
@@ -77,7 +77,7 @@ describe("welcome", () => {
     assert.deepEqual([...state.myVotes], ["n2"]);
     assert.deepEqual(state.myScores, { s1: 4 });
     assert.equal(state.participants.get("p-bo").name, "Bo");
-    assert.deepEqual(state.presence, { online: 2, participants: 2 });
+    assert.deepEqual(state.presence, { online: 2, participants: 2, consoles: 0, screens: 0 });
     assert.equal(state.spectrum.seq, 9);
     assert.equal(state.you.participant_id, "p-anna");
     // The server's clock is 5 s ahead of ours.
@@ -166,6 +166,18 @@ describe("events", () => {
     assert.equal(state.deleted, true);
   });
 
+  test("what the screen shows follows screen_changed; presence counts people, consoles and screens apart", () => {
+    const state = fresh();
+    applyMessage(state, { type: "screen_changed", seq: 11, screen: { view: "statement", statement_id: "s2", question: 0 } });
+    assert.deepEqual(state.settings.screen, { view: "statement", statement_id: "s2", question: 0 });
+    assert.equal(state.seq, 11);
+    applyMessage(state, { type: "presence", online: 5, participants: 6, consoles: 2, screens: 1 });
+    assert.deepEqual(state.presence, { online: 5, participants: 6, consoles: 2, screens: 1 });
+    // A snapshot after a reconnect keeps the last consoles and screens until the next tick.
+    applyMessage(state, welcome({ seq: 20 }));
+    assert.deepEqual(state.presence, { online: 2, participants: 2, consoles: 2, screens: 1 });
+  });
+
   test("a participant's new name shows on their notes and, if it is me, on me", () => {
     const state = fresh();
     applyMessage(state, { type: "participant_updated", seq: 11, participant: { id: "p-anna", name: "Anna", group: "g1" } });
@@ -201,7 +213,7 @@ describe("seq tracking", () => {
     applyMessage(state, { type: "error", code: "not_author", message: "no", cid: "c2" });
     applyMessage(state, { type: "pong", cid: null, server_time: T0 });
     assert.equal(state.seq, 10);
-    assert.deepEqual(state.presence, { online: 7, participants: 9 });
+    assert.deepEqual(state.presence, { online: 7, participants: 9, consoles: 0, screens: 0 });
     assert.equal(state.spectrum.seq, 99);
   });
 });
@@ -242,4 +254,18 @@ test("neighbourOf: the note after one that leaves, else the one before, else non
   assert.equal(neighbourOf(notes, "c").id, "b", "the last one: the one before it");
   assert.equal(neighbourOf([{ id: "a" }], "a"), null);
   assert.equal(neighbourOf(notes, "x"), null);
+});
+
+describe("why a room has gone", () => {
+  test("never seen: not found; seen: deleted, or expired once its end date has passed", () => {
+    assert.equal(endReason(initialState(), "not_found"), "not_found");
+    assert.equal(endReason(initialState(), "unauthorized"), "unauthorized");
+    const state = applyMessage(initialState(), welcome(), Date.parse("2025-03-10T09:00:00Z"));
+    // The snapshot's room expires 2025-04-10T09:00:00Z; the server's clock is 5 s ahead.
+    assert.equal(endReason(state, "deleted", Date.parse("2025-03-20T09:00:00Z")), "deleted");
+    assert.equal(endReason(state, "not_found", Date.parse("2025-03-20T09:00:00Z")), "deleted");
+    assert.equal(endReason(state, "deleted", Date.parse("2025-04-10T08:59:56Z")), "expired");
+    assert.equal(endReason(state, "deleted", Date.parse("2025-04-10T08:59:54Z")), "deleted");
+    assert.equal(endReason(state, "unauthorized", Date.parse("2025-05-01T00:00:00Z")), "unauthorized");
+  });
 });

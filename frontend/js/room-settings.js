@@ -1,0 +1,64 @@
+// The room's settings in the console: its title, its language and its case number (a
+// Swedish diarienummer, which heads every export). Saved with one `update_room` carrying
+// only what changed; the fields show what the server holds whenever nobody is editing them.
+
+import { h } from "./dom.js";
+import { LANGUAGES } from "./i18n.js";
+
+const MAX_CASE_NUMBER = 40;
+
+export class RoomSettings {
+  constructor({ live, locale }) {
+    const { t } = locale;
+    this.live = live;
+    this.title = h("input", { id: "room-settings-title", type: "text", maxlength: 120, required: true });
+    this.language = h("select", { id: "room-settings-language" },
+      LANGUAGES.map((language) => h("option", { value: language, lang: language }, t(`lang.${language}`))));
+    this.caseNumber = h("input", { id: "room-settings-case", type: "text", maxlength: MAX_CASE_NUMBER, autocomplete: "off", "aria-describedby": "room-settings-case-hint" });
+    this.saved = h("p", { class: "muted small", role: "status" });
+    this.form = h("form", { class: "room-settings-form" },
+      h("label", { for: this.title.id }, t("rs.title")), this.title,
+      h("label", { for: this.language.id }, t("rs.language")), this.language,
+      h("label", { for: this.caseNumber.id }, t("rs.caseNumber")), this.caseNumber,
+      h("p", { id: "room-settings-case-hint", class: "hint" }, t("rs.caseHint")),
+      h("button", { type: "submit" }, t("rs.save")),
+      this.saved);
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save(t);
+    });
+    this.form.addEventListener("input", () => {
+      this.saved.textContent = "";
+    });
+    this.element = h("details", { class: "room-settings" }, h("summary", {}, t("rs.heading")), this.form);
+    this.fill(true);
+  }
+
+  save(t) {
+    const settings = this.live.state.settings;
+    const changes = {};
+    const title = this.title.value.trim();
+    if (title && title !== settings.title) changes.title = title;
+    if (this.language.value !== settings.language) changes.language = this.language.value;
+    const caseNumber = this.caseNumber.value.trim();
+    if (caseNumber !== (settings.case_number ?? "")) changes.case_number = caseNumber;
+    if (!title) this.title.value = settings.title;
+    if (!Object.keys(changes).length) return;
+    this.live.send({ type: "update_room", ...changes });
+    this.saved.textContent = t("rs.saved");
+  }
+
+  /** Show the server's values, except in a field someone is typing in. */
+  fill(force = false) {
+    const settings = this.live.state.settings;
+    const editing = this.form.contains(document.activeElement);
+    if (!force && editing) return;
+    this.title.value = settings.title;
+    this.language.value = settings.language;
+    this.caseNumber.value = settings.case_number ?? "";
+  }
+
+  update() {
+    this.fill();
+  }
+}
