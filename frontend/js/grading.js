@@ -46,7 +46,8 @@ export class Grading {
     this.progress = h("p", { class: "progress", "aria-live": "off" });
     this.lockNote = h("p", { class: "lock-note", hidden: true }, t("slider.locked"));
     this.hiddenNote = h("p", { class: "results-hidden muted" });
-    this.legend = legend(t);
+    this.legend = h("div", { class: "legend-holder" });
+    this.legendRound = null;
     this.modeButton = h("button", { type: "button", class: "mode-switch", on: { click: () => this.switchMode() } });
     const list = h("ol", { class: "statements" }, template.statements.map((statement, index) => this.item(statement, index)));
     list.addEventListener("keydown", (event) => {
@@ -194,6 +195,13 @@ export class Grading {
     this.progress.textContent = t("p.progress", { n: answeredCount(state, outbox), total: this.items.length });
     this.lockNote.hidden = !locked;
     const visible = Boolean(state.spectrum?.statements);
+    if (this.legendRound !== state.settings.round) {
+      // What the phone's charts draw: last round's bars from round 2 on, desired where
+      // asked, and the ring of your own answer.
+      this.legendRound = state.settings.round;
+      const previous = state.settings.round > 1;
+      this.legend.replaceChildren(legend(t, state.settings.desired_enabled, { previous, mine: true }));
+    }
     this.legend.hidden = !visible;
     this.hiddenNote.hidden = visible;
     this.hiddenNote.textContent = t("results.hidden", { n: state.spectrum?.voters ?? 0 });
