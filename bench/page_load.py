@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, sync_playwright
 from websockets.sync.client import ClientConnection, connect
@@ -97,6 +98,12 @@ class Visit:
     after_ready_requests: int  # what the page still fetched over the network afterwards
     after_ready_bytes: int
     urls: list[str] = field(default_factory=list)  # the network requests, in order
+    # Where the time went, in ms from the page's request: per request before ready, [path,
+    # Chromium's priority, sent, response headers, last byte] (a cache hit too, with its path
+    # in parentheses),
+    # then the room socket's [event, at]: "socket" (handshake sent), "handshake" (answered),
+    # and each frame received ("frame <bytes>").
+    timeline: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -105,11 +112,15 @@ class NetworkLog:
 
     sent: dict[str, tuple[float, str]] = field(default_factory=dict)  # request id -> (time, URL)
     initiator: dict[str, str] = field(default_factory=dict)  # request id -> the URL that started it
+    priority: dict[str, str] = field(default_factory=dict)  # request id -> Chromium's initial priority
     finished: dict[str, int] = field(default_factory=dict)  # request id -> bytes on the wire
+    answered_at: dict[str, float] = field(default_factory=dict)  # request id -> response headers
+    finished_at: dict[str, float] = field(default_factory=dict)  # request id -> last byte
     decoded: dict[str, int] = field(default_factory=dict)  # request id -> body bytes decoded
     from_cache: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     socket: list[tuple[float, int]] = field(default_factory=list)  # (time, bytes)
+    socket_events: list[tuple[float, str]] = field(default_factory=list)
     document_sent: float | None = None
 
     def attach(self, session: CDPSession) -> None:
@@ -119,6 +130,7 @@ class NetworkLog:
         session.on("Network.dataReceived", self._data)
         session.on("Network.loadingFinished", self._finished)
         session.on("Network.loadingFailed", self._failed)
+        session.on("Network.webSocketWillSendHandshakeRequest", self._handshake_sent)
         session.on("Network.webSocketHandshakeResponseReceived", self._handshake)
         session.on("Network.webSocketFrameReceived", self._frame)
 
@@ -129,11 +141,13 @@ class NetworkLog:
         if event.get("type") == "Document" and self.document_sent is None:
             self.document_sent = float(event["timestamp"])
         self.sent[event["requestId"]] = (float(event["timestamp"]), url)
+        self.priority[event["requestId"]] = event["request"].get("initialPriority", "")
         initiator = event.get("initiator") or {}
         frames = (initiator.get("stack") or {}).get("callFrames") or [{}]
         self.initiator[event["requestId"]] = initiator.get("url") or frames[0].get("url") or ""
 
     def _response(self, event: dict[str, Any]) -> None:
+        self.answered_at[event["requestId"]] = float(event["timestamp"])
         response = event["response"]
         if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
             self.from_cache.add(event["requestId"])
@@ -143,16 +157,23 @@ class NetworkLog:
 
     def _finished(self, event: dict[str, Any]) -> None:
         self.finished[event["requestId"]] = int(event["encodedDataLength"])
+        self.finished_at[event["requestId"]] = float(event["timestamp"])
 
     def _failed(self, event: dict[str, Any]) -> None:
         self.failed.add(event["requestId"])
         self.finished.setdefault(event["requestId"], 0)
 
+    def _handshake_sent(self, event: dict[str, Any]) -> None:
+        self.socket_events.append((float(event["timestamp"]), "socket"))
+
     def _handshake(self, event: dict[str, Any]) -> None:
         self.socket.append((float(event["timestamp"]), len(event["response"].get("headersText") or "")))
+        self.socket_events.append((float(event["timestamp"]), "handshake"))
 
     def _frame(self, event: dict[str, Any]) -> None:
-        self.socket.append((float(event["timestamp"]), len(event["response"]["payloadData"].encode())))
+        size = len(event["response"]["payloadData"].encode())
+        self.socket.append((float(event["timestamp"]), size))
+        self.socket_events.append((float(event["timestamp"]), f"frame {size}"))
 
     def answered_locally(self, rid: str) -> bool:
         """Whether the cache answered: flagged so, or finished without a byte on the wire
@@ -191,7 +212,30 @@ class NetworkLog:
             after_ready_requests=len(after),
             after_ready_bytes=sum(self.finished.get(rid, 0) for rid in after),
             urls=[self.sent[rid][1] for rid in network],
+            timeline=self.timeline(before, ready_at),
         )
+
+    def timeline(self, request_ids: Sequence[str], ready_at: float) -> list[list[Any]]:
+        start = self.document_sent or 0.0
+
+        def ms(at: float | None) -> float | None:
+            return None if at is None else round((at - start) * 1000)
+
+        rows: list[list[Any]] = []
+        for rid in sorted(request_ids, key=lambda rid: self.sent[rid][0]):
+            path = urlsplit(self.sent[rid][1]).path
+            path = f"({path})" if self.answered_locally(rid) else path
+            rows.append(
+                [
+                    path,
+                    self.priority[rid],
+                    ms(self.sent[rid][0]),
+                    ms(self.answered_at.get(rid)),
+                    ms(self.finished_at.get(rid)),
+                ]
+            )
+        rows += [[what, ms(at)] for at, what in self.socket_events if at <= ready_at]
+        return rows
 
 
 class Phone:
