@@ -174,9 +174,11 @@ def test_a_file_a_script_fetches_unversioned_is_fresh_briefly_then_revalidated(h
     assert again.status_code == 304 and again.headers["cache-control"] == "max-age=10"
 
 
-def test_the_locale_preload_keeps_the_url_the_script_fetches(http: httpx.Client, room: dict[str, Any]) -> None:
+def test_the_locale_is_preloaded_under_the_version_like_the_modules(http: httpx.Client, room: dict[str, Any]) -> None:
     page = http.get(f"/r/{room['room_id']}").text
-    assert '<link rel="preload" href="/static/locales/sv.json" as="fetch" crossorigin>' in page
+    _, version, _ = page_assets(http, f"/r/{room['room_id']}")[0]
+    assert f'<link rel="preload" href="/static/{version}/locales/sv.json" as="fetch" crossorigin>' in page
+    assert http.get(f"/static/{version}/locales/sv.json").headers["cache-control"] == IMMUTABLE
 
 
 # ---------------------------------------------------------------- security headers

@@ -1,17 +1,14 @@
 // What every room page shares: how it starts (locale, connection, the header with connection
 // status, timer and language, the live region) and how it shows the server's refusals.
 
-import { LiveConnection } from "./connection.js";
+import { LiveConnection, roomIdFromPath } from "./connection.js";
 import { createAnnouncer, frameThrottle, h } from "./dom.js";
 import { formatClock, secondsLeft } from "./format.js";
 import { pickText } from "./i18n.js";
 import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
 import { EXPLAINED_ERRORS } from "./protocol.js";
 
-export function roomIdFromPath() {
-  const match = location.pathname.match(/^\/r\/([^/]+)/);
-  return match ? decodeURIComponent(match[1]) : null;
-}
+export { roomIdFromPath };
 
 /** The page chrome; returns the parts a view fills in and updates. */
 export function pageFrame(locale, onLanguage) {
@@ -80,12 +77,18 @@ export function endedMessage(live, t) {
  *   With `withoutToken` (a locale key), a page without a token says that and connects not.
  * - `bodyClass`: the page's class on <body>; `onMessage(message, room)`: what the page
  *   announces of a server message.
+ * - `earlyConnection()`: a connection the page opened before this module ran, taken over
+ *   instead of opening another, as `{ live, earlier }` (the messages it heard until then,
+ *   heard again here in order); see early-connection.js.
  */
-export async function startRoomPage({ mount, title, token = null, withoutToken = null, bodyClass = null, onMessage = null }) {
+export async function startRoomPage({ mount, title, token = null, withoutToken = null, bodyClass = null, onMessage = null, earlyConnection = null }) {
   const roomId = roomIdFromPath();
   if (bodyClass) document.body.classList.add(bodyClass);
   let locale = await loadLocale();
-  const live = token || !withoutToken ? new LiveConnection({ roomId, token }).start() : null;
+  // Taken only now, with nothing awaited between this and the listeners below: every message
+  // the early connection heard is either in `early.earlier` or comes to those listeners.
+  const early = earlyConnection?.() ?? null;
+  const live = early?.live ?? (token || !withoutToken ? new LiveConnection({ roomId, token }).start() : null);
   let room = null;
   let view = null;
   let timer = null;
@@ -143,5 +146,6 @@ export async function startRoomPage({ mount, title, token = null, withoutToken =
     });
   }
   build();
+  for (const message of early?.earlier ?? []) live.dispatchEvent(new CustomEvent("message", { detail: message }));
   return live;
 }

@@ -4,6 +4,7 @@
 
 import { Board } from "./board.js";
 import { h, keepFocus, syncChildren } from "./dom.js";
+import { takeEarlyConnection } from "./early-connection.js";
 import { Grading } from "./grading.js";
 import { startRoomPage } from "./page.js";
 import { Profile } from "./profile.js";
@@ -14,6 +15,7 @@ import { figuresTable, polarityProfile } from "./spectrum.js";
 const gradingMemory = {};
 
 startRoomPage({
+  earlyConnection: takeEarlyConnection,
   title: (settings) => `${settings.title} – Samskapa`,
   mount: (room) => new ParticipantView(room),
   onMessage(message, { frame: { announcer }, locale: { t } }) {
