@@ -188,3 +188,14 @@ def test_each_module_script_gets_the_preloads_no_earlier_one_announced(tmp_path:
         "</head>\n"
     )
 
+
+def test_the_participant_page_announces_neither_its_board_nor_its_figures() -> None:
+    """They are for later phases; the phone should not wait for them before it can grade."""
+    frontend = Path(__file__).resolve().parent.parent / "frontend"
+    assets = AssetVersion.of(frontend)
+    head = render_head("participant.html", (frontend / "participant.html").read_text("utf-8"), assets)
+    announced = set(re.findall(r'rel="modulepreload" href="/static/[0-9a-f]+/(js/[^"]+)"', head))
+    lazy = lazy_modules(frontend, ["js/early-connection.js", "js/participant.js"])
+    assert {"js/board.js", "js/spectrum.js"} <= set(lazy)
+    assert not announced & set(lazy)
+    assert {"js/grading.js", "js/connection.js"} <= announced

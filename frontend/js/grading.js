@@ -10,8 +10,12 @@
 import { h } from "./dom.js";
 import { currentAnswer, answeredCount, previousAnswerShown, step } from "./answers.js";
 import { Scale } from "./scale.js";
-import { distributionChart, figuresLine, legend } from "./spectrum.js";
 import { statementFigures } from "./state.js";
+
+// The group's figures are drawn only once the results are shown: spectrum.js is imported then
+// (or in the background once the page is drawn, participant.js), not before a phone can grade.
+let charts = null;
+const loadCharts = () => import("./spectrum.js").then((module) => (charts = module));
 
 /** One statement at a time where the screen is as narrow as a phone's (the CSS breakpoint). */
 const NARROW = "(max-width: 40rem)";
@@ -46,7 +50,7 @@ export class Grading {
     this.progress = h("p", { class: "progress", "aria-live": "off" });
     this.lockNote = h("p", { class: "lock-note", hidden: true }, t("slider.locked"));
     this.hiddenNote = h("p", { class: "results-hidden muted" });
-    this.legend = legend(t);
+    this.legend = h("div", { class: "legend-slot", hidden: true }); // the legend, with the figures
     this.modeButton = h("button", { type: "button", class: "mode-switch", on: { click: () => this.switchMode() } });
     const list = h("ol", { class: "statements" }, template.statements.map((statement, index) => this.item(statement, index)));
     list.addEventListener("keydown", (event) => {
@@ -173,6 +177,8 @@ export class Grading {
     const { t, language } = this.locale;
     const state = this.live.state;
     const outbox = this.live.outbox;
+    const visible = Boolean(state.spectrum?.statements);
+    if (visible && !charts) loadCharts().then(() => this.update(), () => {});
     const locked = state.settings.voting_locked || state.settings.phase === "closed";
     for (const { scale, kind, statementId } of this.scales) {
       const value = currentAnswer(state, outbox, statementId, kind);
@@ -180,12 +186,12 @@ export class Grading {
       scale.paint(value, previousAnswerShown(before, value), locked);
     }
     for (const [statementId, { element, label }] of this.results) {
-      const figures = statementFigures(state, statementId);
+      const figures = charts && statementFigures(state, statementId);
       if (figures) {
         const mine = currentAnswer(state, outbox, statementId);
         element.replaceChildren(
-          distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
-          figuresLine(figures, { t, language }),
+          charts.distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
+          charts.figuresLine(figures, { t, language }),
         );
       } else if (element.firstChild) {
         element.replaceChildren();
@@ -193,8 +199,8 @@ export class Grading {
     }
     this.progress.textContent = t("p.progress", { n: answeredCount(state, outbox), total: this.items.length });
     this.lockNote.hidden = !locked;
-    const visible = Boolean(state.spectrum?.statements);
-    this.legend.hidden = !visible;
+    if (charts && !this.legend.firstChild) this.legend.append(charts.legend(t));
+    this.legend.hidden = !visible || !charts;
     this.hiddenNote.hidden = visible;
     this.hiddenNote.textContent = t("results.hidden", { n: state.spectrum?.voters ?? 0 });
     this.updatePager();
