@@ -47,6 +47,19 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# A script, a style sheet or a locale under /static is never a page: a browser runs or
+# applies it for one, under that page's policy, and the opener and permissions policies
+# mean nothing for it. It keeps what does apply to it (nosniff; the referrer policy, which a
+# style sheet's own fetches follow) and a policy that forbids everything, should it ever be
+# opened as a document. 270 bytes less on each of the participant page's 16 such answers,
+# 4.3 KB of its first visit (docs/performance.md). Pages, images, API answers and exports
+# keep SECURITY_HEADERS.
+ASSET_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+ASSET_TYPES = frozenset({"text/javascript", "text/css", "application/json"})
 
 # Each page (a file under frontend/) and its path; a page's head is completed at start.
 PAGES = {
@@ -154,10 +167,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        static = scope["path"].startswith(STATIC_PREFIX + "/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                media_type = headers.get("content-type", "").partition(";")[0].strip()
+                chosen = ASSET_SECURITY_HEADERS if static and media_type in ASSET_TYPES else SECURITY_HEADERS
+                for name, value in chosen.items():
                     headers.setdefault(name, value)
             await send(message)
 
