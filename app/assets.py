@@ -15,8 +15,8 @@ What is not cached for good is revalidated, with the ETag StaticFiles sends:
   `import.meta.url`) is fresh for UNVERSIONED_SECONDS, then revalidated. Ten seconds cover
   a page load that asks for the same file twice; after a deployment such a file is stale
   for at most that long. Nothing of ours asks for one any more: frontend/js/locale.js
-  fetches the locales beside itself, under the version (that made the returning visit's
-  one revalidation, 0.3 s on slow 3G, go away; docs/performance.md);
+  fetches the locales beside itself, under the version, so a returning phone asks for
+  nothing but the page (it revalidated the locale too, a round trip; docs/performance.md);
 - an unknown version (a page from before a deployment, or from another instance in a
   rolling one): the current file is served, so the page still works, but with `no-cache`,
   so that nothing is kept under a version whose content this server cannot vouch for;

@@ -1,6 +1,6 @@
 """The participant's page on a weak link: how long a phone on slow 3G waits before it can grade.
 
-    .venv/bin/python -m bench.page_load --baseline 8b58b6b --repeat 5 \\
+    .venv/bin/python -m bench.page_load --baseline 1b46191 --repeat 5 \\
         --json bench/results/page-load.json --markdown bench/results/page-load.md
 
 Each target is a checkout of the app: this one ("after") and, with `--baseline REF`, the
