@@ -11,14 +11,12 @@ covers the files only, so every instance serving the same frontend names the sam
 
 What is not cached for good is revalidated, with the ETag StaticFiles sends:
 
-- a path without a version, for a URL a script builds itself (frontend/js/locale.js fetches
-  `/static/locales/<language>.json`), is fresh for UNVERSIONED_SECONDS, then revalidated.
-  Why not at once: the page asks for the same file more than once while it loads (the
-  page's preload, then its translations and its fallback at the same moment, both
-  Swedish by default), and with `no-cache` each ask after the first waited for the one
-  before and then made its own round trip: 400 ms more on the weak link, on every visit
-  (docs/performance.md). Ten seconds cover a page load; after a deployment a file is stale
-  for at most that long;
+- a path without a version (a URL typed by hand, or built by a script without
+  `import.meta.url`) is fresh for UNVERSIONED_SECONDS, then revalidated. Ten seconds cover
+  a page load that asks for the same file twice; after a deployment such a file is stale
+  for at most that long. Nothing of ours asks for one any more: frontend/js/locale.js
+  fetches the locales beside itself, under the version, so a returning phone asks for
+  nothing but the page (it revalidated the locale too, a round trip; docs/performance.md);
 - an unknown version (a page from before a deployment, or from another instance in a
   rolling one): the current file is served, so the page still works, but with `no-cache`,
   so that nothing is kept under a version whose content this server cannot vouch for;

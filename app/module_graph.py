@@ -8,9 +8,11 @@ list is derived here from the modules themselves, so it follows the code when im
 
 Only static, relative imports count (`import … from "./x.js"`, `import "./x.js"`, `export …
 from "./x.js"`): they are what the browser fetches before running anything. A dynamic
-`import()` is fetched when it runs, by choice, and a bare or absolute specifier is not a file
-of ours. A statement must begin its line, so an import written in a comment or a string is
-not one (`@param {import("./connection.js").X}` in JSDoc, for example).
+`import("./x.js")` is fetched when it runs, by choice: the participant page imports what its
+first screen does not show that way, so that it is not announced and the phone does not wait
+for it (`lazy_modules` says which). A bare or absolute specifier is not a file of ours. A
+statement must begin its line, so an import written in a comment or a string is not one
+(`@param {import("./connection.js").X}` in JSDoc, for example).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ STATIC_IMPORT = re.compile(
     """,
     re.MULTILINE | re.VERBOSE,
 )
+
+
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*(['"])(\.{1,2}/[^'"\n]+)\1\s*\)""")
 
 
 class ModuleGraphError(ValueError):
@@ -58,3 +63,24 @@ def module_closure(root: Path, entry: str) -> list[str]:
         imports = [posixpath.normpath(posixpath.join(base, spec)) for spec in static_imports(path.read_text("utf-8"))]
         pending.extend(reversed(imports))
     return order
+
+
+def dynamic_imports(source: str) -> list[str]:
+    """The relative specifiers a module imports with `import("./x.js")`, each once; not on a
+    comment's line (JSDoc names types as `{import("./connection.js").LiveConnection}`)."""
+    code = (line for line in source.splitlines() if not line.lstrip().startswith(("//", "*", "/*")))
+    return list(dict.fromkeys(match.group(2) for line in code for match in DYNAMIC_IMPORT.finditer(line)))
+
+
+def lazy_modules(root: Path, entries: list[str]) -> list[str]:
+    """What the `entries` may import later, by `import()`, and that is not already in their
+    static closures: the modules a page loads only when (or after) it needs them."""
+    loaded = list(dict.fromkeys(module for entry in entries for module in module_closure(root, entry)))
+    static = len(loaded)
+    for module in loaded:  # grows: what a lazy module imports lazily is lazy too
+        base = posixpath.dirname(module)
+        for spec in dynamic_imports((root / module).read_text("utf-8")):
+            for needed in module_closure(root, posixpath.normpath(posixpath.join(base, spec))):
+                if needed not in loaded:
+                    loaded.append(needed)
+    return loaded[static:]

@@ -1,6 +1,6 @@
 """The participant's page on a weak link: how long a phone on slow 3G waits before it can grade.
 
-    .venv/bin/python -m bench.page_load --baseline 8b58b6b --repeat 5 \\
+    .venv/bin/python -m bench.page_load --baseline 1b46191 --repeat 5 \\
         --json bench/results/page-load.json --markdown bench/results/page-load.md
 
 Each target is a checkout of the app: this one ("after") and, with `--baseline REF`, the
@@ -34,6 +34,10 @@ received (handshake and frames: the welcome with the room's state). `depth` is t
 chain of network requests in which each was started by the one before (the page's
 document is 0; a module imported by a module imported by the page is 2).
 
+With `--https` the phone reaches each target through Caddy on TLS (bench/tls_proxy.py), as
+docs/deploy.md's TLS set-up serves the app, where Chromium speaks HTTP/2: one connection
+for every request instead of HTTP/1.1's six. `protocol` says what the page came over.
+
 Latency in DevTools' emulation is added to each request, not to each TCP or TLS round
 trip, so a real slow-3G phone waits longer than these figures for its first connection.
 """
@@ -52,12 +56,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
 from app.assets import UNVERSIONED_SECONDS
 from bench.servers import HOST, ROOT, Server, create_room, start_server, wait_healthy
+from bench.tls_proxy import TlsProxy, start_tls_proxy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
@@ -96,7 +102,14 @@ class Visit:
     depth: int
     after_ready_requests: int  # what the page still fetched over the network afterwards
     after_ready_bytes: int
+    protocol: str  # what the page itself came over: "http/1.1", "h2"
     urls: list[str] = field(default_factory=list)  # the network requests, in order
+    # Where the time went, in ms from the page's request: per request before ready, [path,
+    # Chromium's priority, sent, response headers, last byte] (a cache hit too, with its path
+    # in parentheses),
+    # then the room socket's [event, at]: "socket" (handshake sent), "handshake" (answered),
+    # and each frame received ("frame <bytes>").
+    timeline: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -105,11 +118,16 @@ class NetworkLog:
 
     sent: dict[str, tuple[float, str]] = field(default_factory=dict)  # request id -> (time, URL)
     initiator: dict[str, str] = field(default_factory=dict)  # request id -> the URL that started it
+    priority: dict[str, str] = field(default_factory=dict)  # request id -> Chromium's initial priority
     finished: dict[str, int] = field(default_factory=dict)  # request id -> bytes on the wire
+    answered_at: dict[str, float] = field(default_factory=dict)  # request id -> response headers
+    finished_at: dict[str, float] = field(default_factory=dict)  # request id -> last byte
     decoded: dict[str, int] = field(default_factory=dict)  # request id -> body bytes decoded
     from_cache: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     socket: list[tuple[float, int]] = field(default_factory=list)  # (time, bytes)
+    socket_events: list[tuple[float, str]] = field(default_factory=list)
+    protocol: str = ""
     document_sent: float | None = None
 
     def attach(self, session: CDPSession) -> None:
@@ -119,6 +137,7 @@ class NetworkLog:
         session.on("Network.dataReceived", self._data)
         session.on("Network.loadingFinished", self._finished)
         session.on("Network.loadingFailed", self._failed)
+        session.on("Network.webSocketWillSendHandshakeRequest", self._handshake_sent)
         session.on("Network.webSocketHandshakeResponseReceived", self._handshake)
         session.on("Network.webSocketFrameReceived", self._frame)
 
@@ -129,12 +148,16 @@ class NetworkLog:
         if event.get("type") == "Document" and self.document_sent is None:
             self.document_sent = float(event["timestamp"])
         self.sent[event["requestId"]] = (float(event["timestamp"]), url)
+        self.priority[event["requestId"]] = event["request"].get("initialPriority", "")
         initiator = event.get("initiator") or {}
         frames = (initiator.get("stack") or {}).get("callFrames") or [{}]
         self.initiator[event["requestId"]] = initiator.get("url") or frames[0].get("url") or ""
 
     def _response(self, event: dict[str, Any]) -> None:
+        self.answered_at[event["requestId"]] = float(event["timestamp"])
         response = event["response"]
+        if event.get("type") == "Document" and not self.protocol:
+            self.protocol = response.get("protocol", "")
         if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
             self.from_cache.add(event["requestId"])
 
@@ -143,16 +166,23 @@ class NetworkLog:
 
     def _finished(self, event: dict[str, Any]) -> None:
         self.finished[event["requestId"]] = int(event["encodedDataLength"])
+        self.finished_at[event["requestId"]] = float(event["timestamp"])
 
     def _failed(self, event: dict[str, Any]) -> None:
         self.failed.add(event["requestId"])
         self.finished.setdefault(event["requestId"], 0)
 
+    def _handshake_sent(self, event: dict[str, Any]) -> None:
+        self.socket_events.append((float(event["timestamp"]), "socket"))
+
     def _handshake(self, event: dict[str, Any]) -> None:
         self.socket.append((float(event["timestamp"]), len(event["response"].get("headersText") or "")))
+        self.socket_events.append((float(event["timestamp"]), "handshake"))
 
     def _frame(self, event: dict[str, Any]) -> None:
-        self.socket.append((float(event["timestamp"]), len(event["response"]["payloadData"].encode())))
+        size = len(event["response"]["payloadData"].encode())
+        self.socket.append((float(event["timestamp"]), size))
+        self.socket_events.append((float(event["timestamp"]), f"frame {size}"))
 
     def answered_locally(self, rid: str) -> bool:
         """Whether the cache answered: flagged so, or finished without a byte on the wire
@@ -190,23 +220,53 @@ class NetworkLog:
             depth=self.depth(network),
             after_ready_requests=len(after),
             after_ready_bytes=sum(self.finished.get(rid, 0) for rid in after),
+            protocol=self.protocol,
             urls=[self.sent[rid][1] for rid in network],
+            timeline=self.timeline(before, ready_at),
         )
+
+    def timeline(self, request_ids: Sequence[str], ready_at: float) -> list[list[Any]]:
+        start = self.document_sent or 0.0
+
+        def ms(at: float | None) -> float | None:
+            return None if at is None else round((at - start) * 1000)
+
+        rows: list[list[Any]] = []
+        for rid in sorted(request_ids, key=lambda rid: self.sent[rid][0]):
+            path = urlsplit(self.sent[rid][1]).path
+            path = f"({path})" if self.answered_locally(rid) else path
+            rows.append(
+                [
+                    path,
+                    self.priority[rid],
+                    ms(self.sent[rid][0]),
+                    ms(self.answered_at.get(rid)),
+                    ms(self.finished_at.get(rid)),
+                ]
+            )
+        rows += [[what, ms(at)] for at, what in self.socket_events if at <= ready_at]
+        return rows
 
 
 class Phone:
     """One phone's browser profile on disk; every visit starts the browser anew on it."""
 
-    def __init__(self, playwright: Playwright, profile: Path) -> None:
+    def __init__(self, playwright: Playwright, profile: Path, trusted_keys: Sequence[str] = ()) -> None:
         self.playwright = playwright
         self.profile = profile
+        # Through bench/tls_proxy.py: the keys of its certificate authority, trusted.
+        self.args = (
+            [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={','.join(trusted_keys)}"]
+            if trusted_keys
+            else CHROMIUM_ARGS
+        )
 
     @contextlib.contextmanager
     def browser(self) -> Iterator[BrowserContext]:
         context = self.playwright.chromium.launch_persistent_context(
             self.profile,
             executable_path=str(CHROMIUM) if CHROMIUM.exists() else None,
-            args=CHROMIUM_ARGS,
+            args=self.args,
             headless=True,
             viewport={"width": 390, "height": 844},
             device_scale_factor=3,
@@ -322,29 +382,34 @@ def baseline_checkout(ref: str, workdir: Path) -> Iterator[Target]:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
 
 
-def sample(playwright: Playwright, server: Server, profile: Path) -> dict[str, Visit]:
+def sample(playwright: Playwright, server: Server, profile: Path, proxy: TlsProxy | None = None) -> dict[str, Visit]:
     url, statements = grading_room(server)
-    phone = Phone(playwright, profile)
+    if proxy is not None:
+        url = url.replace(server.http, proxy.https, 1)
+    phone = Phone(playwright, profile, proxy.spki_hashes() if proxy is not None else ())
     first = phone.visit(url, statements)
     time.sleep(RETURN_AFTER_S)  # a later visit, not a synchronisation
     return {"first": first, "returning": phone.visit(url, statements)}
 
 
-def run(targets: Sequence[Target], repeat: int, workdir: Path) -> dict[str, Any]:
+def run(targets: Sequence[Target], repeat: int, workdir: Path, https: bool = False) -> dict[str, Any]:
     servers: dict[str, Server] = {}
+    proxies: dict[str, TlsProxy] = {}
     samples: dict[str, list[dict[str, Visit]]] = {target.name: [] for target in targets}
     try:
         for target in targets:
             (workdir / target.name).mkdir()
             servers[target.name] = start_server("samskapa", workdir / target.name, 10, "", root=target.root)
-        for server in servers.values():
+        for name, server in servers.items():
             wait_healthy(server)
+            if https:
+                proxies[name] = start_tls_proxy(server.port, workdir / name / "caddy")
         with sync_playwright() as playwright:
             for index in range(repeat):
                 # Alternating the order: a machine that slows down during the run slows both.
                 for target in targets if index % 2 == 0 else list(reversed(targets)):
                     profile = workdir / target.name / f"phone-{index}"
-                    visits = sample(playwright, servers[target.name], profile)
+                    visits = sample(playwright, servers[target.name], profile, proxies.get(target.name))
                     samples[target.name].append(visits)
                     print(
                         f"{target.name} {index + 1}/{repeat}: ready after {visits['first'].ready_ms:.0f} ms "
@@ -352,10 +417,13 @@ def run(targets: Sequence[Target], repeat: int, workdir: Path) -> dict[str, Any]
                         file=sys.stderr,
                     )
     finally:
+        for proxy in proxies.values():
+            proxy.stop()
         for server in servers.values():
             server.stop()
     return {
         "link": LINK,
+        "https": https,
         "target_ms": TARGET_MS,
         "return_after_s": RETURN_AFTER_S,
         "targets": {
@@ -394,7 +462,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"`{command}`",
         "",
         f"Link: {LINK['latency']} ms latency, {LINK['downloadThroughput'] * 8 / 1000:.0f} kbit/s down and up; "
-        f"medians of {next(iter(targets.values()))['summary']['first']['samples']} samples.",
+        f"medians of {next(iter(targets.values()))['summary']['first']['samples']} samples"
+        + ("; through Caddy on TLS (HTTP/2)." if results.get("https") else "; HTTP/1.1 to `samskapa serve`."),
         "",
         "| figure | " + " | ".join(columns) + " |",
         "| --- |" + " ---: |" * (len(targets) * len(VISITS)),
@@ -424,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="samples per target (default 5)")
     parser.add_argument("--json", type=Path, help="write every sample here")
     parser.add_argument("--markdown", type=Path, help="write the summary table here")
+    parser.add_argument(
+        "--https", action="store_true", help="reach each target through Caddy on TLS, over HTTP/2 (bench/tls_proxy.py)"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -432,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir = Path(tmp)
         targets = [stack.enter_context(baseline_checkout(args.baseline, workdir))] if args.baseline else []
         targets.append(this_checkout("after" if args.baseline else "this"))
-        results = run(targets, args.repeat, workdir)
+        results = run(targets, args.repeat, workdir, https=args.https)
     table = markdown(results, command)
     for path, text in ((args.json, json.dumps(results, indent=2)), (args.markdown, table)):
         if path is not None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from app.pages import SECURITY_HEADERS
+from app.pages import ASSET_SECURITY_HEADERS, SECURITY_HEADERS
 from tests.servers import ROOT, ServerProcess
 
 FRONTEND = ROOT / "frontend"
@@ -174,9 +174,11 @@ def test_a_file_a_script_fetches_unversioned_is_fresh_briefly_then_revalidated(h
     assert again.status_code == 304 and again.headers["cache-control"] == "max-age=10"
 
 
-def test_the_locale_preload_keeps_the_url_the_script_fetches(http: httpx.Client, room: dict[str, Any]) -> None:
+def test_the_locale_is_preloaded_under_the_version_like_the_modules(http: httpx.Client, room: dict[str, Any]) -> None:
     page = http.get(f"/r/{room['room_id']}").text
-    assert '<link rel="preload" href="/static/locales/sv.json" as="fetch" crossorigin>' in page
+    _, version, _ = page_assets(http, f"/r/{room['room_id']}")[0]
+    assert f'<link rel="preload" href="/static/{version}/locales/sv.json" as="fetch" crossorigin>' in page
+    assert http.get(f"/static/{version}/locales/sv.json").headers["cache-control"] == IMMUTABLE
 
 
 # ---------------------------------------------------------------- security headers
@@ -186,7 +188,7 @@ def test_every_kind_of_answer_keeps_the_security_headers(
     http: httpx.Client, server: ServerProcess, room: dict[str, Any]
 ) -> None:
     page = f"/r/{room['room_id']}"
-    asset, version, _ = page_assets(http, page)[0]
+    asset, version, _ = next(link for link in page_assets(http, page) if link[2] == "css/app.css")
     etag = http.get(page).headers["etag"]
     asset_etag = http.get(asset).headers["etag"]
     bearer = {"Authorization": f"Bearer {room['facilitator_token']}"}
@@ -207,10 +209,23 @@ def test_every_kind_of_answer_keeps_the_security_headers(
     assert answers["page, not modified"].status_code == 304
     assert answers["asset, not modified"].status_code == 304
     assert answers["asset, missing"].status_code == 404
+    # Scripts, style sheets and locales are never pages: the short set, with a policy that
+    # forbids everything. A 304 says no type, so it keeps the long one.
+    assets = {"asset, gzipped", "asset, plain", "asset, unknown version", "asset, missing", "locale"}
     for name, response in answers.items():
-        for header, value in SECURITY_HEADERS.items():
+        for header, value in (ASSET_SECURITY_HEADERS if name in assets else SECURITY_HEADERS).items():
             assert response.headers.get(header) == value, f"{name}: {header}"
+        if name in assets:
+            assert "cross-origin-opener-policy" not in response.headers, name
         assert "'unsafe-inline'" not in response.headers["content-security-policy"], name
+
+
+def test_an_image_under_static_keeps_the_pages_security_headers(http: httpx.Client) -> None:
+    """An SVG can run script when opened as a document: it is treated as one."""
+    icon = http.get("/static/img/icon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    for header, value in SECURITY_HEADERS.items():
+        assert icon.headers.get(header) == value, header
 
 
 def test_head_requests_get_the_same_headers_without_a_body(http: httpx.Client, room: dict[str, Any]) -> None:

@@ -4,12 +4,13 @@ what does not, and what happens when a page or a module names a file that is not
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from app.assets import BRIEFLY_FRESH, CACHED_FOR_GOOD, REVALIDATE, AssetVersion, VersionedStaticFiles
-from app.module_graph import ModuleGraphError, module_closure, static_imports
+from app.module_graph import ModuleGraphError, dynamic_imports, lazy_modules, module_closure, static_imports
 from app.pages import PageError, render_head
 
 MODULE = """\
@@ -95,7 +96,7 @@ def test_a_page_gets_a_preload_per_module_and_versioned_urls(tmp_path: Path) -> 
     assert render_head("page.html", PAGE, assets) == (
         "<head>\n"
         f'  <link rel="stylesheet" href="/static/{v}/css/app.css">\n'
-        '  <link rel="preload" href="/static/data/words.json" as="fetch" crossorigin>\n'
+        f'  <link rel="preload" href="/static/{v}/data/words.json" as="fetch" crossorigin>\n'
         f'  <link rel="modulepreload" href="/static/{v}/js/a.js">\n'
         f'  <link rel="modulepreload" href="/static/{v}/js/b.js">\n'
         f'  <script type="module" src="/static/{v}/js/page.js"></script>\n'
@@ -126,3 +127,75 @@ def test_a_file_edited_after_start_is_never_cached_for_good(tmp_path: Path) -> N
     assert static.cache_control(None, "js/a.js", (tmp_path / "js/a.js").stat()) == BRIEFLY_FRESH
     write(tmp_path, {"js/a.js": "export const a = 2; // edited while the server runs\n"})
     assert static.cache_control(version, "js/a.js", (tmp_path / "js/a.js").stat()) == REVALIDATE
+
+
+def test_dynamic_imports_are_found_apart_from_the_static_ones() -> None:
+    assert dynamic_imports(MODULE) == ["./dynamic.js"]
+    assert dynamic_imports('const a = await import( "./x.js" );\nimport("../y.js").then(go);\nimport(name);\n') == [
+        "./x.js",
+        "../y.js",
+    ]
+
+
+def test_a_module_imported_only_dynamically_is_lazy_with_what_it_needs_and_never_announced(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "page.html": '<head>\n  <script type="module" src="/static/js/page.js"></script>\n</head>\n',
+            "js/page.js": 'import { shared } from "./shared.js";\nconst board = () => import("./board.js");\n',
+            "js/shared.js": "export const shared = 1;\n",
+            "js/board.js": 'import { shared } from "./shared.js";\nimport { card } from "./card.js";\n'
+            'const more = () => import("./more.js");\n',
+            "js/card.js": "export const card = 1;\n",
+            "js/more.js": "export const more = 1;\n",
+        },
+    )
+    assert lazy_modules(tmp_path, ["js/page.js"]) == ["js/board.js", "js/card.js", "js/more.js"]
+    assets = AssetVersion.of(tmp_path)
+    head = render_head("page.html", (tmp_path / "page.html").read_text("utf-8"), assets)
+    assert head.count("modulepreload") == 1 and f"/static/{assets.version}/js/shared.js" in head
+
+
+def test_each_module_script_gets_the_preloads_no_earlier_one_announced(tmp_path: Path) -> None:
+    page = (
+        "<head>\n"
+        '  <script type="module" src="/static/js/early.js"></script>\n'
+        '  <link rel="preload" href="/static/data/words.json" as="fetch" crossorigin>\n'
+        '  <script type="module" src="/static/js/main.js"></script>\n'
+        "</head>\n"
+    )
+    write(
+        tmp_path,
+        {
+            "data/words.json": "{}",
+            "js/early.js": 'import "./socket.js";\n',
+            "js/socket.js": 'import "./state.js";\n',
+            "js/state.js": "",
+            "js/main.js": 'import "./early.js";\nimport "./view.js";\nimport "./state.js";\n',
+            "js/view.js": "",
+        },
+    )
+    assets = AssetVersion.of(tmp_path)
+    v = assets.version
+    assert render_head("page.html", page, assets) == (
+        "<head>\n"
+        f'  <link rel="modulepreload" href="/static/{v}/js/socket.js">\n'
+        f'  <link rel="modulepreload" href="/static/{v}/js/state.js">\n'
+        f'  <script type="module" src="/static/{v}/js/early.js"></script>\n'
+        f'  <link rel="preload" href="/static/{v}/data/words.json" as="fetch" crossorigin>\n'
+        f'  <link rel="modulepreload" href="/static/{v}/js/view.js">\n'
+        f'  <script type="module" src="/static/{v}/js/main.js"></script>\n'
+        "</head>\n"
+    )
+
+
+def test_the_participant_page_announces_neither_its_board_nor_its_figures() -> None:
+    """They are for later phases; the phone should not wait for them before it can grade."""
+    frontend = Path(__file__).resolve().parent.parent / "frontend"
+    assets = AssetVersion.of(frontend)
+    head = render_head("participant.html", (frontend / "participant.html").read_text("utf-8"), assets)
+    announced = set(re.findall(r'rel="modulepreload" href="/static/[0-9a-f]+/(js/[^"]+)"', head))
+    lazy = lazy_modules(frontend, ["js/early-connection.js", "js/participant.js"])
+    assert {"js/board.js", "js/spectrum.js"} <= set(lazy)
+    assert not announced & set(lazy)
+    assert {"js/grading.js", "js/connection.js"} <= announced

@@ -9,6 +9,12 @@ const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 20000;
 const PONG_TIMEOUT_MS = 8000;
 
+/** The room of this page's URL (`/r/<room id>…`), or null. */
+export function roomIdFromPath() {
+  const match = location.pathname.match(/^\/r\/([^/]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
 function secureRandom() {
   const word = new Uint32Array(1);
   crypto.getRandomValues(word);

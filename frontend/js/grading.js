@@ -10,8 +10,12 @@
 import { h } from "./dom.js";
 import { currentAnswer, answeredCount, previousAnswerShown, step } from "./answers.js";
 import { Scale } from "./scale.js";
-import { distributionChart, figuresLine, legend } from "./spectrum.js";
 import { statementFigures } from "./state.js";
+
+// The group's figures are drawn only once the results are shown: spectrum.js is imported then
+// (or in the background once the page is drawn, participant.js), not before a phone can grade.
+let charts = null;
+const loadCharts = () => import("./spectrum.js").then((module) => (charts = module));
 
 /** One statement at a time where the screen is as narrow as a phone's (the CSS breakpoint). */
 const NARROW = "(max-width: 40rem)";
@@ -46,7 +50,7 @@ export class Grading {
     this.progress = h("p", { class: "progress", "aria-live": "off" });
     this.lockNote = h("p", { class: "lock-note", hidden: true }, t("slider.locked"));
     this.hiddenNote = h("p", { class: "results-hidden muted" });
-    this.legend = h("div", { class: "legend-holder" });
+    this.legend = h("div", { class: "legend-slot", hidden: true }); // the legend, with the figures
     this.legendRound = null;
     this.modeButton = h("button", { type: "button", class: "mode-switch", on: { click: () => this.switchMode() } });
     const list = h("ol", { class: "statements" }, template.statements.map((statement, index) => this.item(statement, index)));
@@ -174,6 +178,8 @@ export class Grading {
     const { t, language } = this.locale;
     const state = this.live.state;
     const outbox = this.live.outbox;
+    const visible = Boolean(state.spectrum?.statements);
+    if (visible && !charts) loadCharts().then(() => this.update(), () => {});
     const locked = state.settings.voting_locked || state.settings.phase === "closed";
     for (const { scale, kind, statementId } of this.scales) {
       const value = currentAnswer(state, outbox, statementId, kind);
@@ -181,12 +187,12 @@ export class Grading {
       scale.paint(value, previousAnswerShown(before, value), locked);
     }
     for (const [statementId, { element, label }] of this.results) {
-      const figures = statementFigures(state, statementId);
+      const figures = charts && statementFigures(state, statementId);
       if (figures) {
         const mine = currentAnswer(state, outbox, statementId);
         element.replaceChildren(
-          distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
-          figuresLine(figures, { t, language }),
+          charts.distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
+          charts.figuresLine(figures, { t, language }),
         );
       } else if (element.firstChild) {
         element.replaceChildren();
@@ -194,15 +200,14 @@ export class Grading {
     }
     this.progress.textContent = t("p.progress", { n: answeredCount(state, outbox), total: this.items.length });
     this.lockNote.hidden = !locked;
-    const visible = Boolean(state.spectrum?.statements);
-    if (this.legendRound !== state.settings.round) {
+    if (charts && this.legendRound !== state.settings.round) {
       // What the phone's charts draw: last round's bars from round 2 on, desired where
       // asked, and the ring of your own answer.
       this.legendRound = state.settings.round;
       const previous = state.settings.round > 1;
-      this.legend.replaceChildren(legend(t, state.settings.desired_enabled, { previous, mine: true }));
+      this.legend.replaceChildren(charts.legend(t, state.settings.desired_enabled, { previous, mine: true }));
     }
-    this.legend.hidden = !visible;
+    this.legend.hidden = !visible || !charts;
     this.hiddenNote.hidden = visible;
     this.hiddenNote.textContent = t("results.hidden", { n: state.spectrum?.voters ?? 0 });
     this.updatePager();

@@ -4,12 +4,23 @@ import { chooseLanguage, createTranslator, LANGUAGES } from "./i18n.js";
 import { h } from "./dom.js";
 
 const STORAGE_KEY = "samskapa:language";
+// language -> the promise of its messages: asked for at once as the language and as the
+// fallback (both Swedish by default), a locale is still fetched once.
 const cache = new Map();
 
-async function loadMessages(language) {
+function loadMessages(language) {
   if (!cache.has(language)) {
-    const response = await fetch(`/static/locales/${language}.json`);
-    cache.set(language, await response.json());
+    // Beside this module, under its versioned URL (/static/<version>/locales/…, app/assets.py):
+    // cached for good like the modules, so a returning phone does not ask for it again
+    // (0.3 s on slow 3G, docs/performance.md). The pages' heads preload the same URL.
+    const url = new URL(`../locales/${language}.json`, import.meta.url);
+    const messages = fetch(url).then((response) => {
+      if (!response.ok) throw new Error(`${url.pathname}: ${response.status}`);
+      return response.json();
+    });
+    // A failed fetch (offline) is not kept: the next language change asks again.
+    messages.catch(() => cache.delete(language));
+    cache.set(language, messages);
   }
   return cache.get(language);
 }

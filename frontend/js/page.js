@@ -1,7 +1,7 @@
 // What every room page shares: how it starts (locale, connection, the header with connection
 // status, timer and language, the live region) and how it shows the server's refusals.
 
-import { LiveConnection } from "./connection.js";
+import { LiveConnection, roomIdFromPath } from "./connection.js";
 import { createAnnouncer, frameThrottle, h } from "./dom.js";
 import { formatClock } from "./format.js";
 import { pickText } from "./i18n.js";
@@ -9,10 +9,7 @@ import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
 import { EXPLAINED_ERRORS } from "./protocol.js";
 import { Countdown } from "./timer.js";
 
-export function roomIdFromPath() {
-  const match = location.pathname.match(/^\/r\/([^/]+)/);
-  return match ? decodeURIComponent(match[1]) : null;
-}
+export { roomIdFromPath };
 
 /** The page chrome; returns the parts a view fills in and updates. */
 export function pageFrame(locale, onLanguage) {
@@ -85,6 +82,9 @@ export function endedMessage(live, t) {
  *   wrong key), as an element; by default the reason in a sentence.
  * - `bodyClass`: the page's class on <body>; `onMessage(message, room)`: what the page
  *   announces of a server message.
+ * - `earlyConnection()`: a connection the page opened before this module ran, taken over
+ *   instead of opening another, as `{ live, earlier }` (the messages it heard until then,
+ *   heard again here in order); see early-connection.js.
  */
 export async function startRoomPage({
   mount,
@@ -95,11 +95,16 @@ export async function startRoomPage({
   bodyClass = null,
   onMessage = null,
   ended = null,
+  earlyConnection = null,
 }) {
   const roomId = roomIdFromPath();
   if (bodyClass) document.body.classList.add(bodyClass);
   let locale = await loadLocale();
-  const live = screen || token || !withoutToken ? new LiveConnection({ roomId, token, screen }).start() : null;
+  // Taken only now, with nothing awaited between this and the listeners below: every message
+  // the early connection heard is either in `early.earlier` or comes to those listeners.
+  const early = earlyConnection?.() ?? null;
+  const live =
+    early?.live ?? (screen || token || !withoutToken ? new LiveConnection({ roomId, token, screen }).start() : null);
   let room = null;
   let view = null;
   let timer = null;
@@ -157,5 +162,6 @@ export async function startRoomPage({
     });
   }
   build();
+  for (const message of early?.earlier ?? []) live.dispatchEvent(new CustomEvent("message", { detail: message }));
   return live;
 }

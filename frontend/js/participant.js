@@ -2,18 +2,27 @@
 // A phase change adds and removes sections but keeps those that stay (and the focus in
 // them); what others do never moves the focus.
 
-import { Board } from "./board.js";
 import { h, keepFocus, syncChildren } from "./dom.js";
+import { takeEarlyConnection } from "./early-connection.js";
 import { Grading } from "./grading.js";
 import { startRoomPage } from "./page.js";
 import { Profile } from "./profile.js";
-import { figuresTable, polarityProfile } from "./spectrum.js";
+
+// What the first screen does not show is imported when it is needed, and in the background
+// once the first screen is drawn: the board (the document phase) and the figures (once the
+// results are shown). Not among the files a phone waits for before it can grade: five of
+// them, 12 KB, each of which cost it a round trip on a slow link (docs/performance.md).
+let Board = null;
+let charts = null; // spectrum.js
+const loadBoard = () => import("./board.js").then((module) => (Board = module.Board));
+const loadCharts = () => import("./spectrum.js").then((module) => (charts = module));
 
 // Kept across a change of language (the page mounts again): one statement at a time or
 // all, and which one.
 const gradingMemory = {};
 
 startRoomPage({
+  earlyConnection: takeEarlyConnection,
   title: (settings) => `${settings.title} – Samskapa`,
   mount: (room) => new ParticipantView(room),
   onMessage(message, { frame: { announcer }, locale: { t } }) {
@@ -34,6 +43,8 @@ class ParticipantView {
     this.main = room.frame.main;
     this.built = {}; // what each section was built for, to rebuild only what changed
     this.sections = {};
+    // Once this first screen is painted; a failed import (offline) is tried again when needed.
+    requestAnimationFrame(() => setTimeout(() => Promise.allSettled([loadBoard(), loadCharts()]), 0));
   }
 
   /** Each section, built anew only when what it shows changed shape. */
@@ -64,8 +75,15 @@ class ParticipantView {
     if (!kept) this.focusNewSection(wanted);
     profile.update();
     scales?.update();
-    notes?.board.update();
+    if (notes) this.updateBoard(notes);
     if (results) this.drawResults(results);
+  }
+
+  /** The notes' section has its heading at once, and its board when board.js is there. */
+  updateBoard(notes) {
+    if (!notes.board && Board) notes.board = new Board(notes.root, this.live, this.locale, { readOnly: notes.readOnly });
+    if (notes.board) notes.board.update();
+    else loadBoard().then(() => this.sections.board === notes && this.updateBoard(notes), () => {});
   }
 
   focusNewSection(wanted) {
@@ -93,7 +111,7 @@ class ParticipantView {
   board(readOnly) {
     const root = h("section", { class: "board", "aria-labelledby": "board-title" });
     const heading = h("h2", { id: "board-title", tabindex: "-1" }, this.locale.t("doc.heading"));
-    return { elements: [heading, root], board: new Board(root, this.live, this.locale, { readOnly }) };
+    return { elements: [heading, root], root, readOnly, board: null };
   }
 
   /** The profile and the table of figures, once the results are shown. */
@@ -101,14 +119,18 @@ class ParticipantView {
     const { t } = this.locale;
     const state = this.live.state;
     if (state.spectrum === results.shown) return;
+    if (state.spectrum?.statements && !charts) {
+      loadCharts().then(() => this.sections.results === results && this.drawResults(results), () => {});
+      return;
+    }
     results.shown = state.spectrum;
     if (!state.spectrum?.statements) {
       results.element.replaceChildren();
       return;
     }
     const tableOpen = results.element.querySelector("details")?.open ?? false;
-    const table = figuresTable(state.template, state.spectrum, this.locale);
+    const table = charts.figuresTable(state.template, state.spectrum, this.locale);
     table.open = tableOpen;
-    results.element.replaceChildren(h("h2", {}, t("profile.heading")), polarityProfile(state.template, state.spectrum, this.locale), table);
+    results.element.replaceChildren(h("h2", {}, t("profile.heading")), charts.polarityProfile(state.template, state.spectrum, this.locale), table);
   }
 }

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -207,15 +207,18 @@ class Browse:
         viewport: ViewportSize = PHONE,
         context: BrowserContext | None = None,
         name: str | None = None,
+        wait_until: Literal["commit", "load"] = "load",
     ) -> Page:
-        """A new page at `path` (or a full URL); in a new context unless one is given."""
+        """A new page at `path` (or a full URL); in a new context unless one is given.
+        `wait_until="commit"` returns once the page's answer begins, for a test that holds
+        back one of the page's files (its load event would wait for it)."""
         context = context or self.context(viewport)
         page = context.new_page()
         watch = PageWatch(name or f"page-{next(self._names)}")
         watch.attach(page)
         self.watches.append(watch)
         self._watch_of[id(page)] = watch
-        page.goto(path if "://" in path else self.base_url + path)
+        page.goto(path if "://" in path else self.base_url + path, wait_until=wait_until)
         return page
 
     def watch_of(self, page: Page) -> PageWatch:

@@ -1,14 +1,22 @@
 """How a page loads, as Chromium does it: every module it needs announced in its head (so a
 phone on a weak link fetches them all at once, not one import level per round trip), each
-fetched once, and every preload the head makes actually used by the page."""
+fetched once, and every preload the head makes actually used by the page. What a page
+imports only later (`import()`) is not announced, and the participant page fetches it only
+once its first screen is drawn."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, WebSocket, expect
 
+from app.module_graph import lazy_modules
+from app.pages import FRONTEND_DIR
 from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, wait_online
 
 ANNOUNCED = """() => ({
@@ -55,13 +63,16 @@ def test_every_module_a_page_loads_is_announced_in_its_head(
     else:
         wait_online(page)
     announced = loaded(page)
+    entries = [url.split("/static/", 1)[1].split("/", 1)[1] for url in announced["entry"]]
+    later = {f"{announced['entry'][0].rsplit('/js/', 1)[0]}/{module}" for module in lazy_modules(FRONTEND_DIR, entries)}
     requested = [url for url in browse.watch_of(page).requests if url.endswith(".js")]
 
-    assert len(announced["entry"]) == 1
     assert announced["modules"], "no modulepreload at all"
-    assert sorted(requested) == sorted(announced["entry"] + announced["modules"]), (
+    assert not later & set(announced["modules"]), "a module imported only later is announced"
+    assert sorted(url for url in requested if url not in later) == sorted(announced["entry"] + announced["modules"]), (
         "the page fetched modules its head does not announce, or announces modules it never loads"
     )
+    assert len(requested) == len(set(requested)), "a module was fetched twice"
 
 
 def test_the_locale_the_head_preloads_is_the_one_fetched(browse: Browse, new_room: Callable[..., Room]) -> None:
@@ -71,8 +82,52 @@ def test_the_locale_the_head_preloads_is_the_one_fetched(browse: Browse, new_roo
     page = browse.page(room.participant_path, context=context, name="participant")
     wait_online(page)
     preloads = loaded(page)["preloads"]
-    assert [url.rsplit("/static/", 1)[1] for url in preloads] == ["locales/sv.json"]
-    assert preloads[0] in page.evaluate("window.fetchedByScripts"), "preloaded, but no script fetches it"
+    assert [url.rsplit("/", 2)[1:] for url in preloads] == [["locales", "sv.json"]]
+    fetched = page.evaluate("window.fetchedByScripts")
+    # Swedish is the page's language and the fallback: asked for twice at once, fetched once.
+    assert fetched.count(preloads[0]) == 1, fetched
     # Over the network once, by the head; the scripts' fetches of it were answered locally.
     loads = page.evaluate(LOADS, preloads[0])
     assert [initiator for initiator, networked in loads if networked] == ["link"], loads
+
+
+def test_the_participant_page_opens_one_socket_early_and_loses_nothing_it_heard_before_it_ran(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """The page's first small module opens the room's socket while the main module is still
+    on its way (early-connection.js). Here the main module is held back until the welcome
+    and a phase change have arrived: the page, once it runs, takes that socket over (no
+    second one), shows the phase it missed, and speaks the room's language, which it could
+    only learn from the welcome it never saw arrive."""
+    room = new_room(language="en")
+    context = browse.context(PHONE)
+    held: list[Route] = []
+    context.route(re.compile(r"/js/participant\.js$"), lambda route: held.append(route))
+    frames: list[dict[str, Any]] = []
+    sockets: list[WebSocket] = []
+
+    def opened(socket: WebSocket) -> None:
+        sockets.append(socket)
+        socket.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    context.on("page", lambda page: page.on("websocket", opened))
+    page = browse.page(room.participant_path, context=context, name="participant", wait_until="commit")
+    with page.expect_websocket() if not sockets else contextlib.nullcontext():
+        pass
+    if not any(frame["type"] == "welcome" for frame in frames):
+        with sockets[0].expect_event("framereceived", lambda payload: json.loads(payload)["type"] == "welcome"):
+            pass
+    with (
+        room.facilitator() as facilitator,
+        sockets[0].expect_event("framereceived", lambda payload: json.loads(payload)["type"] == "phase_changed"),
+    ):
+        facilitator.send("set_phase", phase="grade")
+    # Nothing of the page has run yet: it still shows the HTML's own "loading".
+    expect(page.locator("p.loading")).to_be_visible()
+    assert len(held) == 1, "the main module was not held back"
+
+    held[0].continue_()
+    expect(page.locator(".room-header .status")).to_have_text("Connected")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("section.grading li.statement")).to_have_count(10)
+    assert len(browse.watch_of(page).websockets) == 1, browse.watch_of(page).websockets
