@@ -103,8 +103,9 @@ def disclose(board: Board, rounds: Iterable[int], full: bool) -> Disclosure:
     wanted = sorted(set(rounds))
     kinds = kinds_of(board)
     k = board.config.group_min_size
+    candidates = _candidates(board)  # the same for every statement: built once per call
     shown = {
-        statement_id: shown_populations(board.signatures.get(statement_id, {}), _candidates(board), k)
+        statement_id: shown_populations(board.signatures.get(statement_id, {}), candidates, k)
         for statement_id in board.template.statement_ids()
     }
 
