@@ -22,8 +22,8 @@ HTTP_PROTOCOL = "app.http_protocol:GuardedHttpProtocol"
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How uvicorn serves the app, shared by `serve` and the benchmark's variants.
 
-    permessage-deflate stays off: measured in docs/performance.md, it costs a compressor
-    per client per broadcast and saturates the core long before bandwidth matters.
+    permessage-deflate is on, in app/transport.py's way: each large frame compressed once
+    for every socket, nothing kept per socket (docs/performance.md, "permessage-deflate").
 
     uvicorn's proxy headers stay off: by default it believes X-Forwarded-For from 127.0.0.1
     and rewrites the client address itself. The app reads forwarding headers in one place,
@@ -33,7 +33,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": HTTP_PROTOCOL,
         "ws": WS_PROTOCOL,
         "ws_max_size": settings.max_frame_bytes,
-        "ws_per_message_deflate": False,
+        "ws_per_message_deflate": True,
         "proxy_headers": False,
         "log_level": "info",
     }

@@ -20,7 +20,18 @@ each socket's transport, with the transport's buffer as the only queue.
   only show in our own buffer (and be dropped, app/connection.py) megabytes later;
 - it lets go of the handshake's request and response once the socket is open;
 - its keepalive does not close a client whose pong waits unread because we paused reading
-  (the server is behind, not the client).
+  (the server is behind, not the client);
+- it compresses once what it compresses (permessage-deflate, when uvicorn's
+  `ws_per_message_deflate` is on). uvicorn's own set-up keeps a compressor and a
+  decompressor for every socket and compresses each broadcast once per socket: twice the
+  CPU and +50 KB per participant (docs/performance.md, "permessage-deflate"). Here neither
+  side keeps a context between messages (`server_no_context_takeover`,
+  `client_no_context_takeover`), so a compressed message depends only on its text and the
+  window size: a broadcast is compressed once and the same bytes go to every socket that
+  negotiated the same window, as its plain frame is encoded once. Frames shorter than
+  COMPRESS_FROM_CHARS (acks, votes, presence) go uncompressed, which RFC 7692 allows message by
+  message: they would barely shrink. The welcome, ~9 KB with the template in three
+  languages, is what a phone on a weak link waits for, and it shrinks about fourfold.
 
 An app served by any other ASGI server never sees the extension and falls back to awaited
 sends (app/connection.py); nothing else depends on this module. Depends on uvicorn's
@@ -34,12 +45,14 @@ import contextlib
 import inspect
 import socket
 from asyncio import BaseTransport
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 DIRECT_WRITE = "samskapa.direct_write"
 # Commands a client may have queued unread before we stop reading its socket; with frames
@@ -48,6 +61,25 @@ READ_AHEAD_MESSAGES = 16
 # A room's frames are small (a spectrum is ~2 KB): 128 KiB (the kernel doubles it) still
 # lets ~1 MB/s through to a phone 200 ms away, far more than a room ever sends one client.
 KERNEL_SEND_BUFFER_BYTES = 128 * 1024
+# Below this a text frame goes uncompressed: a vote or an ack would save a few bytes for
+# a compressor's set-up. A spectrum (~2 KB), a note with a long text, a welcome are above.
+COMPRESS_FROM_CHARS = 1024
+# The largest window for what the server sends (the welcome and the spectrum compress best
+# with one that holds them whole); what a phone sends is small, and a 4 KiB window is all
+# the server allocates to inflate it, per message.
+SERVER_WINDOW_BITS = 15
+CLIENT_WINDOW_BITS = 12
+
+
+def deflate_factory() -> ServerPerMessageDeflateFactory:
+    """permessage-deflate without context takeover either way: nothing kept per socket
+    between messages, and a message's compressed bytes the same for every socket."""
+    return ServerPerMessageDeflateFactory(
+        server_no_context_takeover=True,
+        client_no_context_takeover=True,
+        server_max_window_bits=SERVER_WINDOW_BITS,
+        client_max_window_bits=CLIENT_WINDOW_BITS,
+    )
 
 
 class DirectWriter(Protocol):
@@ -67,17 +99,28 @@ class DirectWriter(Protocol):
 
 class _EncodedFrame:
     """The last text frame encoded: a broadcast writes the same str to every socket in a
-    row, so one encoding serves them all."""
+    row, so one encoding serves them all, plain or compressed (for each window size that
+    sockets negotiated; in practice one)."""
 
-    text: str | None = None
-    wire: bytes = b""
+    text: ClassVar[str | None] = None
+    wire: ClassVar[bytes] = b""
+    compressed: ClassVar[dict[int, bytes]] = {}
 
     @classmethod
-    def of(cls, text: str) -> bytes:
+    def of(cls, text: str, deflate: PerMessageDeflate | None = None) -> bytes:
         if text is not cls.text:
             cls.wire = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+            cls.compressed = {}
             cls.text = text
-        return cls.wire
+        if deflate is None or len(text) < COMPRESS_FROM_CHARS:
+            return cls.wire
+        window = deflate.local_max_window_bits
+        if window not in cls.compressed:
+            # Without context takeover the extension keeps nothing between messages, so
+            # any socket's extension with this window compresses the text to these bytes.
+            frame = Frame(Opcode.TEXT, text.encode())
+            cls.compressed[window] = frame.serialize(mask=False, extensions=[deflate])
+        return cls.compressed[window]
 
 
 # What this module relies on of uvicorn's protocol (which is why uvicorn is pinned exactly):
@@ -86,6 +129,7 @@ UVICORN_METHODS = ("connection_made", "handle_connect", "send", "send_receive_ev
 UVICORN_ATTRIBUTES = (
     "close_sent",
     "close_timer",
+    "config",
     "conn",
     "disconnected",
     "handshake_complete",
@@ -142,6 +186,14 @@ def direct_writer(scope: dict[str, Any]) -> DirectWriter | None:
 
 
 class RoomSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.ws_per_message_deflate:
+            # In place of uvicorn's factory, which keeps a context per socket each way.
+            self.conn = ServerProtocol(
+                extensions=[deflate_factory()], max_size=self.config.ws_max_size, logger=self.conn.logger
+            )
+
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
         raw = transport.get_extra_info("socket")
@@ -191,12 +243,14 @@ class RoomSocketProtocol(WebSocketsSansIOProtocol):
             return False
         if self.transport.is_closing():
             return False
-        if self.conn.extensions:  # permessage-deflate: each socket has its own compressor
-            self.conn.send_text(text.encode())
-            self.transport.write(b"".join(self.conn.data_to_send()))
-        else:
-            self.transport.write(_EncodedFrame.of(text))
+        self.transport.write(_EncodedFrame.of(text, self._deflate()))
         return True
+
+    def _deflate(self) -> PerMessageDeflate | None:
+        for extension in self.conn.extensions:
+            if isinstance(extension, PerMessageDeflate) and extension.local_no_context_takeover:
+                return extension
+        return None  # not negotiated (or, under a factory of someone else's, with a context)
 
     def buffered_bytes(self) -> int:
         return int(self.transport.get_write_buffer_size())

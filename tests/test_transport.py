@@ -11,6 +11,7 @@ import json
 import socket
 import subprocess
 import sys
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory, PerMessageDeflate
+from websockets.uri import parse_uri
 
 from app.client import RoomClient
+from app.transport import CLIENT_WINDOW_BITS, SERVER_WINDOW_BITS, _EncodedFrame
 from tests.servers import ServerProcess
 
 TIMEOUT = 20.0
@@ -221,3 +226,90 @@ async def test_a_client_that_does_not_answer_pings_is_closed_with_1011() -> None
     protocol.keepalive_timeout()
     assert recorder.failed == (1011, "keepalive ping timeout")
     assert recorder.closed
+
+
+# ---------------------------------------------------------------- permessage-deflate
+
+
+def _frames(raw: socket.socket, buffered: bytes, wanted: int) -> list[tuple[bool, bytes]]:
+    """The next `wanted` data frames as the server wrote them: (compressed?, payload)."""
+    frames: list[tuple[bool, bytes]] = []
+    data = buffered
+    while len(frames) < wanted:
+        while True:  # parse what is buffered; a server frame is never masked
+            if len(data) < 2:
+                break
+            length, start = data[1] & 0x7F, 2
+            if length == 126:
+                length, start = int.from_bytes(data[2:4], "big"), 4
+            elif length == 127:
+                length, start = int.from_bytes(data[2:10], "big"), 10
+            if len(data) < start + length:
+                break
+            if data[0] & 0x0F == 0x1:  # text
+                frames.append((bool(data[0] & 0x40), data[start : start + length]))
+            data = data[start + length :]
+        if len(frames) < wanted:
+            chunk = raw.recv(65536)
+            assert chunk, "the server closed the socket"
+            data += chunk
+    return frames
+
+
+def _inflate(payload: bytes) -> str:
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    return (inflater.decompress(payload + b"\x00\x00\xff\xff")).decode()
+
+
+async def test_a_phone_offering_deflate_gets_its_welcome_compressed_and_small_frames_plain(tmp_path: Path) -> None:
+    server = start(tmp_path)
+    with contextlib.ExitStack() as stack:
+        stack.callback(server.stop)
+        room = await create_room(server)
+        raw = stack.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT))
+        client = ClientProtocol(
+            parse_uri(f"ws://127.0.0.1:{server.port}/ws/rooms/{room['room_id']}"),
+            extensions=[ClientPerMessageDeflateFactory(client_max_window_bits=True)],  # as Chromium offers
+        )
+        client.send_request(client.connect())
+        raw.sendall(b"".join(client.data_to_send()))
+        handshake = b""
+        while b"\r\n\r\n" not in handshake:
+            handshake += raw.recv(65536)
+        head, _, rest = handshake.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101")
+        client.receive_data(head + b"\r\n\r\n")
+        assert client.handshake_exc is None
+        assert [extension.name for extension in client.extensions] == ["permessage-deflate"]
+        assert b"server_no_context_takeover" in head and b"client_no_context_takeover" in head
+
+        client.send_text(json.dumps({"type": "hello", "token": None}).encode())
+        client.send_text(json.dumps({"type": "ping", "cid": "c1"}).encode())
+        raw.sendall(b"".join(client.data_to_send()))
+        frames = _frames(raw, rest, 3)  # the welcome, the presence it caused, the pong
+        texts = [_inflate(payload) if compressed else payload.decode() for compressed, payload in frames]
+        kinds = [json.loads(text)["type"] for text in texts]
+        assert kinds[0] == "welcome" and "pong" in kinds
+        welcome_compressed, welcome_payload = frames[0]
+        assert welcome_compressed and len(welcome_payload) < len(texts[0].encode()) / 2
+        for (compressed, _), text in zip(frames[1:], texts[1:], strict=True):
+            assert not compressed and len(text) < 1024, "a small frame goes as it is"
+
+
+def test_a_compressed_frame_is_the_same_bytes_for_every_socket_that_agreed_on_the_window() -> None:
+    """What lets a broadcast be compressed once: without context takeover the compressor
+    keeps nothing between messages, so every socket's extension writes the same bytes."""
+    text = json.dumps({"type": "spectrum", "statements": [{"id": f"s{n}", "mean": n / 3} for n in range(40)]})
+
+    def negotiated() -> PerMessageDeflate:
+        return PerMessageDeflate(True, True, CLIENT_WINDOW_BITS, SERVER_WINDOW_BITS)
+
+    first = _EncodedFrame.of(text, negotiated())
+    _EncodedFrame.of("{}", None)  # another frame in between clears the cache
+    second = _EncodedFrame.of(text, negotiated())
+    assert first == second
+    assert first[0] & 0x40, "RSV1: compressed"
+    length = first[1] & 0x7F
+    start = 4 if length == 126 else 2
+    assert _inflate(first[start:]) == text
+    assert not _EncodedFrame.of("{}", negotiated())[0] & 0x40, "below COMPRESS_FROM_CHARS it goes plain"
