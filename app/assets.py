@@ -32,9 +32,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.responses import Response
-from starlette.staticfiles import PathLike, StaticFiles
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
+
+from app.brotli_assets import MEDIA_TYPES, BrotliBodies, accepts_brotli
 
 VERSION_LENGTH = 12
 VERSION = re.compile(rf"[0-9a-f]{{{VERSION_LENGTH}}}")
@@ -81,6 +84,37 @@ class VersionedStaticFiles(StaticFiles):
     def __init__(self, assets: AssetVersion) -> None:
         super().__init__(directory=assets.directory)
         self.assets = assets
+        self.brotli = BrotliBodies()
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """As StaticFiles answers, but a file cached for good goes as brotli to a client that
+        asks for it (app/brotli_assets.py): what is cached for good never changes, so its
+        compressed body is made once. Ranges and 304s are StaticFiles' own, uncompressed."""
+        response = await super().get_response(path, scope)
+        request = Headers(scope=scope)
+        if (
+            not isinstance(response, FileResponse)
+            or response.status_code != 200
+            or scope["method"] != "GET"
+            or response.headers.get("cache-control") != CACHED_FOR_GOOD
+            or response.media_type not in MEDIA_TYPES
+            or "range" in request
+            or not accepts_brotli(request.get("accept-encoding", ""))
+        ):
+            return response
+        full_path = Path(response.path)
+        body = await self.brotli.body(full_path.relative_to(self.assets.directory.resolve()).as_posix(), full_path)
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in {"content-length", "accept-ranges", "etag"}
+        }
+        headers.update({"content-encoding": "br", "vary": "Accept-Encoding"})
+        if etag := response.headers.get("etag"):  # another body, so another tag (RFC 9110 §8.8.3)
+            headers["etag"] = etag[:-1] + '-br"' if etag.endswith('"') else etag + "-br"
+        if self.is_not_modified(Headers(headers), request):  # revalidating the brotli body
+            return NotModifiedResponse(Headers(headers))
+        return Response(body, headers=headers, media_type=response.media_type)
 
     def get_path(self, scope: Scope) -> str:
         path = super().get_path(scope)
