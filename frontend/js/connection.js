@@ -3,17 +3,12 @@
 
 import { Outbox, newCid } from "./outbox.js";
 import { CloseCode, FINAL_CLOSE_REASONS } from "./protocol.js";
+import { firstHello, participantTokenKey, roomSocketUrl } from "./room-address.js";
 import { applyMessage, initialState } from "./state.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 20000;
 const PONG_TIMEOUT_MS = 8000;
-
-/** The room of this page's URL (`/r/<room id>…`), or null. */
-export function roomIdFromPath() {
-  const match = location.pathname.match(/^\/r\/([^/]+)/);
-  return match ? decodeURIComponent(match[1]) : null;
-}
 
 function secureRandom() {
   const word = new Uint32Array(1);
@@ -52,7 +47,7 @@ export class LiveConnection extends EventTarget {
   }
 
   get tokenKey() {
-    return `samskapa:participant:${this.roomId}`;
+    return participantTokenKey(this.roomId);
   }
 
   get outboxKey() {
@@ -66,16 +61,31 @@ export class LiveConnection extends EventTarget {
 
   open() {
     clearTimeout(this.retryTimer);
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/rooms/${encodeURIComponent(this.roomId)}`);
-    this.socket = socket;
-    this.setStatus("connecting");
+    const socket = new WebSocket(roomSocketUrl(this.roomId));
     socket.addEventListener("open", () => {
-      const hello = this.screen ? { type: "hello", screen: true } : { type: "hello", token: this.token ?? null };
-      if (!this.screen && !this.token && this.joinName) hello.name = this.joinName;
+      const hello = firstHello({ screen: this.screen, token: this.token, name: this.joinName });
       if (this.state.epoch) Object.assign(hello, { epoch: this.state.epoch, last_seq: this.state.seq });
       socket.send(JSON.stringify(hello));
     });
+    this.listen(socket);
+  }
+
+  /**
+   * Take over a socket opened before this connection existed (early-connection.js), as the
+   * first instead of `start()`: its hello is sent or on its way; what it heard until now
+   * is received here, in order, as if this connection had heard it, and a close it heard is
+   * handled as one heard now (a reconnect, or the end).
+   */
+  adopt({ socket, heard, closedWith }) {
+    this.listen(socket);
+    for (const message of heard) this.receive(message);
+    if (closedWith !== null) this.closed(socket, closedWith);
+    return this;
+  }
+
+  listen(socket) {
+    this.socket = socket;
+    this.setStatus("connecting");
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => this.closed(socket, event.code));
   }

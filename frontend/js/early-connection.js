@@ -1,27 +1,34 @@
-// The participant page's room connection, opened as soon as this module and the four the
-// connection needs (connection, outbox, protocol, state) have arrived: participant.html loads
-// it as a module script of its own, before the page's main module, whose far larger graph
-// would otherwise have to arrive and run first. On a slow link the socket's handshake and the
-// room's welcome then travel while the rest of the page is still on its way
-// (docs/performance.md, "The participant page on a weak link").
-//
-// The page takes the connection over once it listens (`startRoomPage`'s `earlyConnection`),
-// with every message heard until then: the state has applied them already, and the page
-// hears them in order, as if it had listened from the start. Only the participant page
-// imports this module, so the connection it opens is always a participant's.
+// The participant page's room socket, opened as soon as this module and room-address.js
+// (two small files) have arrived: participant.html loads it as a module script of its own,
+// before the page's main module, whose far larger graph would otherwise have to arrive and
+// run first. On a slow link the socket's handshake and the room's welcome then travel while
+// the rest of the page is still on its way (docs/performance.md, "The participant page on a
+// weak link"). It only opens the socket, says hello and keeps what it hears: the page's
+// LiveConnection adopts the socket (`LiveConnection.adopt`) and receives all of it, in order.
+// Only the participant page imports this module, so the socket is always a participant's.
 
-import { LiveConnection, roomIdFromPath } from "./connection.js";
+import { firstHello, participantTokenKey, roomIdFromPath, roomSocketUrl } from "./room-address.js";
 
-let early = new LiveConnection({ roomId: roomIdFromPath() }).start();
+const roomId = roomIdFromPath();
+const socket = new WebSocket(roomSocketUrl(roomId));
+const token = localStorage.getItem(participantTokenKey(roomId));
 const heard = [];
-const hear = ({ detail: message }) => heard.push(message);
-early.addEventListener("message", hear);
+let closedWith = null;
+let taken = false;
+const hear = (event) => heard.push(JSON.parse(event.data));
+const close = (event) => (closedWith = event.code);
+socket.addEventListener("message", hear);
+socket.addEventListener("close", close);
+socket.addEventListener("open", () => socket.send(JSON.stringify(firstHello({ token }))), { once: true });
 
-/** The connection and the messages it received so far, once; null after that. */
+/**
+ * The socket and what it heard so far, once; null after that. `closedWith` is the close
+ * code if it closed before it was taken; its hello is sent (or will be, on open).
+ */
 export function takeEarlyConnection() {
-  if (!early) return null;
-  early.removeEventListener("message", hear);
-  const taken = { live: early, earlier: heard.splice(0) };
-  early = null;
-  return taken;
+  if (taken) return null;
+  taken = true;
+  socket.removeEventListener("message", hear);
+  socket.removeEventListener("close", close);
+  return { socket, heard: heard.splice(0), closedWith };
 }

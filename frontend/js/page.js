@@ -1,13 +1,12 @@
 // What every room page shares: how it starts (locale, connection, the header with connection
 // status, timer and language, the live region) and how it shows the server's refusals.
 
-import { LiveConnection, roomIdFromPath } from "./connection.js";
+import { LiveConnection } from "./connection.js";
 import { createAnnouncer, frameThrottle, h } from "./dom.js";
-import { formatClock } from "./format.js";
 import { pickText } from "./i18n.js";
 import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
 import { EXPLAINED_ERRORS } from "./protocol.js";
-import { Countdown } from "./timer.js";
+import { roomIdFromPath } from "./room-address.js";
 
 export { roomIdFromPath };
 
@@ -37,18 +36,13 @@ export function renderStatus(frame, live, t) {
   frame.status.textContent = t(labels[live.status]) + (pending && live.status !== "online" ? ` · ${t("conn.pending", { n: pending })}` : "");
 }
 
-/** Keeps the countdown ticking once a second from the server's end time. */
-export function startTimer(frame, live, t) {
-  const countdown = new Countdown();
-  const tick = () => {
-    const { shown, left, done } = countdown.read(live.state.settings, Date.now(), live.state.serverOffsetMs);
-    frame.timer.hidden = !shown;
-    frame.timer.classList.toggle("timer-done", done);
-    if (!shown) return;
-    frame.timer.textContent = done ? t("timer.done") : `${t("timer.label")} ${formatClock(left)}`;
-  };
-  tick();
-  return setInterval(tick, 1000);
+let headerTimer = null;
+function loadHeaderTimer() {
+  headerTimer ??= import("./header-timer.js").catch((error) => {
+    headerTimer = null;
+    throw error;
+  });
+  return headerTimer;
 }
 
 /** Shows a refused command briefly; the text is the server's, inserted as text. */
@@ -82,9 +76,9 @@ export function endedMessage(live, t) {
  *   wrong key), as an element; by default the reason in a sentence.
  * - `bodyClass`: the page's class on <body>; `onMessage(message, room)`: what the page
  *   announces of a server message.
- * - `earlyConnection()`: a connection the page opened before this module ran, taken over
- *   instead of opening another, as `{ live, earlier }` (the messages it heard until then,
- *   heard again here in order); see early-connection.js.
+ * - `earlyConnection()`: a socket the page opened before this module ran, adopted instead
+ *   of opening another, with the messages it heard until then (`LiveConnection.adopt`,
+ *   early-connection.js).
  */
 export async function startRoomPage({
   mount,
@@ -100,14 +94,32 @@ export async function startRoomPage({
   const roomId = roomIdFromPath();
   if (bodyClass) document.body.classList.add(bodyClass);
   let locale = await loadLocale();
-  // Taken only now, with nothing awaited between this and the listeners below: every message
-  // the early connection heard is either in `early.earlier` or comes to those listeners.
   const early = earlyConnection?.() ?? null;
-  const live =
-    early?.live ?? (screen || token || !withoutToken ? new LiveConnection({ roomId, token, screen }).start() : null);
+  const connects = Boolean(early) || screen || token || !withoutToken;
+  const live = connects ? new LiveConnection({ roomId, token, screen }) : null;
+  if (live && !early) live.start();
   let room = null;
   let view = null;
-  let timer = null;
+  let timer = null; // the header's countdown ticking, once the room has had a timer
+  let timerFrame = null; // the frame it ticks in (a language change draws a new one)
+
+  // The countdown's modules are not among the first screen's (most rooms have no timer
+  // running when someone joins): imported when the room has one, and in the background once
+  // the page has been drawn, so that a timer started later shows at once.
+  function keepTimer() {
+    if (!room || timerFrame === room.frame || !live.state.settings?.timer_ends_at) return;
+    const { frame } = room;
+    const { t } = locale;
+    timerFrame = frame;
+    loadHeaderTimer().then(
+      ({ startTimer }) => {
+        if (timerFrame !== frame) return;
+        clearInterval(timer);
+        timer = startTimer(frame, live, t);
+      },
+      () => (timerFrame = null), // offline: tried again on the next change
+    );
+  }
 
   function build() {
     const frame = pageFrame(locale, async (language) => {
@@ -124,7 +136,7 @@ export async function startRoomPage({
       return;
     }
     clearInterval(timer);
-    timer = startTimer(frame, live, locale.t);
+    timerFrame = null;
     render();
   }
 
@@ -139,6 +151,7 @@ export async function startRoomPage({
     }
     const settings = live.state.settings;
     if (!settings) return;
+    keepTimer();
     frame.title.textContent = settings.title;
     document.title = title(settings, locale.t);
     view ??= mount(room);
@@ -162,6 +175,8 @@ export async function startRoomPage({
     });
   }
   build();
-  for (const message of early?.earlier ?? []) live.dispatchEvent(new CustomEvent("message", { detail: message }));
+  // Adopted once the page listens, so that it hears every message the socket heard.
+  if (early) live.adopt(early);
+  if (live) requestAnimationFrame(() => setTimeout(() => loadHeaderTimer().catch(() => {}), 0));
   return live;
 }

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, Route, WebSocket, expect
 from app.module_graph import lazy_modules
 from app.pages import FRONTEND_DIR
 from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, wait_online
+from tests.servers import ServerProcess
 
 ANNOUNCED = """() => ({
   modules: [...document.querySelectorAll('link[rel="modulepreload"]')].map((link) => link.href),
@@ -131,3 +132,51 @@ def test_the_participant_page_opens_one_socket_early_and_loses_nothing_it_heard_
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("section.grading li.statement")).to_have_count(10)
     assert len(browse.watch_of(page).websockets) == 1, browse.watch_of(page).websockets
+
+
+def test_a_socket_that_ended_before_the_page_ran_is_an_ended_room_not_a_page_that_waits(
+    browse: Browse, live_server: ServerProcess
+) -> None:
+    """A link to a room that is not there: the early socket hears the refusal and the close
+    (4004) before the main module has arrived. The page, once it runs, must say the room is
+    not there, from what the early socket heard, and not try again."""
+    context = browse.context(PHONE)
+    held: list[Route] = []
+    context.route(re.compile(r"/js/participant\.js$"), lambda route: held.append(route))
+    closed: list[int] = []
+
+    def opened(socket: WebSocket) -> None:
+        socket.on("close", lambda _: closed.append(1))
+
+    context.on("page", lambda page: page.on("websocket", opened))
+    page = browse.page("/r/no-such-room-000000000", context=context, name="participant", wait_until="commit")
+    for _ in range(100):  # the refusal takes a round trip; at most 10 s
+        if closed:
+            break
+        page.wait_for_timeout(100)
+    assert closed, "the early socket was never closed by the server"
+    assert len(held) == 1, "the main module was not held back"
+    held[0].continue_()
+    expect(page.get_by_text("Rummet finns inte, eller har tagits bort.")).to_be_visible()
+    expect(page.locator(".room-header .status")).to_have_text("Inte ansluten")
+    page.wait_for_timeout(1500)  # longer than the first reconnect would wait
+    assert len(browse.watch_of(page).websockets) == 1, "the page tried again after a final close"
+
+
+def test_a_timer_shows_on_the_phone_when_it_joins_during_one_and_when_one_starts_later(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """The header's countdown is not among the first screen's modules (header-timer.js is
+    imported when a room has a timer): a phone that joins while one runs shows it, and a
+    phone already in the room shows one the facilitator starts."""
+    room = new_room()
+    with room.facilitator() as facilitator:
+        facilitator.send("set_timer", seconds=300)
+        joining = browse.page(room.participant_path, PHONE, name="joins during the timer")
+        wait_online(joining)
+        expect(joining.locator(".room-header .timer")).to_have_text(re.compile(r"^Tid kvar [45]:\d\d$"))
+        facilitator.send("set_timer", seconds=None)
+        expect(joining.locator(".room-header .timer")).to_be_hidden()
+
+        facilitator.send("set_timer", seconds=90)
+        expect(joining.locator(".room-header .timer")).to_have_text(re.compile(r"^Tid kvar 1:[23]\d$"))
