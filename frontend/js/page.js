@@ -154,7 +154,11 @@ export async function startRoomPage({
     keepTimer();
     frame.title.textContent = settings.title;
     document.title = title(settings, locale.t);
-    view ??= mount(room);
+    if (!view) {
+      view = mount(room);
+      // Once the view's first screen is painted, as participant.js loads its own later parts.
+      requestAnimationFrame(() => setTimeout(() => loadHeaderTimer().catch(() => {}), 0));
+    }
     view.update();
   }
 
@@ -177,6 +181,5 @@ export async function startRoomPage({
   build();
   // Adopted once the page listens, so that it hears every message the socket heard.
   if (early) live.adopt(early);
-  if (live) requestAnimationFrame(() => setTimeout(() => loadHeaderTimer().catch(() => {}), 0));
   return live;
 }
