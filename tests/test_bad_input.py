@@ -269,6 +269,41 @@ async def test_a_second_hello_gets_already_greeted_and_grants_nothing(scene: Sce
 # ---------------------------------------------------------------- the hello
 
 
+async def test_join_new_in_the_url_is_greeted_at_once_as_a_new_participant_and_only_once(scene: Scene) -> None:
+    """`?join=new` stands for the hello of someone new without a name (docs/protocol.md):
+    the welcome comes without a message sent, with a new identity and its token, and the
+    participant is in the room like any other. A hello afterwards is a second hello."""
+    async with connect(f"{scene.ws_url}?join=new") as socket:
+        welcome = await receive(socket)
+        assert welcome["type"] == "welcome"
+        assert welcome["you"]["role"] == "participant" and welcome["you"]["name"] is None
+        assert welcome["you"]["token"] and welcome["snapshot"] is not None
+        await socket.send(json.dumps({"type": "hello", "token": scene.room["facilitator_token"]}))
+        while (reply := await receive(socket))["type"] != "error":
+            assert reply["type"] in {"presence", "spectrum"}, reply
+        assert reply["code"] == "already_greeted"
+        await socket.send(json.dumps({"type": "set_score", "cid": "c-1", "statement_id": "s1", "value": 7}))
+        while (reply := await receive(socket))["type"] != "ack":
+            assert reply["type"] != "error", reply
+    # The token the URL's hello was given is an identity like any other: it comes back with it.
+    async with connect(scene.ws_url) as again:
+        await again.send(json.dumps({"type": "hello", "token": welcome["you"]["token"]}))
+        back = await receive(again)
+        assert back["you"]["participant_id"] == welcome["you"]["participant_id"]
+        assert back["snapshot"]["my_scores"] == {"s1": 7}
+    await scene.still_serves()
+
+
+async def test_a_url_without_join_new_still_waits_for_the_hello(scene: Scene) -> None:
+    async with connect(f"{scene.ws_url}?join=old&token={scene.room['facilitator_token']}") as socket:
+        await socket.send(json.dumps({"type": "ping", "cid": "p-1"}))
+        refused = await receive(socket)
+        assert (refused["code"], refused["cid"]) == ("hello_required", "p-1"), "the query is no hello"
+        await socket.send(json.dumps({"type": "hello"}))
+        welcome = await receive(socket)
+        assert welcome["you"]["role"] == "participant", "a token in the URL is never read"
+
+
 async def test_commands_before_hello_get_hello_required_and_are_not_applied(scene: Scene) -> None:
     async with connect(scene.ws_url) as socket:
         early = {"type": "add_note", "cid": "c-early", "area_id": "now", "text": "För tidigt"}

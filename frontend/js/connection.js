@@ -3,7 +3,7 @@
 
 import { Outbox, newCid } from "./outbox.js";
 import { CloseCode, FINAL_CLOSE_REASONS } from "./protocol.js";
-import { firstHello, participantTokenKey, roomSocketUrl } from "./room-address.js";
+import { greeting, participantTokenKey } from "./room-address.js";
 import { applyMessage, initialState } from "./state.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
@@ -61,12 +61,13 @@ export class LiveConnection extends EventTarget {
 
   open() {
     clearTimeout(this.retryTimer);
-    const socket = new WebSocket(roomSocketUrl(this.roomId));
-    socket.addEventListener("open", () => {
-      const hello = firstHello({ screen: this.screen, token: this.token, name: this.joinName });
+    const { url, hello } = greeting(this.roomId, { screen: this.screen, token: this.token, name: this.joinName });
+    const socket = new WebSocket(url);
+    // A hello in the URL resumes nothing; only a screen or an identity resumes (epoch).
+    if (hello) {
       if (this.state.epoch) Object.assign(hello, { epoch: this.state.epoch, last_seq: this.state.seq });
-      socket.send(JSON.stringify(hello));
-    });
+      socket.addEventListener("open", () => socket.send(JSON.stringify(hello)));
+    }
     this.listen(socket);
   }
 

@@ -7,11 +7,12 @@
 // LiveConnection adopts the socket (`LiveConnection.adopt`) and receives all of it, in order.
 // Only the participant page imports this module, so the socket is always a participant's.
 
-import { firstHello, participantTokenKey, roomIdFromPath, roomSocketUrl } from "./room-address.js";
+import { greeting, participantTokenKey, roomIdFromPath } from "./room-address.js";
 
 const roomId = roomIdFromPath();
-const socket = new WebSocket(roomSocketUrl(roomId));
-const token = localStorage.getItem(participantTokenKey(roomId));
+// Someone opening the link for the first time has no token: the URL says hello for them.
+const { url, hello } = greeting(roomId, { token: localStorage.getItem(participantTokenKey(roomId)) });
+const socket = new WebSocket(url);
 const heard = [];
 let closedWith = null;
 let taken = false;
@@ -19,7 +20,7 @@ const hear = (event) => heard.push(JSON.parse(event.data));
 const close = (event) => (closedWith = event.code);
 socket.addEventListener("message", hear);
 socket.addEventListener("close", close);
-socket.addEventListener("open", () => socket.send(JSON.stringify(firstHello({ token }))), { once: true });
+if (hello) socket.addEventListener("open", () => socket.send(JSON.stringify(hello)), { once: true });
 
 /**
  * The socket and what it heard so far, once; null after that. `closedWith` is the close

@@ -1,4 +1,4 @@
-// Where a room page's socket goes and what it says first. Its own module, with no imports,
+// Where a room page's socket goes and how it says hello. Its own module, with no imports,
 // because the participant page's early socket (early-connection.js) needs exactly this and
 // must arrive first on a slow link; LiveConnection uses the same for every later socket.
 
@@ -19,10 +19,16 @@ export function participantTokenKey(roomId) {
   return `samskapa:participant:${roomId}`;
 }
 
-/** The hello of a socket that resumes nothing (docs/protocol.md, "hello"). */
-export function firstHello({ screen = false, token = null, name = null }) {
-  if (screen) return { type: "hello", screen: true };
-  const hello = { type: "hello", token: token ?? null };
-  if (!token && name) hello.name = name;
-  return hello;
+/**
+ * How a socket that resumes nothing says hello (docs/protocol.md, "hello"): the URL to open
+ * and the hello to send once it is open. Someone new without a name says it in the URL
+ * (`?join=new`, hello null) and is greeted a round trip sooner; a token or a name is never
+ * put in a URL, so those go in the hello.
+ */
+export function greeting(roomId, { screen = false, token = null, name = null } = {}) {
+  const url = roomSocketUrl(roomId);
+  if (screen) return { url, hello: { type: "hello", screen: true } };
+  if (token) return { url, hello: { type: "hello", token } };
+  if (name) return { url, hello: { type: "hello", token: null, name } };
+  return { url: `${url}?join=new`, hello: null };
 }
