@@ -94,6 +94,8 @@ export async function startRoomPage({
   const roomId = roomIdFromPath();
   if (bodyClass) document.body.classList.add(bodyClass);
   let locale = await loadLocale();
+  // Taken only now, and adopted below with nothing awaited in between: a message the early
+  // socket hears is in what it hands over, or reaches the listeners adopt adds.
   const early = earlyConnection?.() ?? null;
   const connects = Boolean(early) || screen || token || !withoutToken;
   const live = connects ? new LiveConnection({ roomId, token, screen }) : null;
