@@ -41,6 +41,8 @@ SIZES = {"1920x1080": PROJECTOR, "1280x720": SMALL_PROJECTOR}
 BLOCKING = {"serious", "critical"}
 # The screen follows the console within this (the issue asks for a second).
 FOLLOWS_WITHIN_MS = 1000
+# Waits for an image to arrive and be decoded (visible is only its box); false if it cannot.
+LOADED = "img => img.decode().then(() => img.naturalWidth > 0, () => false)"
 
 
 def assert_accessible(page: Page) -> None:
@@ -126,7 +128,7 @@ def test_while_hidden_the_screen_shows_code_qr_and_count_and_no_figures(
         expect(screen.locator(".screen-answered")).to_have_text("3 av 4 har svarat")
         qr = screen.locator("img.screen-qr")
         expect(qr).to_be_visible()
-        assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load"
+        assert qr.evaluate(LOADED), "the QR code did not load"
         assert qr.get_attribute("src") == f"/api/rooms/{room.room_id}/qr.svg"
         box = qr.bounding_box()
         assert box and box["height"] >= SIZES[size]["height"] * 0.5, (
@@ -362,7 +364,7 @@ def test_a_second_device_opens_the_facilitator_link_and_controls_the_room(
     qr = panel.get_by_role("img", name="QR-kod med processledarlänken")
     expect(qr).to_be_visible()
     assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.evaluate(LOADED), "the QR code did not load"
     screenshot(first, "console-co-facilitator-1920x1080")
     expect(first.locator(".co-panel .consoles")).to_have_text("Bara din konsol är öppen.")
 
