@@ -45,9 +45,11 @@ import contextlib
 import inspect
 import socket
 from asyncio import BaseTransport
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions import Extension
 from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
@@ -185,9 +187,20 @@ def direct_writer(scope: dict[str, Any]) -> DirectWriter | None:
     return extension.get("writer") if isinstance(extension, dict) else None
 
 
+def _shared_deflate(extensions: Sequence[Extension]) -> PerMessageDeflate | None:
+    """The agreed permessage-deflate if it keeps no context, so that its compressed frames
+    may be shared between sockets; None if none was agreed (or one with a context)."""
+    for extension in extensions:
+        if isinstance(extension, PerMessageDeflate) and extension.local_no_context_takeover:
+            return extension
+    return None
+
+
 class RoomSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The socket's permessage-deflate, once the handshake agreed on it (see `send`).
+        self.deflate: PerMessageDeflate | None = None
         if self.config.ws_per_message_deflate:
             # In place of uvicorn's factory, which keeps a context per socket each way.
             self.conn = ServerProtocol(
@@ -213,6 +226,8 @@ class RoomSocketProtocol(WebSocketsSansIOProtocol):
             # The handshake's request and response (three header maps, ~25 tracked objects)
             # are never read again; an open socket should not carry them for hours.
             self.request = self.response = None  # type: ignore[assignment]
+            # Looked up once here, not on every frame a broadcast writes to this socket.
+            self.deflate = _shared_deflate(self.conn.extensions)
 
     def send_receive_event_to_app(self) -> None:
         # The base class pauses reading after every message and resumes when the app has
@@ -243,14 +258,8 @@ class RoomSocketProtocol(WebSocketsSansIOProtocol):
             return False
         if self.transport.is_closing():
             return False
-        self.transport.write(_EncodedFrame.of(text, self._deflate()))
+        self.transport.write(_EncodedFrame.of(text, self.deflate))
         return True
-
-    def _deflate(self) -> PerMessageDeflate | None:
-        for extension in self.conn.extensions:
-            if isinstance(extension, PerMessageDeflate) and extension.local_no_context_takeover:
-                return extension
-        return None  # not negotiated (or, under a factory of someone else's, with a context)
 
     def buffered_bytes(self) -> int:
         return int(self.transport.get_write_buffer_size())

@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bench.servers import HOST, free_port
+from bench.servers import HOST, free_port, stop_process
 
 CADDYFILE = """\
 {{
@@ -86,13 +85,7 @@ class TlsProxy:
         return hashes
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, grace_seconds=10)
 
 
 def start_tls_proxy(upstream_port: int, workdir: Path, timeout: float = 30) -> TlsProxy:

@@ -75,6 +75,15 @@ export function frameThrottle(render) {
   };
 }
 
+/**
+ * Run `work` once the frame being drawn now has been painted (a task after the next
+ * animation frame): for what must not hold up what the person sees first, such as the
+ * modules a later screen needs.
+ */
+export function afterPaint(work) {
+  requestAnimationFrame(() => setTimeout(work, 0));
+}
+
 /** A polite live region that speaks at most once per `minGapMs` (the latest text wins). */
 export function createAnnouncer(region, minGapMs = 8000) {
   let last = 0;

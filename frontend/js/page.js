@@ -2,13 +2,11 @@
 // status, timer and language, the live region) and how it shows the server's refusals.
 
 import { LiveConnection } from "./connection.js";
-import { createAnnouncer, frameThrottle, h } from "./dom.js";
+import { afterPaint, createAnnouncer, frameThrottle, h } from "./dom.js";
 import { pickText } from "./i18n.js";
 import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
 import { EXPLAINED_ERRORS } from "./protocol.js";
 import { roomIdFromPath } from "./room-address.js";
-
-export { roomIdFromPath };
 
 /** The page chrome; returns the parts a view fills in and updates. */
 export function pageFrame(locale, onLanguage) {
@@ -36,14 +34,7 @@ export function renderStatus(frame, live, t) {
   frame.status.textContent = t(labels[live.status]) + (pending && live.status !== "online" ? ` · ${t("conn.pending", { n: pending })}` : "");
 }
 
-let headerTimer = null;
-function loadHeaderTimer() {
-  headerTimer ??= import("./header-timer.js").catch((error) => {
-    headerTimer = null;
-    throw error;
-  });
-  return headerTimer;
-}
+const loadHeaderTimer = () => import("./header-timer.js");
 
 /** Shows a refused command briefly; the text is the server's, inserted as text. */
 export function showError(frame, t, error) {
@@ -159,7 +150,7 @@ export async function startRoomPage({
     if (!view) {
       view = mount(room);
       // Once the view's first screen is painted, as participant.js loads its own later parts.
-      requestAnimationFrame(() => setTimeout(() => loadHeaderTimer().catch(() => {}), 0));
+      afterPaint(() => loadHeaderTimer().catch(() => {}));
     }
     view.update();
   }

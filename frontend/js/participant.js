@@ -2,7 +2,7 @@
 // A phase change adds and removes sections but keeps those that stay (and the focus in
 // them); what others do never moves the focus.
 
-import { h, keepFocus, syncChildren } from "./dom.js";
+import { afterPaint, h, keepFocus, syncChildren } from "./dom.js";
 import { takeEarlyConnection } from "./early-connection.js";
 import { Grading } from "./grading.js";
 import { startRoomPage } from "./page.js";
@@ -44,7 +44,7 @@ class ParticipantView {
     this.built = {}; // what each section was built for, to rebuild only what changed
     this.sections = {};
     // Once this first screen is painted; a failed import (offline) is tried again when needed.
-    requestAnimationFrame(() => setTimeout(() => Promise.allSettled([loadBoard(), loadCharts()]), 0));
+    afterPaint(() => Promise.allSettled([loadBoard(), loadCharts()]));
   }
 
   /** Each section, built anew only when what it shows changed shape. */

@@ -6,7 +6,7 @@
 // than going blank in front of the room; when the room is gone it says why.
 
 import { h } from "./dom.js";
-import { roomIdFromPath, startRoomPage } from "./page.js";
+import { startRoomPage } from "./page.js";
 import { ScreenView } from "./screen-view.js";
 import { endReason } from "./state.js";
 
@@ -42,7 +42,7 @@ startRoomPage({
   title: (settings, t) => `${settings.title} – ${t("screen.title")} – Samskapa`,
   mount(room) {
     const { live, locale, frame } = room;
-    const view = new ScreenView({ ...room, roomId: roomIdFromPath() });
+    const view = new ScreenView(room);
     const mark = h("p", { class: "screen-reconnecting", role: "status" });
     frame.header.querySelector(".header-tools")?.prepend(fullscreenButton(locale.t));
     frame.main.replaceChildren(view.element, mark);
