@@ -32,12 +32,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
 
-from app.brotli_assets import MEDIA_TYPES, BrotliBodies, accepts_brotli
+from app.brotli_assets import MEDIA_TYPES as BROTLI_TYPES
+from app.brotli_assets import BrotliBodies, accepts_brotli
+from app.comment_free import MEDIA_TYPES as COMMENT_FREE_TYPES
+from app.comment_free import CommentFreeBodies
 
 VERSION_LENGTH = 12
 VERSION = re.compile(rf"[0-9a-f]{{{VERSION_LENGTH}}}")
@@ -85,34 +89,54 @@ class VersionedStaticFiles(StaticFiles):
         super().__init__(directory=assets.directory)
         self.assets = assets
         self.brotli = BrotliBodies()
+        self.comment_free = CommentFreeBodies()
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        """As StaticFiles answers, but a file cached for good goes as brotli to a client that
+        """As StaticFiles answers, but a script or a style sheet goes without its comments
+        (app/comment_free.py), and a file cached for good goes as brotli to a client that
         asks for it (app/brotli_assets.py): what is cached for good never changes, so its
-        compressed body is made once. Ranges and 304s are StaticFiles' own, uncompressed."""
+        compressed body is made once. A range is StaticFiles' own, of the file as written
+        under the file's own tag."""
         response = await super().get_response(path, scope)
         request = Headers(scope=scope)
         if (
             not isinstance(response, FileResponse)
             or response.status_code != 200
-            or scope["method"] != "GET"
-            or response.headers.get("cache-control") != CACHED_FOR_GOOD
-            or response.media_type not in MEDIA_TYPES
+            or scope["method"] not in {"GET", "HEAD"}
             or "range" in request
-            or not accepts_brotli(request.get("accept-encoding", ""))
+            or response.stat_result is None
         ):
             return response
+        stripped = response.media_type in COMMENT_FREE_TYPES
+        compressed = (
+            response.headers.get("cache-control") == CACHED_FOR_GOOD
+            and response.media_type in BROTLI_TYPES
+            and accepts_brotli(request.get("accept-encoding", ""))
+        )
+        if not stripped and not compressed:
+            return response
         full_path = Path(response.path)
-        body = await self.brotli.body(full_path.relative_to(self.assets.directory.resolve()).as_posix(), full_path)
+        stat = response.stat_result
+        if stripped:
+            body = await self.comment_free.body(full_path, str(response.media_type), stat.st_size, stat.st_mtime_ns)
+        else:
+            body = await anyio.Path(full_path).read_bytes()
+        if compressed:
+            relative = full_path.relative_to(self.assets.directory.resolve()).as_posix()
+            body = await self.brotli.body(relative, body)
+        # Another body, so another tag (RFC 9110 §8.8.3); no ranges of it, and the tag alone
+        # validates it.
         headers = {
             name: value
             for name, value in response.headers.items()
-            if name not in {"content-length", "accept-ranges", "etag"}
+            if name not in {"content-length", "accept-ranges", "etag", "last-modified"}
         }
-        headers.update({"content-encoding": "br", "vary": "Accept-Encoding"})
-        if etag := response.headers.get("etag"):  # another body, so another tag (RFC 9110 §8.8.3)
-            headers["etag"] = etag[:-1] + '-br"' if etag.endswith('"') else etag + "-br"
-        if self.is_not_modified(Headers(headers), request):  # revalidating the brotli body
+        if compressed:
+            headers.update({"content-encoding": "br", "vary": "Accept-Encoding"})
+        if etag := response.headers.get("etag"):
+            suffix = "-".join(["c"] * stripped + ["br"] * compressed)
+            headers["etag"] = etag[:-1] + f'-{suffix}"' if etag.endswith('"') else f"{etag}-{suffix}"
+        if self.is_not_modified(Headers(headers), request):  # revalidating this body
             return NotModifiedResponse(Headers(headers))
         return Response(body, headers=headers, media_type=response.media_type)
 

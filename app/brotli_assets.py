@@ -16,8 +16,6 @@ serves the rooms never waits for it; two first requests at once compress twice, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anyio.to_thread
 import brotli
 
@@ -44,16 +42,18 @@ def accepts_brotli(accept_encoding: str) -> bool:
 
 
 class BrotliBodies:
-    """Each file's brotli body, by its path under the frontend directory."""
+    """Each file's brotli body, by its path under the frontend directory (only a file cached
+    for good is compressed: under its URL it never changes)."""
 
     def __init__(self) -> None:
         self._bodies: dict[str, bytes] = {}
 
-    async def body(self, relative: str, path: Path) -> bytes:
+    async def body(self, relative: str, served: bytes) -> bytes:
+        """`served` (the body as it goes uncompressed) as brotli, compressed the first time."""
         if relative not in self._bodies:
-            self._bodies[relative] = await anyio.to_thread.run_sync(_compress, path)
+            self._bodies[relative] = await anyio.to_thread.run_sync(_compress, served)
         return self._bodies[relative]
 
 
-def _compress(path: Path) -> bytes:
-    return bytes(brotli.compress(path.read_bytes(), quality=QUALITY))
+def _compress(served: bytes) -> bytes:
+    return bytes(brotli.compress(served, quality=QUALITY))

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 
 from app.pages import ASSET_SECURITY_HEADERS, SECURITY_HEADERS
 from tests.servers import ROOT, ServerProcess
+from tests.test_comment_free import assert_source_less_its_comments
 
 FRONTEND = ROOT / "frontend"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -57,6 +58,16 @@ def raw(http: httpx.Client, path: str, headers: dict[str, str]) -> tuple[httpx.R
         return response, b"".join(response.iter_raw())
 
 
+def assert_served_as(body: bytes, file: str) -> None:
+    """A script or a style sheet goes as written less its comments; anything else as written."""
+    written = (FRONTEND / file).read_bytes()
+    if file.endswith((".js", ".css")):
+        assert_source_less_its_comments(body, written)
+        assert len(body) < len(written)
+    else:
+        assert body == written
+
+
 def page_assets(http: httpx.Client, path: str) -> list[tuple[str, str, str]]:
     """(URL, version, file under frontend/) of everything a page links under a version."""
     return VERSIONED.findall(http.get(path).text)
@@ -74,24 +85,25 @@ def test_a_text_asset_is_sent_gzipped_only_to_a_client_that_asks(http: httpx.Cli
     assert compressed.headers["content-encoding"] == "gzip"
     assert "accept-encoding" in compressed.headers["vary"].lower()
     assert int(compressed.headers["content-length"]) == len(body) < len(original) / 3
-    assert gzip.decompress(body) == original
+    assert_served_as(gzip.decompress(body), "css/app.css")
 
     plain, body = raw(http, assets["css/app.css"], IDENTITY)
     assert "content-encoding" not in plain.headers
-    assert body == original
+    assert_served_as(body, "css/app.css")
+    # Not the file's own tag: the body is another than the file's.
+    assert plain.headers["etag"] != raw(http, assets["css/app.css"], IDENTITY | {"Range": "bytes=0-"})[0].headers["etag"]
 
 
 def test_a_file_cached_for_good_is_brotli_to_a_browser_that_asks(http: httpx.Client, room: dict[str, Any]) -> None:
     assets = dict((file, url) for url, _, file in page_assets(http, f"/r/{room['room_id']}"))
     for file in ("css/app.css", "js/grading.js", "locales/sv.json"):
-        original = (FRONTEND / file).read_bytes()
         response, body = raw(http, assets[file], BROWSER)
         assert response.status_code == 200
         assert response.headers["content-encoding"] == "br"
         assert response.headers["cache-control"] == IMMUTABLE
         assert "accept-encoding" in response.headers["vary"].lower()
         assert int(response.headers["content-length"]) == len(body)
-        assert brotli.decompress(body) == original
+        assert_served_as(brotli.decompress(body), file)
         # Smaller than what gzip makes of it; the first screen's files are ~15 % smaller.
         assert len(body) < len(raw(http, assets[file], GZIP)[1])
         # Another body than the identity's, so another tag.
@@ -105,14 +117,17 @@ def test_brotli_only_when_asked_and_never_for_a_range_or_a_file_not_cached_for_g
     url = assets["js/grading.js"]
     original = (FRONTEND / "js/grading.js").read_bytes()
     refused, body = raw(http, url, {"Accept-Encoding": "br;q=0, gzip"})
-    assert refused.headers["content-encoding"] == "gzip" and gzip.decompress(body) == original
+    assert refused.headers["content-encoding"] == "gzip"
+    assert_served_as(gzip.decompress(body), "js/grading.js")
+    # A range is of the file as written, under the file's own tag.
     ranged, body = raw(http, url, BROWSER | {"Range": "bytes=0-9"})
     assert ranged.status_code == 206 and body == original[:10]
     assert "content-encoding" not in ranged.headers
     unknown, body = raw(http, url.replace(url.split("/")[2], "0" * 12), BROWSER)
     assert unknown.headers["cache-control"] == "no-cache" and unknown.headers["content-encoding"] == "gzip"
     unversioned, body = raw(http, "/static/js/grading.js", BROWSER)
-    assert unversioned.headers["content-encoding"] == "gzip" and gzip.decompress(body) == original
+    assert unversioned.headers["content-encoding"] == "gzip"
+    assert_served_as(gzip.decompress(body), "js/grading.js")
 
 
 def test_pages_locales_and_api_answers_are_compressed_too(http: httpx.Client, room: dict[str, Any]) -> None:
@@ -170,7 +185,7 @@ def test_every_page_links_its_files_under_one_version_that_is_cached_for_good(
         response = http.get(url)
         assert response.status_code == 200, url
         assert response.headers["cache-control"] == IMMUTABLE, url
-        assert response.content == (FRONTEND / file).read_bytes(), url
+        assert_served_as(response.content, file)
 
 
 def test_pages_are_revalidated_every_time_and_answer_not_modified(http: httpx.Client, room: dict[str, Any]) -> None:
@@ -192,7 +207,7 @@ def test_an_unknown_version_still_serves_the_file_but_never_for_good(http: httpx
     other = "0" * 12 if version != "0" * 12 else "1" * 12
     response = http.get(url.replace(version, other))
     assert response.status_code == 200
-    assert response.content == (FRONTEND / file).read_bytes()
+    assert_served_as(response.content, file)
     assert response.headers["cache-control"] == "no-cache"
 
 
@@ -266,8 +281,19 @@ def test_an_image_under_static_keeps_the_pages_security_headers(http: httpx.Clie
 
 
 def test_head_requests_get_the_same_headers_without_a_body(http: httpx.Client, room: dict[str, Any]) -> None:
-    asset, _, file = page_assets(http, f"/r/{room['room_id']}")[0]
-    head = http.head(asset, headers=IDENTITY)
-    assert head.status_code == 200 and head.content == b""
-    assert head.headers["cache-control"] == IMMUTABLE
-    assert int(head.headers["content-length"]) == (FRONTEND / file).stat().st_size
+    assets = dict((file, url) for url, _, file in page_assets(http, f"/r/{room['room_id']}"))
+    for file in ("js/page.js", "img/icon.svg"):
+        head = http.head(assets[file], headers=IDENTITY)
+        get, body = raw(http, assets[file], IDENTITY)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["cache-control"] == IMMUTABLE
+        assert head.headers["etag"] == get.headers["etag"]
+        assert int(head.headers["content-length"]) == len(body)
+
+
+def test_a_script_without_its_comments_is_revalidated_by_its_own_tag(http: httpx.Client, room: dict[str, Any]) -> None:
+    url = dict((file, url) for url, _, file in page_assets(http, f"/r/{room['room_id']}"))["js/page.js"]
+    for encoding in (IDENTITY, BROWSER):
+        first, _ = raw(http, url, encoding)
+        again = http.get(url, headers=encoding | {"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == first.headers["etag"]
