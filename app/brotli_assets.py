@@ -51,9 +51,9 @@ class BrotliBodies:
     async def body(self, relative: str, served: bytes) -> bytes:
         """`served` (the body as it goes uncompressed) as brotli, compressed the first time."""
         if relative not in self._bodies:
-            self._bodies[relative] = await anyio.to_thread.run_sync(_compress, served)
+            self._bodies[relative] = await anyio.to_thread.run_sync(compress, served)
         return self._bodies[relative]
 
 
-def _compress(served: bytes) -> bytes:
+def compress(served: bytes) -> bytes:
     return bytes(brotli.compress(served, quality=QUALITY))

@@ -52,7 +52,12 @@ class CommentFreeBodies:
 
 
 def _served(path: Path, media_type: str) -> bytes:
-    source = path.read_bytes()
+    return served_text(path.read_bytes(), media_type)
+
+
+def served_text(source: bytes, media_type: str) -> bytes:
+    """What a browser gets of a script or a style sheet: without its comments, or as
+    written when it does not parse cleanly."""
     try:
         return without_comments(source, media_type)
     except UnreadableSource:

@@ -21,25 +21,33 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.assets import REVALIDATE, STATIC_PREFIX, AssetVersion, VersionedStaticFiles
+from app.brotli_assets import accepts_brotli, compress
+from app.inlined_files import InliningError, inline_files
 from app.module_graph import ModuleGraphError, module_closure
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
-# No inline script or style anywhere, nothing from another host, no framing.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+# No inline script anywhere, no inline style but a page's own style sheets (allowed by their
+# hashes, app/inlined_files.py), nothing from another host, no framing.
+def content_security_policy(style_hashes: tuple[str, ...] = ()) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            " ".join(["style-src 'self'", *style_hashes]),
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -84,21 +92,33 @@ class PageError(ValueError):
 @dataclass(frozen=True)
 class Page:
     body: bytes
+    brotli: bytes  # the same body at brotli's best, made once at start (app/brotli_assets.py)
     etag: str
+    policy: str  # its Content-Security-Policy, which allows its own style sheets
 
     @classmethod
     def render(cls, name: str, assets: AssetVersion) -> Page:
-        body = render_head(name, (assets.directory / name).read_text("utf-8"), assets).encode()
-        return cls(body, f'"{hashlib.sha256(body).hexdigest()[:16]}"')
+        try:
+            page = inline_files(name, (assets.directory / name).read_text("utf-8"), assets.directory)
+        except InliningError as error:
+            raise PageError(str(error)) from error
+        body = render_head(name, page.html, assets).encode()
+        etag = hashlib.sha256(body).hexdigest()[:16]
+        return cls(body, compress(body), etag, content_security_policy(page.style_hashes))
 
     def response(self, request: Request) -> Response:
         """The page, revalidated on every visit (`no-cache`): it names the current version
-        of every asset, so it must never be older than the server."""
-        headers = {"Cache-Control": REVALIDATE, "ETag": self.etag}
+        of every asset, so it must never be older than the server. As brotli to a browser
+        that asks (then under its own tag), else as written (GZipMiddleware may gzip it)."""
+        brotli = accepts_brotli(request.headers.get("accept-encoding", ""))
+        etag = f'"{self.etag}-br"' if brotli else f'"{self.etag}"'
+        headers = {"Cache-Control": REVALIDATE, "ETag": etag, "Content-Security-Policy": self.policy}
+        if brotli:
+            headers.update({"Content-Encoding": "br", "Vary": "Accept-Encoding"})
         asked = [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]
-        if self.etag in asked or "*" in asked:
+        if etag in asked or "*" in asked:
             return Response(status_code=304, headers=headers)
-        return Response(self.body, media_type="text/html; charset=utf-8", headers=headers)
+        return Response(self.brotli if brotli else self.body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 def render_head(name: str, html: str, assets: AssetVersion) -> str:

@@ -91,7 +91,9 @@ def test_a_text_asset_is_sent_gzipped_only_to_a_client_that_asks(http: httpx.Cli
     assert "content-encoding" not in plain.headers
     assert_served_as(body, "css/app.css")
     # Not the file's own tag: the body is another than the file's.
-    assert plain.headers["etag"] != raw(http, assets["css/app.css"], IDENTITY | {"Range": "bytes=0-"})[0].headers["etag"]
+    assert (
+        plain.headers["etag"] != raw(http, assets["css/app.css"], IDENTITY | {"Range": "bytes=0-"})[0].headers["etag"]
+    )
 
 
 def test_a_file_cached_for_good_is_brotli_to_a_browser_that_asks(http: httpx.Client, room: dict[str, Any]) -> None:

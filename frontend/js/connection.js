@@ -1,10 +1,8 @@
 // The live connection: one WebSocket, resumed after every drop with the last seq seen,
 // with an outbox so that commands made offline are sent (once) when it is back.
 
-import { Outbox, newCid } from "./outbox.js";
-import { CloseCode, FINAL_CLOSE_REASONS } from "./protocol.js";
-import { greeting, participantTokenKey } from "./room-address.js";
-import { applyMessage, initialState } from "./state.js";
+import { CloseCode, FINAL_CLOSE_REASONS, greeting, participantTokenKey } from "./protocol.js";
+import { Outbox, applyMessage, initialState, newCid } from "./state.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 20000;

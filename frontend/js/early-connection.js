@@ -1,4 +1,4 @@
-// The participant page's room socket, opened as soon as this module and room-address.js
+// The participant page's room socket, opened as soon as this module and protocol.js
 // (two small files) have arrived: participant.html loads it as a module script of its own,
 // before the page's main module, whose far larger graph would otherwise have to arrive and
 // run first. On a slow link the socket's handshake and the room's welcome then travel while
@@ -7,7 +7,7 @@
 // LiveConnection adopts the socket (`LiveConnection.adopt`) and receives all of it, in order.
 // Only the participant page imports this module, so the socket is always a participant's.
 
-import { greeting, participantTokenKey, roomIdFromPath } from "./room-address.js";
+import { greeting, participantTokenKey, roomIdFromPath } from "./protocol.js";
 
 const roomId = roomIdFromPath();
 // Someone opening the link for the first time has no token: the URL says hello for them.

@@ -3,10 +3,8 @@
 
 import { LiveConnection } from "./connection.js";
 import { afterPaint, createAnnouncer, frameThrottle, h } from "./dom.js";
-import { pickText } from "./i18n.js";
-import { languageSwitch, loadLocale, storedLanguage } from "./locale.js";
-import { EXPLAINED_ERRORS } from "./protocol.js";
-import { roomIdFromPath } from "./room-address.js";
+import { languageSwitch, loadLocale, pickText, storedLanguage } from "./i18n.js";
+import { EXPLAINED_ERRORS, roomIdFromPath } from "./protocol.js";
 
 /** The page chrome; returns the parts a view fills in and updates. */
 export function pageFrame(locale, onLanguage) {

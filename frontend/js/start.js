@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 import { formatDate } from "./format.js";
-import { loadLocale, languageSwitch } from "./locale.js";
+import { loadLocale, languageSwitch } from "./i18n.js";
 import { facilitatorKey, forgetRoom, myRooms, rememberRoom } from "./my-rooms.js";
 
 let locale = await loadLocale();

@@ -3,8 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { UNKNOWN, VALUES, answerForKey, answeredCount, currentAnswer, previousAnswerShown, step } from "../../frontend/js/answers.js";
-import { Outbox } from "../../frontend/js/outbox.js";
-import { applyMessage, initialState } from "../../frontend/js/state.js";
+import { Outbox, applyMessage, initialState } from "../../frontend/js/state.js";
 
 function room(myScores = {}, myDesiredScores = {}) {
   const state = initialState();

@@ -1,8 +1,8 @@
-// Commands not yet acknowledged, kept across reconnects and reloads (frontend/js/outbox.js).
+// Commands not yet acknowledged, kept across reconnects and reloads (frontend/js/state.js, its outbox).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Outbox, newCid } from "../../frontend/js/outbox.js";
+import { Outbox, newCid } from "../../frontend/js/state.js";
 
 /** A stand-in for localStorage: strings only, like the real one. */
 class FakeStorage {
