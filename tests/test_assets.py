@@ -73,11 +73,24 @@ def page_assets(http: httpx.Client, path: str) -> list[tuple[str, str, str]]:
     return VERSIONED.findall(http.get(path).text)
 
 
+def versioned(http: httpx.Client, room: dict[str, Any]) -> dict[str, str]:
+    """file under frontend/ -> its URL under the version the participant page names: what
+    it links, and what it carries in itself (its style sheet, the Swedish locale) too."""
+    linked = page_assets(http, f"/r/{room['room_id']}")
+    version = linked[0][1]
+    carried = {file: f"/static/{version}/{file}" for file in ("css/app.css", "css/screen.css", "locales/sv.json")}
+    return carried | {file: url for url, _, file in linked}
+
+
+def without_style_hashes(policy: str) -> str:
+    return re.sub(r" 'sha256-[A-Za-z0-9+/=]+'", "", policy)
+
+
 # ---------------------------------------------------------------- compression
 
 
 def test_a_text_asset_is_sent_gzipped_only_to_a_client_that_asks(http: httpx.Client, room: dict[str, Any]) -> None:
-    assets = dict((file, url) for url, _, file in page_assets(http, f"/r/{room['room_id']}"))
+    assets = versioned(http, room)
     original = (FRONTEND / "css/app.css").read_bytes()
 
     compressed, body = raw(http, assets["css/app.css"], GZIP)
@@ -97,7 +110,7 @@ def test_a_text_asset_is_sent_gzipped_only_to_a_client_that_asks(http: httpx.Cli
 
 
 def test_a_file_cached_for_good_is_brotli_to_a_browser_that_asks(http: httpx.Client, room: dict[str, Any]) -> None:
-    assets = dict((file, url) for url, _, file in page_assets(http, f"/r/{room['room_id']}"))
+    assets = versioned(http, room)
     for file in ("css/app.css", "js/grading.js", "locales/sv.json"):
         response, body = raw(http, assets[file], BROWSER)
         assert response.status_code == 200
@@ -182,7 +195,7 @@ def test_every_page_links_its_files_under_one_version_that_is_cached_for_good(
     versions = {version for _, version, _ in linked}
     assert len(versions) == 1, versions
     files = {file for _, _, file in linked}
-    assert {"css/app.css", "img/icon.svg", "js/participant.js", "js/dom.js", "js/board-page.js"} <= files
+    assert {"img/icon.svg", "js/participant.js", "js/dom.js", "js/board-page.js"} <= files
     for url, _, file in linked:
         response = http.get(url)
         assert response.status_code == 200, url
@@ -228,11 +241,31 @@ def test_a_file_a_script_fetches_unversioned_is_fresh_briefly_then_revalidated(h
     assert again.status_code == 304 and again.headers["cache-control"] == "max-age=10"
 
 
-def test_the_locale_is_preloaded_under_the_version_like_the_modules(http: httpx.Client, room: dict[str, Any]) -> None:
-    page = http.get(f"/r/{room['room_id']}").text
-    _, version, _ = page_assets(http, f"/r/{room['room_id']}")[0]
-    assert f'<link rel="preload" href="/static/{version}/locales/sv.json" as="fetch" crossorigin>' in page
-    assert http.get(f"/static/{version}/locales/sv.json").headers["cache-control"] == IMMUTABLE
+def test_the_pages_carry_swedish_and_the_other_locales_are_under_the_version(
+    http: httpx.Client, room: dict[str, Any]
+) -> None:
+    page, body = raw(http, f"/r/{room['room_id']}", BROWSER)
+    assert page.headers["content-encoding"] == "br"
+    html = brotli.decompress(body).decode()
+    assert 'id="locale-sv"' in html and "<style>" in html and "locales/" not in html
+    version = page_assets(http, f"/r/{room['room_id']}")[0][1]
+    for language in ("sv", "en", "fi"):
+        assert http.get(f"/static/{version}/locales/{language}.json").headers["cache-control"] == IMMUTABLE
+
+
+def test_a_page_goes_as_brotli_under_its_own_tag_and_is_revalidated_by_it(
+    http: httpx.Client, room: dict[str, Any]
+) -> None:
+    path = f"/r/{room['room_id']}"
+    compressed, body = raw(http, path, BROWSER)
+    plain, written = raw(http, path, IDENTITY)
+    assert brotli.decompress(body) == written and len(body) < len(written) / 3
+    assert compressed.headers["etag"] != plain.headers["etag"]
+    again = http.get(path, headers=BROWSER | {"If-None-Match": compressed.headers["etag"]})
+    assert (
+        again.status_code == 304
+        and again.headers["content-security-policy"] == plain.headers["content-security-policy"]
+    )
 
 
 # ---------------------------------------------------------------- security headers
@@ -242,7 +275,8 @@ def test_every_kind_of_answer_keeps_the_security_headers(
     http: httpx.Client, server: ServerProcess, room: dict[str, Any]
 ) -> None:
     page = f"/r/{room['room_id']}"
-    asset, version, _ = next(link for link in page_assets(http, page) if link[2] == "css/app.css")
+    asset = versioned(http, room)["css/app.css"]
+    version = page_assets(http, page)[0][1]
     etag = http.get(page).headers["etag"]
     asset_etag = http.get(asset).headers["etag"]
     bearer = {"Authorization": f"Bearer {room['facilitator_token']}"}
@@ -266,9 +300,15 @@ def test_every_kind_of_answer_keeps_the_security_headers(
     # Scripts, style sheets and locales are never pages: the short set, with a policy that
     # forbids everything. A 304 says no type, so it keeps the long one.
     assets = {"asset, gzipped", "asset, plain", "asset, unknown version", "asset, missing", "locale"}
+    # A page's policy also allows its own style sheets, by their hashes (app/inlined_files.py).
+    pages = {"page", "page, not modified"}
     for name, response in answers.items():
         for header, value in (ASSET_SECURITY_HEADERS if name in assets else SECURITY_HEADERS).items():
-            assert response.headers.get(header) == value, f"{name}: {header}"
+            sent = response.headers.get(header)
+            if name in pages and header == "Content-Security-Policy" and sent is not None:
+                assert sent != value and without_style_hashes(sent) == value, name
+            else:
+                assert sent == value, f"{name}: {header}"
         if name in assets:
             assert "cross-origin-opener-policy" not in response.headers, name
         assert "'unsafe-inline'" not in response.headers["content-security-policy"], name

@@ -76,20 +76,29 @@ def test_every_module_a_page_loads_is_announced_in_its_head(
     assert len(requested) == len(set(requested)), "a module was fetched twice"
 
 
-def test_the_locale_the_head_preloads_is_the_one_fetched(browse: Browse, new_room: Callable[..., Room]) -> None:
+def test_the_page_carries_its_style_and_swedish_words_and_fetches_only_another_language(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """Swedish, the page's language and every page's fallback, comes in the page itself, and
+    so does its style sheet (app/inlined_files.py): the phone asks for neither. A reader who
+    chose English fetches English, once, beside the modules under their version."""
     room = new_room()
     context = browse.context(PHONE)
     context.add_init_script(RECORD_FETCHES)
     page = browse.page(room.participant_path, context=context, name="participant")
     wait_online(page)
-    preloads = loaded(page)["preloads"]
-    assert [url.rsplit("/", 2)[1:] for url in preloads] == [["locales", "sv.json"]]
+    expect(page.get_by_role("button", name="Spara")).to_be_visible()
+    assert page.evaluate("window.fetchedByScripts") == []
+    sheets = browse.watch_of(page).requests
+    assert not [url for url in sheets if url.endswith((".css", ".json"))], sheets
+    # The style applies: the header's colour is the style sheet's, not the browser's white.
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    page.get_by_label("Språk").select_option("en")
+    expect(page.get_by_role("button", name="Save")).to_be_visible()
     fetched = page.evaluate("window.fetchedByScripts")
-    # Swedish is the page's language and the fallback: asked for twice at once, fetched once.
-    assert fetched.count(preloads[0]) == 1, fetched
-    # Over the network once, by the head; the scripts' fetches of it were answered locally.
-    loads = page.evaluate(LOADS, preloads[0])
-    assert [initiator for initiator, networked in loads if networked] == ["link"], loads
+    assert [url.rsplit("/", 2)[1:] for url in fetched] == [["locales", "en.json"]], fetched
+    assert "/static/" in fetched[0] and fetched[0].split("/static/")[1].split("/")[0] != "locales"
 
 
 def test_the_participant_page_opens_one_socket_early_and_loses_nothing_it_heard_before_it_ran(
