@@ -117,13 +117,16 @@ class VersionedStaticFiles(StaticFiles):
             return response
         full_path = Path(response.path)
         stat = response.stat_result
-        if stripped:
-            body = await self.comment_free.body(full_path, str(response.media_type), stat.st_size, stat.st_mtime_ns)
-        else:
-            body = await anyio.Path(full_path).read_bytes()
+
+        async def served() -> bytes:
+            if stripped:
+                return await self.comment_free.body(full_path, str(response.media_type), stat.st_size, stat.st_mtime_ns)
+            return await anyio.Path(full_path).read_bytes()
+
         if compressed:
-            relative = full_path.relative_to(self.assets.directory.resolve()).as_posix()
-            body = await self.brotli.body(relative, body)
+            body = await self.brotli.body(full_path.relative_to(self.assets.directory.resolve()).as_posix(), served)
+        else:
+            body = await served()
         # Another body, so another tag (RFC 9110 §8.8.3); no ranges of it, and the tag alone
         # validates it.
         headers = {

@@ -16,6 +16,8 @@ serves the rooms never waits for it; two first requests at once compress twice, 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio.to_thread
 import brotli
 
@@ -48,10 +50,11 @@ class BrotliBodies:
     def __init__(self) -> None:
         self._bodies: dict[str, bytes] = {}
 
-    async def body(self, relative: str, served: bytes) -> bytes:
-        """`served` (the body as it goes uncompressed) as brotli, compressed the first time."""
+    async def body(self, relative: str, served: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The body as brotli; `served` gives it uncompressed, and is asked only the first
+        time, so that a file kept compressed is not read again on every request."""
         if relative not in self._bodies:
-            self._bodies[relative] = await anyio.to_thread.run_sync(compress, served)
+            self._bodies[relative] = await anyio.to_thread.run_sync(compress, await served())
         return self._bodies[relative]
 
 

@@ -60,24 +60,26 @@ const STORAGE_KEY = "samskapa:language";
 const cache = new Map();
 
 function loadMessages(language) {
+  if (cache.has(language)) return cache.get(language);
   // Swedish comes in the page itself (app/inlined_files.py): every page needs it as the
   // fallback, and on a slow link a fetch more was a round trip more before the page showed.
   const carried = document.getElementById(`locale-${language}`);
-  if (!cache.has(language) && carried) cache.set(language, Promise.resolve(JSON.parse(carried.textContent)));
-  if (!cache.has(language)) {
-    // Another language, beside this module under its versioned URL
-    // (/static/<version>/locales/…, app/assets.py): cached for good like the modules, so a
-    // returning phone does not ask for it again (0.3 s on slow 3G, docs/performance.md).
-    const url = new URL(`../locales/${language}.json`, import.meta.url);
-    const messages = fetch(url).then((response) => {
-      if (!response.ok) throw new Error(`${url.pathname}: ${response.status}`);
-      return response.json();
-    });
-    // A failed fetch (offline) is not kept: the next language change asks again.
-    messages.catch(() => cache.delete(language));
-    cache.set(language, messages);
+  if (carried) {
+    cache.set(language, Promise.resolve(JSON.parse(carried.textContent)));
+    return cache.get(language);
   }
-  return cache.get(language);
+  // Another language, beside this module under its versioned URL
+  // (/static/<version>/locales/…, app/assets.py): cached for good like the modules, so a
+  // returning phone does not ask for it again (0.3 s on slow 3G, docs/performance.md).
+  const url = new URL(`../locales/${language}.json`, import.meta.url);
+  const messages = fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`${url.pathname}: ${response.status}`);
+    return response.json();
+  });
+  // A failed fetch (offline) is not kept: the next language change asks again.
+  messages.catch(() => cache.delete(language));
+  cache.set(language, messages);
+  return messages;
 }
 
 /**
