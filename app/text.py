@@ -6,6 +6,14 @@ Why it exists: a NUL passed validation and then failed on PostgreSQL (which cann
 it), taking the whole transaction of other people's notes with it (issue 17). Refusing it at
 the door, with an error naming the field, keeps bad input from ever reaching a batch.
 
+It also refuses what makes a text show something other than what it holds (issue 22): the
+C1 controls, among them U+009B, which some terminals take for ESC [ (a text printed to
+one, from a log or an export, could move its cursor or recolour it), and the bidirectional
+embeddings, overrides and isolates, which reorder the characters after them ("Trojan
+Source"): a note or a name that reads one way on the board and another in the report. The
+direction marks (U+200E, U+200F) stay allowed: they only settle the direction of the
+punctuation beside them, override nothing, and right-to-left text needs them.
+
 Imports nothing from the app, so that leaf modules such as app/templates/model.py may use it.
 """
 
@@ -19,9 +27,14 @@ from typing import Annotated, Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-# C0 controls but tab (U+0009) and newline (U+000A), and the surrogate halves: a lone
-# surrogate (from a JSON escape such as "\udfff") is no character and cannot be encoded.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+# Refused anywhere in a text:
+# - the C0 controls but tab (U+0009) and newline (U+000A);
+# - DEL (U+007F) and the C1 controls (U+0080-U+009F), U+009B (CSI) among them;
+# - the bidirectional embeddings and overrides (U+202A-U+202E: LRE, RLE, PDF, LRO, RLO)
+#   and isolates (U+2066-U+2069: LRI, RLI, FSI, PDI);
+# - the surrogate halves: a lone surrogate (from a JSON escape such as "\udfff") is no
+#   character and cannot be encoded.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Characters that show nothing of their own: format characters (zero-width space, joiners,
 # word joiner, byte order mark, soft hyphen, direction marks), lone combining marks, and
 # the blank fillers that fonts draw as empty space. Text of only these is empty text.
@@ -57,7 +70,7 @@ def _refuse_forbidden(value: str) -> str:
     if char is not None:
         raise PydanticCustomError(
             "control_character",
-            "Text must not contain control characters or unpaired surrogates (found U+{code})",
+            "Text must not contain control characters, bidirectional overrides or unpaired surrogates (found U+{code})",
             {"code": f"{ord(char):04X}"},
         )
     return value
@@ -75,7 +88,8 @@ def _blank_as_empty(value: Any) -> Any:
 class PlainText:
     """Pydantic metadata for a text field: lengths counted after trimming (with `strip`),
     text of only whitespace and invisible characters treated as empty (with `strip`), and
-    control characters and unpaired surrogates refused (always). Put it last in Annotated."""
+    control characters, bidirectional overrides and isolates and unpaired surrogates refused
+    (always). Put it last in Annotated."""
 
     min_length: int | None = None
     max_length: int | None = None

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ValidationError
 
 from app.text import PlainText, forbidden_character, is_blank
 
-REFUSED = [chr(code) for code in range(0x20) if code not in (0x09, 0x0A)] + ["\ud800", "\udbff", "\udc00", "\udfff"]
+C0 = [chr(code) for code in range(0x20) if code not in (0x09, 0x0A)]
+# DEL and the C1 controls (U+009B is a terminal's CSI), the bidirectional embeddings and
+# overrides, the isolates (issue 22).
+DEL_AND_C1 = [chr(code) for code in range(0x7F, 0xA0)]
+BIDI = [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+REFUSED = C0 + DEL_AND_C1 + BIDI + ["\ud800", "\udbff", "\udc00", "\udfff"]
 
 
 class Note(BaseModel):
@@ -21,7 +26,7 @@ class Note(BaseModel):
 
 
 @pytest.mark.parametrize("char", REFUSED, ids=lambda c: f"U+{ord(c):04X}")
-def test_every_c0_control_but_tab_and_newline_and_every_surrogate_is_refused(char: str) -> None:
+def test_every_control_but_tab_and_newline_every_bidi_override_and_every_surrogate_is_refused(char: str) -> None:
     assert forbidden_character(f"a{char}b") == char
     with pytest.raises(ValidationError) as refused:
         Note(text="ok", cid=f"c{char}")
@@ -37,6 +42,13 @@ def test_text_without_those_characters_passes_the_rule(value: str) -> None:
 
 def test_tab_and_newline_are_kept() -> None:
     assert Note(text="a\tb\nc").text == "a\tb\nc"
+
+
+@pytest.mark.parametrize("neighbour", ["\x7e", "\xa0", "\u2029", "\u202f", "\u2065", "\u206a", "\u200e", "\u200f"])
+def test_the_characters_beside_the_refused_ranges_and_the_direction_marks_are_kept(neighbour: str) -> None:
+    """Right-to-left text needs its marks (U+200E, U+200F); they override nothing."""
+    assert forbidden_character(f"a{neighbour}b") is None
+    assert Note(text=f"a{neighbour}b").text == f"a{neighbour}b"
 
 
 @pytest.mark.parametrize("blank", ["", " ", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", "\u00ad", "\u0301", "\u3164"])
