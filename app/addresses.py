@@ -10,6 +10,9 @@ whatever the client sent. Hence the rule:
 - From a trusted proxy, the client is the right-most hop of X-Forwarded-For that is not
   itself a trusted proxy: the address the first trusted proxy saw. Everything left of it
   was written by the client and is ignored, so rotating it changes nothing.
+- A hop there that is not an IP address ("unknown", which RFC 7239 lets a proxy say of a
+  client it cannot name, or whatever a proxy passes on unchecked) stands for the trusted
+  proxy that wrote it: it shares that proxy's budget instead of each value minting one.
 - An IPv6 client is counted by its /64 network, which one household or phone holds whole:
   per address, it would have 2^64 fresh budgets.
 
@@ -46,8 +49,16 @@ def parse_networks(spec: str | Iterable[str]) -> tuple[Network, ...]:
 
 
 def _address(text: str) -> IPv4Address | IPv6Address | None:
+    """The IP address a hop names, without a port some proxies add ("198.51.100.1:4711",
+    "[2001:db8::1]:4711"): a port is a new one for every connection, and so would the
+    budget be if it were part of the key."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        address = ipaddress.ip_address(text.strip().strip("[]"))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
     if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
@@ -73,11 +84,18 @@ class ClientAddresses:
         if not self.is_trusted(peer):
             return _key(peer)
         hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+        proxy = peer  # the trusted proxy that wrote the hop looked at next
         for hop in reversed(hops):
+            if _address(hop) is None:
+                # Not an address ("unknown", garbage): the proxy could not name whom it
+                # forwards, so it counts as the client. A name of its own would be a fresh
+                # budget for every value a client can make the proxy write.
+                return _key(proxy)
             if not self.is_trusted(hop):
                 return _key(hop)
+            proxy = hop
         # Only trusted hops (or no header: the proxy's own health check): the furthest one.
-        return _key(hops[0] if hops else peer)
+        return _key(proxy)
 
     def client_of(self, scope: Any) -> str:
         """The same, for an ASGI HTTP or WebSocket scope."""
@@ -92,8 +110,8 @@ class ClientAddresses:
 def _key(hop: str) -> str:
     address = _address(hop)
     if address is None:
-        # Not an address: only a trusted proxy can have put it there, so it is as good a
-        # name for the client as any, but it must not become an unbounded key.
+        # A peer that is not an IP address (a server on a Unix socket may see one): its own
+        # name, cut so that it cannot become an unbounded key.
         return hop[:_MAX_HOP]
     if isinstance(address, IPv6Address):
         return str(IPv6Network((address, 64), strict=False))

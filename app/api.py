@@ -7,6 +7,8 @@ import hmac
 import io
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -19,6 +21,7 @@ from app import models as m
 from app import protocol as p
 from app.clock import as_utc, now_utc
 from app.errors import ApiError, ErrorBody, field_problems
+from app.limits import AddressLimit
 from app.rows import room_row
 from app.services import Services
 from app.store import JoinCodeTaken
@@ -40,14 +43,46 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
+@dataclass(frozen=True)
+class _RoomBudget:
+    limit: AddressLimit
+    address: str
+
+
+# The room-creation budget of the request being served: left by its RoomCreationLimit,
+# spent by open_room. A context variable, since each route reaches open_room in its own way
+# and none of them has to hand the budget on (nor can forget to).
+_room_budget: ContextVar[_RoomBudget | None] = ContextVar("room_budget", default=None)
+
+
 async def limit_room_creation(request: Request, services: ServicesDep) -> None:
     """Creating and importing rooms: at most rooms_created_per_hour per client address, so
-    that nobody can fill the join codes (app/join_codes.py)."""
+    that nobody can fill the join codes (app/join_codes.py).
+
+    Only a request that has turned out valid spends the budget; a refused one (an empty
+    title: 422) does not, or sixty mistakes would lock a school's address out for an hour.
+    An address already over budget is refused here, before its body is read; the budget is
+    spent by open_room, after the route's checks and before the room is stored, in one
+    atomic step, so that requests sent in parallel cannot all pass a check made before any
+    of them counted."""
     client = services.addresses.client_of(request.scope)
-    if not services.room_limiter.allow(client):
-        retry = services.room_limiter.retry_after(client)
-        message = "Too many rooms created from your address; wait a while."
-        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry)})
+    if not await services.room_limiter.test(client):
+        raise _too_many_rooms(await services.room_limiter.retry_after(client))
+    _room_budget.set(_RoomBudget(services.room_limiter, client))
+
+
+async def _spend_room_budget() -> None:
+    budget = _room_budget.get()
+    if budget is None:
+        raise RuntimeError("a room is being opened by a route that is not limited by RoomCreationLimit")
+    _room_budget.set(None)
+    if not await budget.limit.hit(budget.address):
+        raise _too_many_rooms(await budget.limit.retry_after(budget.address))
+
+
+def _too_many_rooms(retry_after: int) -> ApiError:
+    message = "Too many rooms created from your address; wait a while."
+    return ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
 
 
 RoomCreationLimit = Annotated[None, Depends(limit_room_creation)]
@@ -136,8 +171,10 @@ async def create_room(body: RoomCreate, services: ServicesDep, _limit: RoomCreat
 
 
 async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Room], None]) -> RoomCreated:
-    """Give the room a join code free among live rooms and a facilitator token, store it
-    (`store_room` may write more in the same transaction), and say how to reach it."""
+    """Spend the request's room-creation budget (429 if it is gone), give the room a join
+    code free among live rooms and a facilitator token, store it (`store_room` may write
+    more in the same transaction), and say how to reach it."""
+    await _spend_room_budget()
     facilitator_token = secrets.token_urlsafe(32)
     row.facilitator_token_hash = hash_token(facilitator_token)
     for attempt in range(JOIN_CODE_ATTEMPTS):
@@ -166,8 +203,8 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
 async def find_room_by_code(join_code: str, request: Request, services: ServicesDep) -> JoinTarget:
     """Rate-limited per client address, so the million codes cannot be walked."""
     client = services.addresses.client_of(request.scope)
-    if not services.join_limiter.allow(client):
-        retry = services.join_limiter.retry_after(client)
+    if not await services.join_limiter.hit(client):
+        retry = await services.join_limiter.retry_after(client)
         raise ApiError(
             429,
             "rate_limited",

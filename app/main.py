@@ -20,7 +20,7 @@ from app.clock import now_utc
 from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerGuard
 from app.db import make_engine
 from app.errors import install_error_handlers
-from app.limits import SlidingWindowLimiter
+from app.limits import Budgets
 from app.open_files import install_accept_error_log
 from app.pages import install_pages
 from app.rooms import RoomRegistry
@@ -68,15 +68,16 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings.redis_url)
         await bus.start()
         rooms = RoomRegistry(store, writer, bus, settings, sealer)
+        budgets = Budgets(settings.redis_url)
         app.state.services = Services(
             settings=settings,
             store=store,
             bus=bus,
             rooms=rooms,
             sealer=sealer,
-            join_limiter=SlidingWindowLimiter(settings.join_lookups_per_minute, 60.0),
-            identity_limiter=SlidingWindowLimiter(settings.new_participants_per_minute, 60.0),
-            room_limiter=SlidingWindowLimiter(settings.rooms_created_per_hour, 3600.0),
+            join_limiter=budgets.per_address("join", settings.join_lookups_per_minute, 60),
+            identity_limiter=budgets.per_address("identity", settings.new_participants_per_minute, 60),
+            room_limiter=budgets.per_address("room", settings.rooms_created_per_hour, 3600),
             addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
@@ -97,6 +98,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
                 await sweeper
             await rooms.shutdown()
             await bus.stop()
+            await budgets.close()
             writer.close()
             store.close()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.addresses import ClientAddresses
 from app.bus import Bus
-from app.limits import SlidingWindowLimiter
+from app.limits import AddressLimit
 from app.rooms import RoomRegistry
 from app.sealing import Sealer
 from app.settings import Settings
@@ -21,9 +21,9 @@ class Services:
     bus: Bus
     rooms: RoomRegistry
     sealer: Sealer
-    join_limiter: SlidingWindowLimiter
-    identity_limiter: SlidingWindowLimiter
-    room_limiter: SlidingWindowLimiter
+    join_limiter: AddressLimit
+    identity_limiter: AddressLimit
+    room_limiter: AddressLimit
     # Whose address a request is, for every per-address limit (app/addresses.py).
     addresses: ClientAddresses = field(default_factory=ClientAddresses)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("samskapa"))

@@ -144,7 +144,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         if hello is None:
             return
         address = services.addresses.client_of(scope)
-        if hello.token is None and not hello.screen and not services.identity_limiter.allow(address):
+        if hello.token is None and not hello.screen and not await services.identity_limiter.hit(address):
             refusal = "Too many new participants from your address; wait a minute."
             _refuse(connection, p.ErrorCode.LIMIT_REACHED, refusal, p.CloseCode.TOO_MANY_JOINS)
             return

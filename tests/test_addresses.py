@@ -43,6 +43,15 @@ TIMEOUT = 10.0
         ("10.0.0.2", ["::ffff:198.51.100.1"], "198.51.100.1"),
         ("2001:db8:ffff::1", ["198.51.100.1"], "198.51.100.1"),
         (None, ["198.51.100.1"], "unknown"),
+        # A hop that names no address stands for the trusted proxy that wrote it.
+        ("10.0.0.2", ["unknown"], "10.0.0.2"),
+        ("10.0.0.2", ["198.51.100.1, unknown-2"], "10.0.0.2"),
+        ("10.0.0.2", ["garbage, 10.0.0.3"], "10.0.0.3"),
+        ("10.0.0.2", ["x" * 200], "10.0.0.2"),
+        # A port some proxies add is not part of the address.
+        ("10.0.0.2", ["198.51.100.1:4711"], "198.51.100.1"),
+        ("10.0.0.2", ["[2001:db8:1:2::1]:4711"], "2001:db8:1:2::/64"),
+        ("10.0.0.3:443", ["198.51.100.1"], "198.51.100.1"),
     ],
 )
 def test_the_client_is_the_right_most_untrusted_hop(peer: str | None, forwarded: list[str], client: str) -> None:
@@ -159,4 +168,20 @@ async def test_rotating_the_forwarded_header_behind_a_trusted_proxy_renews_nothi
         assert rotating[:LOOKUPS] == [404] * LOOKUPS and rotating[LOOKUPS:] == [429, 429]
         room_id = await new_room(http)
     joins = [await join(proxied_server, room_id, f"10.{i}.0.1, 203.0.113.78") for i in range(IDENTITIES + 1)]
+    assert joins == ["welcome"] * IDENTITIES + ["limit_reached"]
+
+
+async def test_a_trusted_proxys_header_that_names_no_address_renews_nothing(proxied_server: ServerProcess) -> None:
+    """Issue 22: each value that was not an address ("unknown-1", "unknown-2", ...) became a
+    key of its own, so a proxy passing such values on gave unlimited budgets. Now they are
+    the proxy's own address: one budget, which the proxy's own requests share."""
+    async with from_proxy(proxied_server) as http:
+        answers = [await lookup(http, f"unknown-{i}") for i in range(LOOKUPS + 1)]
+        assert answers == [404] * LOOKUPS + [429]
+        assert await lookup(http, "garbage") == 429
+        assert await lookup(http, None) == 429
+        # Someone the proxy does name keeps a budget of their own.
+        assert await lookup(http, "198.51.100.9") == 404
+        room_id = await new_room(http)
+    joins = [await join(proxied_server, room_id, f"unknown-{i}") for i in range(IDENTITIES + 1)]
     assert joins == ["welcome"] * IDENTITIES + ["limit_reached"]
