@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from app import protocol as p
 from app.aggregates import UNKNOWN, Aggregate, AggregateKey
+from app.k_rule import releasable, shown_groups
 from app.templates.model import Template
 
 FACILITATOR_ID = "facilitator"
@@ -118,12 +120,16 @@ class Board:
     # between group aggregates when the person changes group, without a scan).
     group_voters: dict[str, int] = field(default_factory=dict)
     keys_of: dict[str, set[AggregateKey]] = field(default_factory=dict)
-    # Who answered what, as the k rule needs it (app/figures.py): per statement, how many
-    # people have each (group, answered-keys mask), the mask one bit per (round, kind) a
-    # person answered (answer_bit). Plain ints and tuples of str and int, so the collector
-    # does not track them, kept in O(1) per change like the aggregates.
-    answer_masks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
-    signatures: dict[str, dict[tuple[str | None, int], int]] = field(default_factory=dict, repr=False)
+    # What the figures show (app/figures.py reads these, never `aggregates`): copies of the
+    # aggregates as last released, per key. A round's are released whole when its results
+    # are first disclosed; after that a quantity's change is released only once the people
+    # who changed it are none or at least k in every atom (app/k_rule.py). `pending` holds,
+    # per (round, kind, statement), who changed since and their value at the last release.
+    released: dict[AggregateKey, Aggregate] = field(default_factory=dict, repr=False)
+    released_shifts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
+    pending: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
+    pending_groups: dict[tuple[int, str, str], Counter[str | None]] = field(default_factory=dict, repr=False)
+    disclosed_rounds: set[int] = field(default_factory=set, repr=False)
     # One object per distinct key (a few dozen), shared by every score that uses it: a room of
     # 2,000 keeps 20,000 scores, and each key object is one more for the cyclic collector.
     canonical_keys: dict[AggregateKey, AggregateKey] = field(default_factory=dict, repr=False)
@@ -208,7 +214,9 @@ class Board:
 
     def decide_join(self, participant_id: str, name: str | None) -> list[Emitted]:
         participant = p.ParticipantPublic(id=participant_id, name=name or None, group=None)
-        audience = Audience(everyone=bool(name), participant_id=participant_id)
+        # Never to everyone, named or not: others learn that someone joined as a count
+        # (`presence`), so no join can be lined up with the next change of a figure.
+        audience = Audience(everyone=False, participant_id=participant_id)
         return [Emitted(p.ParticipantJoined(participant=participant), audience)]
 
     def _writable(self, actor: Actor) -> None:
@@ -249,16 +257,25 @@ class Board:
         group = command.group if "group" in given else before.group
         if group is not None and group not in {g.id for g in self.config.groups}:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {group!r}.")
+        if group != before.group and self.keys_of.get(actor.participant_id):
+            # Moving answers already counted would change a group's figures by exactly this
+            # person's answers, at a moment the room's messages name (docs/insight.md).
+            raise DomainError(p.ErrorCode.GROUP_FIXED, "Your group cannot change once you have answered.")
         full = p.ParticipantPublic(id=actor.participant_id, name=name, group=group)
-        private = Emitted(
-            p.ParticipantUpdated(participant=full), Audience(everyone=False, participant_id=actor.participant_id)
-        )
-        if not (name or before.name):
-            return [private]
-        # A name is public once given, and a change of it must reach everyone; the group is
-        # not: others learn the name first, then the facilitators and the person the group.
-        public = p.ParticipantPublic(id=actor.participant_id, name=name, group=None)
-        return [Emitted(p.ParticipantUpdated(participant=public), EVERYONE), private]
+        # Who someone is, and when they changed it, reaches only them and the facilitators:
+        # a name told to everyone at the moment a figure changes ties the change to it.
+        emitted = [
+            Emitted(
+                p.ParticipantUpdated(participant=full), Audience(everyone=False, participant_id=actor.participant_id)
+            )
+        ]
+        if name != before.name:
+            # Others know a name only from the notes it signs: those carry the new one.
+            for note in self.notes.values():
+                if note.author_id == actor.participant_id:
+                    renamed = self.public_note(note).model_copy(update={"author_name": name})
+                    emitted.append(Emitted(p.NoteUpdated(note=renamed), EVERYONE))
+        return emitted
 
     def _statement(self, statement_id: str | None) -> str | None:
         if statement_id is not None and statement_id not in self._statement_ids:
@@ -394,6 +411,8 @@ class Board:
                 self.flow.phase = event.phase
             case p.ResultsVisibility():
                 self.flow.results_visible = event.visible
+                if event.visible:
+                    self.disclose_rounds(self.flow.round)
             case p.VotingLocked():
                 self.flow.voting_locked = event.locked
             case p.TimerChanged():
@@ -419,7 +438,7 @@ class Board:
             case p.RoundStarted():
                 self.flow.round = event.round
                 self.answered, self.voters, self.completed = {}, 0, 0
-                self.shifts, self.group_voters = {}, {}
+                self.shifts, self.group_voters, self.released_shifts = {}, {}, {}
             case p.RoomDeleted():
                 pass
 
@@ -478,14 +497,92 @@ class Board:
         else:
             self.scores.pop((participant_id, key), None)
             mine.discard(key)
-        if (previous is None) != (value is None):
-            bit = answer_bit(key.round, key.kind)
-            mask = self.answer_masks.get((participant_id, key.statement_id), 0)
-            self._resign(participant_id, key.statement_id, group, mask, group, mask ^ bit)
         if key.round == self.flow.round and key.kind == "today":
             self._count_answer(participant_id, (value is not None) - (previous is not None))
             if key.round > 1:
                 self._count_shift(participant_id, key, previous, value)
+        if key.round in self.disclosed_rounds:
+            self._pend(participant_id, key, previous, value)
+
+    # ------------------------------------------------------------ releases
+
+    def _pend(self, participant_id: str, key: AggregateKey, previous: int | None, value: int | None) -> None:
+        """Note a change of a disclosed quantity, and release it once it gives nobody away."""
+        quantity = (key.round, key.kind, key.statement_id)
+        changed = self.pending.setdefault(quantity, {})
+        by_group = self.pending_groups.setdefault(quantity, Counter())
+        person = self.participants.get(participant_id)
+        group = person.group if person else None
+        if participant_id not in changed:
+            if previous == value:
+                return  # the same answer again (or clearing none): nothing changed
+            changed[participant_id] = previous
+            by_group[group] += 1
+        elif changed[participant_id] == value:
+            del changed[participant_id]  # back where it was released: no change to tell
+            by_group[group] -= 1
+        if len(changed) >= self.config.group_min_size:
+            self._release_if_safe(quantity, by_group)
+
+    def _release_if_safe(self, quantity: tuple[int, str, str], by_group: Counter[str | None]) -> None:
+        """O(groups): the people who changed are counted per group as they change."""
+        round_number, kind, statement_id = quantity
+        k = self.config.group_min_size
+        whole = AggregateKey(round_number, kind, statement_id)
+        groups = [group.id for group in self.config.groups]
+        before = shown_groups(
+            self.released.get(whole), {g: self.released.get(whole._replace(group=g)) for g in groups}, k
+        )
+        after = shown_groups(
+            self.aggregates.get(whole), {g: self.aggregates.get(whole._replace(group=g)) for g in groups}, k
+        )
+        if releasable(by_group, before | after, k):
+            self._release(quantity)
+
+    def _release(self, quantity: tuple[int, str, str]) -> None:
+        round_number, kind, statement_id = quantity
+        whole = AggregateKey(round_number, kind, statement_id)
+        for key in [whole, *(whole._replace(group=group.id) for group in self.config.groups)]:
+            current = self.aggregates.get(key)
+            if current is None:
+                self.released.pop(key, None)
+            else:
+                self.released[key] = Aggregate(
+                    list(current.histogram), current.unknown, current.n, current.total, current.total_squares
+                )
+        self.pending.pop(quantity, None)
+        self.pending_groups.pop(quantity, None)
+        if round_number == self.flow.round and kind == "today":
+            left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
+            self.released_shifts[statement_id] = (left, right, stayed)
+
+    def disclose_rounds(self, up_to: int) -> None:
+        """The first disclosure of rounds up to `up_to`: each not yet disclosed is released
+        whole (nobody has seen any of its figures, so this moment compares with nothing)."""
+        for round_number in range(1, up_to + 1):
+            if round_number in self.disclosed_rounds:
+                continue
+            self.disclosed_rounds.add(round_number)
+            for kind in ("today", "desired"):
+                for statement_id in self.template.statement_ids():
+                    self._release((round_number, kind, statement_id))
+
+    def released_value(self, participant_id: str, key: AggregateKey) -> int | None:
+        """A person's answer as the figures show it: as last released."""
+        changed = self.pending.get((key.round, key.kind, key.statement_id), {})
+        if participant_id in changed:
+            return changed[participant_id]
+        if key.round not in self.disclosed_rounds:
+            return None
+        return self.scores.get((participant_id, key))
+
+    def settle_loaded(self) -> None:
+        """After loading from the store: what was pending before is released now (a restart
+        is the one moment that can show fewer than k people's changes, docs/insight.md), and
+        rounds count as disclosed as the room's flow says they were."""
+        self.disclosed_rounds = set()
+        last = self.flow.round if self.flow.results_visible else self.flow.round - 1
+        self.disclose_rounds(last)
 
     def _count_shift(self, participant_id: str, key: AggregateKey, before: int | None, after: int | None) -> None:
         """Keep left/right/stayed counts against this person's grade in the previous round."""
@@ -522,33 +619,12 @@ class Board:
                 self.aggregates[key._replace(group=old)].remove(value)
             if group is not None:
                 self.aggregates.setdefault(key._replace(group=group), Aggregate()).add(value)
-        for statement_id in self.template.statement_ids():
-            mask = self.answer_masks.get((participant_id, statement_id), 0)
-            if mask:
-                self._resign(participant_id, statement_id, old, mask, group, mask)
         if self.answered.get(participant_id, 0) > 0:
             if old is not None:
                 self.group_voters[old] -= 1
             if group is not None:
                 self.group_voters[group] = self.group_voters.get(group, 0) + 1
         person.group = group
-
-    def _resign(
-        self, participant_id: str, statement_id: str, old_group: str | None, old: int, group: str | None, new: int
-    ) -> None:
-        """Move one person from one (group, mask) signature of a statement to another."""
-        counts = self.signatures.setdefault(statement_id, {})
-        if old:
-            left = counts[(old_group, old)] - 1
-            if left:
-                counts[(old_group, old)] = left
-            else:
-                del counts[(old_group, old)]
-        if new:
-            counts[(group, new)] = counts.get((group, new), 0) + 1
-            self.answer_masks[(participant_id, statement_id)] = new
-        else:
-            self.answer_masks.pop((participant_id, statement_id), None)
 
     def load_score(self, participant_id: str, key: AggregateKey, value: int) -> None:
         """Restore one stored score (used when a room is loaded, not for live changes)."""
@@ -591,11 +667,6 @@ class Board:
         return p.RoomSettings(
             **dict(self.config), **dict(self.flow), join_code=self.join_code, expires_at=self.expires_at
         )
-
-
-def answer_bit(round_number: int, kind: str) -> int:
-    """The bit of one (round, kind) in a person's answered-keys mask for a statement."""
-    return 1 << (2 * (round_number - 1) + (kind == "desired"))
 
 
 def to_stored(value: p.Answer | None) -> int | None:

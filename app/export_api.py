@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import struct
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
@@ -15,12 +17,25 @@ from app.api import ERRORS, RoomCreated, RoomCreationLimit, ServicesDep, open_ro
 from app.clock import now_utc
 from app.errors import ApiError, FieldProblem, field_problems
 from app.export import RENDERERS, file_name
-from app.imports import Inconsistent, check
+from app.export_answers import NotProven, Respondent, ShownFigures, answers_from_figures, open_answers
+from app.export_versions import OLDEST_READ, UnsupportedVersion, upgrade
+from app.imports import Inconsistent, check, respondents_of
 from app.room import LiveRoom
 from app.rows import imported_room_row, imported_rows
-from app.snapshot import GROUP_SEAL, SCHEMA_VERSION, BoardExport
+from app.services import Services
+from app.snapshot import SCHEMA_VERSION, BoardExport
+from app.tokens import hash_token
 
 router = APIRouter()
+# Every version this server imports, as written: the current one from its model, the earlier
+# ones from the files kept beside this module when their version was current.
+EXPORT_SCHEMAS: dict[int, dict[str, Any]] = {
+    **{
+        version: json.loads((Path(__file__).parent / "export_schemas" / f"v{version}.json").read_text())
+        for version in range(OLDEST_READ, SCHEMA_VERSION)
+    },
+    SCHEMA_VERSION: BoardExport.model_json_schema(),
+}
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a 5,000-note board exports to about 3 MB
 IMPORT_PATH = "/api/rooms/import"
@@ -59,38 +74,95 @@ async def export_room(
 
 @router.get("/api/schema/export.json", response_model=None)
 async def export_schema() -> dict[str, Any]:
-    """The JSON Schema of a JSON export (schema_version 2); see docs/export.md."""
+    """The JSON Schema of a JSON export of the current version; see docs/export.md."""
     return BoardExport.model_json_schema()
 
 
+@router.get("/api/schema/export-v{version}.json", response_model=None, responses={404: ERRORS[404]})
+async def export_schema_of(version: int) -> dict[str, Any]:
+    """The JSON Schema of one version of the JSON export, as it was written (every version
+    this server imports)."""
+    schema = EXPORT_SCHEMAS.get(version)
+    if schema is None:
+        raise ApiError(404, "not_found", f"No export version {version}; this server reads {sorted(EXPORT_SCHEMAS)}.")
+    return schema
+
+
 class RoomImported(RoomCreated):
-    groups_not_restored: int = Field(
-        description="Respondents whose group could not be restored: the file was sealed by another server."
+    restored: Literal["answers", "figures"] = Field(
+        description="`answers`: every answer came back (with groups, when the import proved it ran the room); "
+        "`figures`: the whole room's figures came back as anonymous answers, without groups."
+    )
+    groups_not_restored: int = Field(description="Respondents whose group was not restored.")
+    answers_not_restored: int = Field(
+        description="Answers of figures the k rule held back, which a figures-only import cannot rebuild."
     )
 
 
 @router.post(IMPORT_PATH, status_code=201, response_model=RoomImported, responses=ERRORS | {413: ERRORS[422]})
-async def import_room(request: Request, services: ServicesDep, _limit: RoomCreationLimit) -> RoomImported:
-    """A new room (new id, code and tokens) with the export's template, settings, scores,
-    notes and votes. Participants get new ids: nobody can resume an identity from a file."""
+async def import_room(
+    request: Request,
+    services: ServicesDep,
+    _limit: RoomCreationLimit,
+    authorization: Annotated[str | None, Header()] = None,
+) -> RoomImported:
+    """A new room (new id, code and tokens) with the export's template, settings, notes and
+    votes. The answers, with their groups, come back only for whoever proves they ran the
+    exported room (Authorization: Bearer <that room's facilitator token>) on the deployment
+    that exported it; anyone else's import gets the whole room's figures and the notes.
+    Participants get new ids: nobody can resume an identity from a file."""
     export = _parse_export(await request.body())  # app/body_limit.py has held it to MAX_IMPORT_BYTES
-    # Each seal opened once (AES-GCM), then read by the check, the rows and the count.
-    opened = {r.group_seal: services.sealer.open(r.group_seal, GROUP_SEAL) for r in export.respondents}
-    open_group = opened.get
-
+    token = authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
+    restored, proven = _restored_answers(services, export, token)
     try:
-        check(export, open_group, services.settings)
+        check(export, restored, services.settings)
     except Inconsistent as problem:
         message = f"The export is not consistent: {problem}" if problem.code == "invalid_export" else problem.message
         problems = [FieldProblem(field=problem.field, message=problem.message)]
         raise ApiError(422, problem.code, message, problems) from problem
+    respondents = restored if restored is not None else answers_from_figures(_shown(export))
     now = now_utc()
     expires_at = now + timedelta(days=services.settings.room_ttl_days)
     row = imported_room_row(export, secrets.token_urlsafe(18), now, expires_at)
-    rows = imported_rows(export, row.id, now, open_group)
+    rows = imported_rows(export, row.id, now, respondents)
     created = await open_room(services, row, lambda room: services.store.import_room(room, rows))
-    unopened = sum(1 for respondent in export.respondents if open_group(respondent.group_seal) is None)
-    return RoomImported(**created.model_dump(), groups_not_restored=unopened)
+    given = sum(a.n + a.unknown if a.withheld is None else a.withheld for a in export.aggregates)
+    kept = sum(len(person.answers) for person in respondents)
+    return RoomImported(
+        **created.model_dump(),
+        restored="answers" if restored is not None else "figures",
+        groups_not_restored=0 if proven else export.respondents,
+        answers_not_restored=max(0, given - kept),
+    )
+
+
+def _restored_answers(
+    services: Services, export: BoardExport, token: str | None
+) -> tuple[list[Respondent] | None, bool]:
+    """The answers the import restores, and whether their groups came with the proof."""
+    if export.open_answers is not None:
+        return respondents_of(export), False
+    if export.answers_sealed is None:
+        return [], False  # nobody answered
+    statement_ids = export.template.statement_ids()
+    group_ids = [group.id for group in export.room.groups]
+    try:
+        opened = open_answers(
+            services.sealer, export.answers_sealed, hash_token(token) if token else None, statement_ids, group_ids
+        )
+    except NotProven as refused:
+        raise ApiError(403, "forbidden", str(refused)) from refused
+    except (ValueError, struct.error) as broken:
+        raise ApiError(422, "invalid_export", f"The export is not valid: answers_sealed: {broken}") from broken
+    return opened, opened is not None
+
+
+def _shown(export: BoardExport) -> list[ShownFigures]:
+    return [
+        ShownFigures(a.round, a.kind, a.statement_id, a.histogram, a.unknown)
+        for a in export.aggregates
+        if a.withheld is None
+    ]
 
 
 def _parse_export(body: bytes) -> BoardExport:
@@ -102,15 +174,12 @@ def _parse_export(body: bytes) -> BoardExport:
         raise ApiError(422, "invalid_json", "The file is not JSON: it is nested too deeply.") from error
     if not isinstance(raw, dict):
         raise ApiError(422, "invalid_export", "An export is a JSON object.")
-    version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ApiError(
-            422,
-            "unsupported_schema_version",
-            f"schema_version {version!r} is not supported; this server reads {SCHEMA_VERSION}.",
-        )
     try:
-        export = BoardExport.model_validate(raw)
+        current = upgrade(raw)
+    except UnsupportedVersion as error:
+        raise ApiError(422, "unsupported_schema_version", str(error)) from error
+    try:
+        export = BoardExport.model_validate(current)
     except ValidationError as error:
         problems = field_problems(error)
         shown = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])

@@ -2,8 +2,9 @@
 
 UTF-8 with a BOM, for Excel; in a Swedish or Finnish room `;` between fields and a decimal
 comma (what Excel and LibreOffice expect there), in an English one `,` and `.`. Sections:
-the room's figures per round, kind and statement; every answer, under a respondent's
-pseudonym (never a name, never a group); the groups' figures. Pure.
+the room's figures per round, kind and statement; the groups' figures. No answer-level
+data: beside the groups' figures it would let a reader work out who was in which group
+(docs/export.md). Pure.
 """
 
 from __future__ import annotations
@@ -49,16 +50,6 @@ def render_csv(export: BoardExport) -> bytes:
         writer.writerow(
             [line.number, line.left, line.right, figures.round, t(f"report.{figures.kind}"), *_figures(report, figures)]
         )
-
-    writer.writerow([])
-    writer.writerow([t("report.rawScores")])
-    writer.writerow(
-        [t("report.respondent"), t("report.round"), t("report.kind"), "#", t("report.statement"), t("report.score")]
-    )
-    for score in export.scores:
-        line = numbered[score.statement_id]
-        value = t("slider.unknown") if score.value == "unknown" else score.value
-        writer.writerow([score.respondent, score.round, t(f"report.{score.kind}"), line.number, line.left, value])
 
     if export.group_figures or export.hidden_groups:
         writer.writerow([])

@@ -4,48 +4,43 @@ Everything that shows figures (the live spectrum, the export, later baselines an
 projector) asks `disclose` and renders what it returns; nothing else maps an aggregate to
 figures or decides what is too few to show.
 
-The k rule (docs/insight.md): a *population* is the people who answered one statement in
-one round, of one kind (today or desired), in the whole room or in one group. Its figures
-are shown only if no combination of shown figures can single out fewer than k answers.
-Per statement, populations are taken in order of importance and one is shown only if,
-with those shown before it, every *atom* (the people who are in exactly the same shown
-populations) holds at least k people: every sum or difference of shown figures is then a
-sum over whole atoms. Rounds and kinds of one statement are taken together, as if people
-answered them alike, so that round 1 minus round 2 or today minus desired gives nobody
-away either. The rule works on counts per (group, answered-keys) signature that the board
-keeps in O(1) per change (Board.signatures), never on the scores themselves.
+The k rule (docs/insight.md) guards the line an adversary can cross: it counts *grades*
+(1-10), the answers a figure summarises, never "don't know"; and it holds per quantity.
+A quantity is one statement, in one round, of one kind (today or desired). For each:
+
+- the whole room's figures are shown once at least k people gave a grade;
+- a group's figures only when at least k of its members gave a grade, and only if the
+  grades outside the groups shown (the whole room minus them) are none or at least k,
+  so that no sum or difference of the room and its groups is about fewer than k grades.
+
+Two quantities are never combined into one: round 1 minus round 2, or today minus
+desired, is a difference between two answers of many people, not anybody's answer. That
+is what lets a room of 40 with two absentees see the shift and the desired figures. The
+shift itself is counted over the people who graded both rounds, and shown when k did.
+
+Figures are read from what the board has *released* (Board.released): a round's answers
+all at once when its results are first disclosed, and after that only in steps that hold
+the changes of at least k people in every atom (app/k_rule.py), so that no two moments'
+figures differ by fewer than k people's answers.
 
 Pure: no I/O, no asyncio. Reads the board; never changes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from app import protocol as p
 from app.aggregates import Aggregate, AggregateKey
-from app.board import Board, answer_bit
+from app.board import Board
 from app.insight import classify
+from app.k_rule import shown_groups
 
-# (round, kind, statement id): what one distribution is of, within a population.
+# (round, kind, statement id): one quantity, whose figures the rule decides together.
 FigureKey = tuple[int, p.ScoreKind, str]
-# (group or None, mask of the (round, kind)s answered): people alike for the k rule.
-Signature = tuple[str | None, int]
 _EMPTY = Aggregate()
-
-
-class Population(NamedTuple):
-    """Who answered one (round, kind) of a statement: the whole room (group None) or a group."""
-
-    round: int
-    kind: p.ScoreKind
-    group: str | None
-
-    def holds(self, signature: Signature) -> bool:
-        group, mask = signature
-        return bool(mask & answer_bit(self.round, self.kind)) and (self.group is None or group == self.group)
 
 
 def figure_fields(aggregate: Aggregate | None) -> dict[str, Any]:
@@ -85,10 +80,21 @@ class Disclosure:
     room: dict[FigureKey, p.Figures]
     groups: list[GroupFigures]
     hidden_groups: int
-    shifts: dict[str, tuple[int, int, int] | None]
+    shifts: dict[str, Shift | None]
 
     def of(self, round_number: int, kind: p.ScoreKind, statement_id: str) -> p.Figures:
         return self.room[(round_number, kind, statement_id)]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How the people who graded a statement in both rounds moved, and how many who graded
+    it last round gave no grade this round."""
+
+    left: int
+    right: int
+    stayed: int
+    not_again: int
 
 
 NOTHING = Disclosure(room={}, groups=[], hidden_groups=0, shifts={})
@@ -103,89 +109,54 @@ def disclose(board: Board, rounds: Iterable[int], full: bool) -> Disclosure:
     wanted = sorted(set(rounds))
     kinds = kinds_of(board)
     k = board.config.group_min_size
-    candidates = _candidates(board)  # the same for every statement: built once per call
-    shown = {
-        statement_id: shown_populations(board.signatures.get(statement_id, {}), candidates, k)
-        for statement_id in board.template.statement_ids()
-    }
-
-    def figures(key: FigureKey, group: str | None) -> p.Figures:
-        round_number, kind, statement_id = key
-        aggregate = board.aggregates.get(AggregateKey(round_number, kind, statement_id, group))
-        answers = aggregate.n + aggregate.unknown if aggregate else 0
-        if answers and Population(round_number, kind, group) not in shown[statement_id]:
-            return p.Figures(**withheld_fields(answers))
-        return p.Figures(**figure_fields(aggregate))
-
+    group_ids = [group.id for group in board.config.groups]
     keys = [(r, kind, s) for r in wanted for kind in kinds for s in board.template.statement_ids()]
-    room = {key: figures(key, None) for key in keys}
+    room: dict[FigureKey, p.Figures] = {}
+    by_group: dict[str, dict[FigureKey, p.Figures]] = {group_id: {} for group_id in group_ids}
+    for key in keys:
+        round_number, kind, statement_id = key
+        whole = board.released.get(AggregateKey(round_number, kind, statement_id))
+        parts = {g: board.released.get(AggregateKey(round_number, kind, statement_id, g)) for g in group_ids}
+        shown = shown_groups(whole, parts, k)
+        room[key] = _figures(whole, whole is not None and whole.n >= k)
+        for group_id, aggregate in parts.items():
+            by_group[group_id][key] = _figures(aggregate, group_id in shown)
     groups = []
     hidden = 0
     for group in board.config.groups:
-        mine = {key: figures(key, group.id) for key in keys}
+        mine = by_group[group.id]
         if any(f.withheld is None and f.n + f.unknown for f in mine.values()):
             groups.append(GroupFigures(group=group, voters=board.group_voters.get(group.id, 0), figures=mine))
         elif any(f.withheld for f in mine.values()):
             hidden += 1
-    return Disclosure(room=room, groups=groups, hidden_groups=hidden, shifts=_shifts(board, shown))
+    return Disclosure(room=room, groups=groups, hidden_groups=hidden, shifts=_shifts(board))
+
+
+def _figures(aggregate: Aggregate | None, shown: bool) -> p.Figures:
+    answers = aggregate.n + aggregate.unknown if aggregate else 0
+    if answers and not shown:
+        return p.Figures(**withheld_fields(answers))
+    return p.Figures(**figure_fields(aggregate))
 
 
 def kinds_of(board: Board) -> list[p.ScoreKind]:
     return ["today", "desired"] if board.config.desired_enabled else ["today"]
 
 
-def _candidates(board: Board) -> list[Population]:
-    """Every population of a statement, most important first: the whole room this round
-    (today, then desired), then earlier rounds; then the groups, largest first."""
-    kinds = kinds_of(board)
-    order = [(r, kind) for r in range(board.flow.round, 0, -1) for kind in kinds]
-    by_size = sorted(board.config.groups, key=lambda g: (-board.group_voters.get(g.id, 0), g.id))
-    room = [Population(r, kind, None) for r, kind in order]
-    return room + [Population(r, kind, group.id) for r, kind in order for group in by_size]
-
-
-def shown_populations(signatures: dict[Signature, int], candidates: Iterable[Population], k: int) -> set[Population]:
-    """The candidates shown, in order: a group only if at least k of it answered, and any
-    population only if, with those shown before it, every atom holds at least k people or
-    there is one atom only (all shown figures are of the same people: nothing is set apart)."""
-    atom_of: dict[Signature, tuple[bool, ...]] = dict.fromkeys(signatures, ())
-    shown: set[Population] = set()
-    for candidate in candidates:
-        split = {signature: (*atom, candidate.holds(signature)) for signature, atom in atom_of.items()}
-        size = sum(signatures[signature] for signature, atom in split.items() if atom[-1])
-        if not size:
-            continue  # nobody answered: nothing to show, nothing given away
-        if candidate.group is not None and size < k:
-            continue
-        atoms = list(_atom_sizes(split, signatures))
-        if len(atoms) == 1 or all(count >= k for count in atoms):
-            atom_of = split
-            shown.add(candidate)
-    return shown
-
-
-def _atom_sizes(atom_of: dict[Signature, tuple[bool, ...]], signatures: dict[Signature, int]) -> Iterator[int]:
-    """People per atom, for the atoms inside at least one shown population."""
-    sizes: dict[tuple[bool, ...], int] = {}
-    for signature, atom in atom_of.items():
-        if any(atom):
-            sizes[atom] = sizes.get(atom, 0) + signatures[signature]
-    return iter(sizes.values())
-
-
-def _shifts(board: Board, shown: dict[str, set[Population]]) -> dict[str, tuple[int, int, int] | None]:
-    """How people moved since the previous round, per statement: only where both rounds'
-    figures are shown and at least k people gave a grade in both."""
+def _shifts(board: Board) -> dict[str, Shift | None]:
+    """How people moved since the previous round, per statement, over those who graded
+    both rounds: shown when at least k did (a count of fewer would be about them)."""
     current = board.flow.round
     if current == 1:
         return {}
-    both = {Population(current, "today", None), Population(current - 1, "today", None)}
-    shifts: dict[str, tuple[int, int, int] | None] = {}
+    k = board.config.group_min_size
+    shifts: dict[str, Shift | None] = {}
     for statement_id in board.template.statement_ids():
-        left, right, stayed = board.shifts.get(statement_id, (0, 0, 0))
+        left, right, stayed = board.released_shifts.get(statement_id, (0, 0, 0))
         graded_both = left + right + stayed
-        safe = both <= shown[statement_id] and (graded_both == 0 or graded_both >= board.config.group_min_size)
-        shifts[statement_id] = (left, right, stayed) if safe else None
+        earlier = board.released.get(AggregateKey(current - 1, "today", statement_id))
+        not_again = (earlier.n if earlier else 0) - graded_both
+        shifts[statement_id] = Shift(left, right, stayed, not_again) if graded_both >= k else None
     return shifts
 
 
@@ -243,13 +214,13 @@ def _statement(board: Board, disclosed: Disclosure, statement_id: str) -> p.Stat
     previous = None
     if current > 1:
         moves = disclosed.shifts.get(statement_id)
-        left, right, stayed = moves if moves is not None else (None, None, None)
         previous = p.RoundShift(
             **dict(disclosed.of(current - 1, "today", statement_id)),
             round=current - 1,
-            moved_left=left,
-            moved_right=right,
-            stayed=stayed,
+            moved_left=moves.left if moves else None,
+            moved_right=moves.right if moves else None,
+            stayed=moves.stayed if moves else None,
+            not_again=moves.not_again if moves else None,
         )
     desired = gap = None
     if board.config.desired_enabled:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,8 +26,9 @@ from sqlmodel import SQLModel, col
 from app import models as m
 from app import protocol as p
 from app.aggregates import AggregateKey
-from app.board import FACILITATOR_ID, Board, Note, Participant, to_stored
+from app.board import FACILITATOR_ID, Board, Note, Participant
 from app.clock import as_utc
+from app.export_answers import Respondent
 from app.snapshot import BoardExport
 from app.templates.model import Template
 from app.tokens import hash_token
@@ -161,6 +162,7 @@ def board_of(stored: StoredRoom, max_notes: int) -> Board:
     # Earlier rounds first: the current round's moves are counted against them.
     for score in sorted(stored.scores, key=lambda s: s.round):
         board.load_score(score.participant_id, AggregateKey(score.round, score.kind, score.statement_id), score.value)
+    board.settle_loaded()
     return board
 
 
@@ -242,20 +244,15 @@ def imported_room_row(export: BoardExport, room_id: str, now: datetime, expires_
     )
 
 
-def imported_rows(
-    export: BoardExport, room_id: str, now: datetime, open_group: Callable[[str], str | None]
-) -> ImportedRows:
+def imported_rows(export: BoardExport, room_id: str, now: datetime, respondents: list[Respondent]) -> ImportedRows:
     """The export's rows under fresh ids, as plain dicts for one bulk insert per table.
 
     One anonymous participant per respondent (with its answers, and its group where the
-    seal opens), then as many silent ones as the room had beyond them. Note authors and
-    voters get ids of their own and no participant row: a note keeps its author's name in
-    its own column, and nobody can act as anyone from a file."""
-    respondent_id = {respondent.id: "p_" + secrets.token_urlsafe(12) for respondent in export.respondents}
-    people: list[tuple[str, str | None]] = [
-        (respondent_id[respondent.id], open_group(respondent.group_seal) or None) for respondent in export.respondents
-    ]
-    people += [("p_" + secrets.token_urlsafe(12), None) for _ in range(export.participants - len(people))]
+    import restored it), then as many silent ones as the room had beyond them. Note authors
+    and voters get ids of their own and no participant row: a note keeps its author's name
+    in its own column, and nobody can act as anyone from a file."""
+    people = [("p_" + secrets.token_urlsafe(12), respondent) for respondent in respondents]
+    silent = [("p_" + secrets.token_urlsafe(12), None) for _ in range(export.participants - len(people))]
     participants: list[dict[str, object]] = [
         {
             "id": participant_id,
@@ -263,10 +260,10 @@ def imported_rows(
             # Nobody holds this token: identities do not carry over from a file.
             "token_hash": hash_token(secrets.token_urlsafe(32)),
             "name": None,
-            "group": group,
+            "group": respondent.group if respondent else None,
             "created_at": now,
         }
-        for participant_id, group in people
+        for participant_id, respondent in [*people, *silent]
     ]
     others: dict[str, str] = {FACILITATOR_ID: FACILITATOR_ID}
 
@@ -300,12 +297,13 @@ def imported_rows(
     scores: list[dict[str, object]] = [
         {
             "room_id": room_id,
-            "participant_id": respondent_id[score.respondent],
-            "round": score.round,
-            "kind": score.kind,
-            "statement_id": score.statement_id,
-            "value": to_stored(score.value),
+            "participant_id": participant_id,
+            "round": answer.round,
+            "kind": answer.kind,
+            "statement_id": answer.statement_id,
+            "value": answer.value,
         }
-        for score in export.scores
+        for participant_id, respondent in people
+        for answer in respondent.answers
     ]
     return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}

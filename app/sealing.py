@@ -51,3 +51,17 @@ class Sealer:
             return padded[1 : 1 + padded[0]].decode()
         except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
             return None
+
+    def seal_bytes(self, data: bytes, purpose: str) -> str:
+        """`data` encrypted and authenticated for `purpose`, unpadded: for data whose
+        length the caller has made say nothing (a fixed-width encoding of public counts)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return base64.urlsafe_b64encode(nonce + self._aead.encrypt(nonce, data, purpose.encode())).decode().rstrip("=")
+
+    def open_bytes(self, sealed: str, purpose: str) -> bytes | None:
+        """The data, or None when it was not sealed by this key for this purpose."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
+        except (InvalidTag, ValueError, binascii.Error):
+            return None

@@ -1,41 +1,42 @@
-"""The exported board: one versioned, self-describing document (schema_version 2).
+"""The exported board: one versioned, self-describing document (schema_version 3).
 
 Built from a live room's state in one synchronous step, so an export is a consistent
 snapshot at one seq even while people keep writing. Every figure in it comes from
 `figures.disclose`, labelled with its round and kind.
 
-What the document never holds (docs/export.md): a name next to an answer, and a group next
-to an answer. Answers belong to *respondents*, pseudonyms (r1, r2, ...) that appear nowhere
-else; note authors (a1, ...) and voters (v1, ...) have pseudonyms of their own, so no name
-on a note leads to a grade. Each respondent's group travels sealed with this server's key
-(app/sealing.py): it comes back on import here, and tells a reader of the file nothing.
+What the readable document never holds (docs/export.md): a name next to an answer, a
+group next to an answer, and answer-level data beside the group figures that would let a
+reader partition it. The answers travel sealed for the room that gave them
+(app/export_answers.py); note authors (a1, ...) and voters (v1, ...) get pseudonyms drawn
+afresh for every export, so two exports cannot be lined up by them.
 
-Pure: no I/O, no FastAPI. The JSON Schema of `BoardExport` is served at
-/api/schema/export.json.
+Files of earlier versions are read through app/export_versions.py's upgraders.
+Pure but for the randomness of pseudonyms: no I/O, no FastAPI. The JSON Schema of
+`BoardExport` is served at /api/schema/export.json.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app import protocol as p
-from app.board import FACILITATOR_ID, Board, to_answer
+from app.board import FACILITATOR_ID, Board
+from app.export_answers import Answer, Respondent
 from app.figures import FigureKey, disclose, insight_of
 from app.templates.model import Template
 from app.text import PlainText, SafeStr
 
-SCHEMA_VERSION = 2
-GROUP_SEAL = "samskapa-export-group"
+SCHEMA_VERSION = 3
 RespondentId = Annotated[str, StringConstraints(pattern=r"^r[1-9][0-9]{0,5}$")]
 AuthorId = Annotated[str, StringConstraints(pattern=r"^(a[1-9][0-9]{0,5}|facilitator)$")]
 VoterId = Annotated[str, StringConstraints(pattern=r"^(v[1-9][0-9]{0,5}|facilitator)$")]
-# Seals a group id for the document (the sealer's `seal` bound to GROUP_SEAL).
-SealGroup = Callable[[str], str]
+# Seals the respondents for the room being exported: (statement ids, group ids, respondents).
+SealAnswers = Callable[[Sequence[str], Sequence[str], list[Respondent]], str]
 
 
 class _Part(BaseModel):
@@ -50,16 +51,10 @@ class ExportedRoom(p.RoomConfig, p.RoomFlow):
     seq: int = Field(ge=0, description="The room's sequence number this snapshot was taken at.")
 
 
-class Respondent(_Part):
-    """Someone who answered, under a pseudonym used nowhere else in the document."""
-
-    id: RespondentId
-    group_seal: Annotated[str, PlainText(max_length=200)] = Field(
-        description="The respondent's group (or none), sealed: only the server that exported it can open it.",
-    )
-
-
 class ExportedScore(_Part):
+    """One answer without a group, in a file upgraded from version 2 (whose answers were
+    readable): never written beside group figures."""
+
     respondent: RespondentId
     round: int = Field(ge=1)
     kind: p.ScoreKind
@@ -104,13 +99,22 @@ class ExportedGroup(_Part):
 class BoardExport(_Part):
     """Everything a group keeps of its workshop, and what `POST /api/rooms/import` reads."""
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     exported_at: datetime
     room: ExportedRoom
     template: Template
     participants: int = Field(ge=0, description="How many joined the room.")
-    respondents: list[Respondent]
-    scores: list[ExportedScore]
+    respondents: int = Field(ge=0, description="How many people answered.")
+    answers_sealed: Annotated[str, PlainText(max_length=12_000_000)] | None = Field(
+        default=None,
+        description="Every answer with its respondent's group, sealed for the room it was exported from: an "
+        "import on the same deployment restores it only with that room's facilitator token.",
+    )
+    open_answers: list[ExportedScore] | None = Field(
+        default=None,
+        description="Answers without groups, only in a file upgraded from version 2 (whose answers were "
+        "readable); never beside group figures.",
+    )
     aggregates: list[ExportedAggregate]
     overall: float | None = Field(description="Mean of the statement means (current round, today).")
     voters: int = Field(ge=0, description="Respondents who answered in the current round.")
@@ -118,24 +122,15 @@ class BoardExport(_Part):
     hidden_groups: int = Field(default=0, ge=0, description="Groups with answers of which nothing is shown.")
     notes: list[ExportedNote]
 
+    @model_validator(mode="after")
+    def _answers_apart_from_groups(self) -> Self:
+        if self.open_answers is not None and (self.group_figures or self.answers_sealed is not None):
+            raise ValueError("open_answers travel neither with group_figures nor with answers_sealed")
+        return self
 
-def snapshot(board: Board, seq: int, now: datetime, seal_group: SealGroup) -> BoardExport:
+
+def snapshot(board: Board, seq: int, now: datetime, seal_answers: SealAnswers) -> BoardExport:
     """The board as it is at `seq`. Call it without awaiting in between: it reads live state."""
-    respondents = _respondents(board)
-    statement_order = {sid: index for index, sid in enumerate(board.template.statement_ids())}
-    scores = sorted(
-        (
-            ExportedScore(
-                respondent=respondents[participant_id],
-                round=key.round,
-                kind=key.kind,
-                statement_id=key.statement_id,
-                value=to_answer(value),
-            )
-            for (participant_id, key), value in board.scores.items()
-        ),
-        key=lambda s: (s.round, s.kind, statement_order.get(s.statement_id, 0), int(s.respondent[1:])),
-    )
     rounds = sorted({key.round for key in board.aggregates} | {board.flow.round})
     disclosed = disclose(board, rounds, full=True)
     aggregates = [_aggregate(key, figures) for key, figures in disclosed.room.items()]
@@ -149,17 +144,19 @@ def snapshot(board: Board, seq: int, now: datetime, seal_group: SealGroup) -> Bo
         )
         for shown in disclosed.groups
     ]
+    respondents = _respondents(board)
+    sealed = None
+    if respondents:
+        statement_ids = board.template.statement_ids()
+        sealed = seal_answers(statement_ids, [group.id for group in board.config.groups], respondents)
     return BoardExport(
         schema_version=SCHEMA_VERSION,
         exported_at=now,
         room=ExportedRoom(**dict(board.config), **dict(board.flow), created_at=board.created_at, seq=seq),
         template=board.template,
         participants=len(board.participants),
-        respondents=[
-            Respondent(id=pseudonym, group_seal=seal_group(_group_of(board, participant_id)))
-            for participant_id, pseudonym in sorted(respondents.items(), key=lambda item: int(item[1][1:]))
-        ],
-        scores=scores,
+        respondents=len(respondents),
+        answers_sealed=sealed,
         aggregates=aggregates,
         overall=sum(current) / len(current) if current else None,
         voters=board.voters,
@@ -169,30 +166,39 @@ def snapshot(board: Board, seq: int, now: datetime, seal_group: SealGroup) -> Bo
     )
 
 
-def _respondents(board: Board) -> dict[str, str]:
-    """Participant id -> r1, r2, ...: in an order that says nothing about who joined when
-    (a hash of the room and the participant's id, both random), the same in every export."""
-    answering = {participant_id for participant_id, _ in board.scores}
-    ordered = sorted(answering, key=lambda pid: hashlib.sha256(f"{board.room_id}\0{pid}".encode()).digest())
-    return {participant_id: f"r{number}" for number, participant_id in enumerate(ordered, start=1)}
+def _respondents(board: Board) -> list[Respondent]:
+    """Everyone who answered, with their group and answers, for the seal."""
+    answers: dict[str, list[Answer]] = {}
+    for (participant_id, key), value in board.scores.items():
+        kind: p.ScoreKind = "desired" if key.kind == "desired" else "today"
+        counted = board.released_value(participant_id, key)
+        answers.setdefault(participant_id, []).append(Answer(key.round, kind, key.statement_id, value, counted))
+    return [Respondent(_group_of(board, participant_id), tuple(given)) for participant_id, given in answers.items()]
 
 
-def _group_of(board: Board, participant_id: str) -> str:
+def _group_of(board: Board, participant_id: str) -> str | None:
     person = board.participants.get(participant_id)
-    return (person.group if person else None) or ""
+    return person.group if person else None
+
+
+def _pseudonyms(ids: set[str], prefix: str) -> dict[str, str]:
+    """A pseudonym per id, in an order drawn afresh for every export: two exports of one
+    room cannot be lined up by them, and none says who came first."""
+    people = sorted(ids - {FACILITATOR_ID})
+    random.SystemRandom().shuffle(people)
+    named = {person: f"{prefix}{number}" for number, person in enumerate(people, start=1)}
+    return {**named, FACILITATOR_ID: FACILITATOR_ID}
 
 
 def _notes(board: Board) -> list[ExportedNote]:
     """Every note in its area's order, its author and voters under pseudonyms of their own."""
-    authors: dict[str, str] = {FACILITATOR_ID: FACILITATOR_ID}
-    voters: dict[str, str] = {FACILITATOR_ID: FACILITATOR_ID}
+    authors = _pseudonyms({note.author_id for note in board.notes.values()}, "a")
+    voters = _pseudonyms({voter for note in board.notes.values() for voter in note.voters}, "v")
     notes = []
     for area in board.template.areas:
         in_area = sorted((n for n in board.notes.values() if n.area_id == area.id), key=lambda n: (n.position, n.id))
         for order, note in enumerate(in_area):
             public = board.public_note(note)
-            author = authors.setdefault(note.author_id, f"a{len(authors)}")
-            note_voters = sorted(note.voters, key=lambda v: (v != FACILITATOR_ID, v))
             notes.append(
                 ExportedNote(
                     id=note.id,
@@ -200,10 +206,10 @@ def _notes(board: Board) -> list[ExportedNote]:
                     order=order,
                     text=note.text,
                     color=note.color,
-                    author=author,
+                    author=authors[note.author_id],
                     author_name=public.author_name,
                     statement_id=note.statement_id,
-                    voters=[voters.setdefault(voter, f"v{len(voters)}") for voter in note_voters],
+                    voters=sorted((voters[voter] for voter in note.voters), key=_pseudonym_order),
                     votes=len(note.voters),
                     version=note.version,
                     created_at=note.created_at,
@@ -211,6 +217,10 @@ def _notes(board: Board) -> list[ExportedNote]:
                 )
             )
     return notes
+
+
+def _pseudonym_order(pseudonym: str) -> tuple[int, int]:
+    return (0, 0) if pseudonym == FACILITATOR_ID else (1, int(pseudonym[1:]))
 
 
 def _aggregate(key: FigureKey, figures: p.Figures) -> ExportedAggregate:
