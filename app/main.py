@@ -21,13 +21,15 @@ from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerG
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.limits import Budgets
+from app.locales import messages
 from app.open_files import install_accept_error_log
 from app.pages import install_pages
-from app.rooms import RoomRegistry
+from app.rooms import RoomRegistry, RoomStanding
 from app.sealing import Sealer, new_key
 from app.services import Services
 from app.settings import Settings, get_settings
 from app.store import Store
+from app.templates import LANGUAGES
 from app.writer import StoreWriter
 
 log = logging.getLogger("samskapa")
@@ -112,7 +114,12 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(export_api.router)
     app.include_router(facilitator_link.router)
-    install_pages(app)
+
+    async def room_standing(room_id: str) -> RoomStanding:
+        services: Services = app.state.services
+        return await services.rooms.standing(room_id)
+
+    install_pages(app, room_standing, {language: messages(language) for language in LANGUAGES})
     return app
 
 

@@ -5,15 +5,24 @@ files whatever the room; the room id in the path is read by the page's script. E
 is completed once, at start, for a slow phone: its modules are all announced in its head
 (so the browser fetches them at once instead of one import level per round trip) and its
 files are linked under versioned URLs that may be cached for good (app/assets.py).
+
+A room's pages are served only while the room is there: the address of a room that never
+was or was deleted answers 404, of one that has expired 410, with a small page that says
+so (`GonePage`), as the room's socket would (`not_found`). Asking costs no query for a room
+in memory or an id of no room's shape (app/rooms.py), and a live room's page is revalidated
+and answered 304 as before.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.datastructures import MutableHeaders
@@ -26,6 +35,15 @@ from app.inlined_files import InliningError, inline_files
 from app.module_graph import ModuleGraphError, module_closure
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+log = logging.getLogger(__name__)
+
+# How a room stands, for its pages (app/rooms.py's RoomRegistry.standing), and where a page
+# asks it: given by app/main.py, which has the services.
+RoomStanding = Literal["live", "expired", "unknown"]
+StandingOf = Callable[[str], Awaitable[RoomStanding]]
+# The UI's words by language (frontend/locales/*.json through app/locales.py), the first
+# language first: what a page without a script says, it says in each.
+Words = Mapping[str, Mapping[str, str]]
 
 
 # No inline script anywhere, no inline style but a page's own style sheets (allowed by their
@@ -98,13 +116,9 @@ class Page:
 
     @classmethod
     def render(cls, name: str, assets: AssetVersion) -> Page:
-        try:
-            page = inline_files(name, (assets.directory / name).read_text("utf-8"), assets.directory)
-        except InliningError as error:
-            raise PageError(str(error)) from error
-        body = render_head(name, page.html, assets).encode()
+        body, policy = complete(name, (assets.directory / name).read_text("utf-8"), assets)
         etag = hashlib.sha256(body).hexdigest()[:16]
-        return cls(body, compress(body), etag, content_security_policy(page.style_hashes))
+        return cls(body, compress(body), etag, policy)
 
     def response(self, request: Request) -> Response:
         """The page, revalidated on every visit (`no-cache`): it names the current version
@@ -119,6 +133,96 @@ class Page:
         if etag in asked or "*" in asked:
             return Response(status_code=304, headers=headers)
         return Response(self.brotli if brotli else self.body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def complete(name: str, page: str, assets: AssetVersion) -> tuple[bytes, str]:
+    """A page as served, and its Content-Security-Policy: its style sheets and Swedish in
+    it (app/inlined_files.py), its modules announced and its files versioned."""
+    try:
+        inlined = inline_files(name, page, assets.directory)
+    except InliningError as error:
+        raise PageError(str(error)) from error
+    return render_head(name, inlined.html, assets).encode(), content_security_policy(inlined.style_hashes)
+
+
+GONE_PAGE = """<!doctype html>
+<html lang="{language}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light">
+  <meta name="robots" content="noindex">
+  <title>{title} – Samskapa</title>
+  <link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/css/app.css">
+</head>
+<body class="page-gone">
+  <a class="skip-link" href="#main">{skip}</a>
+  <header class="start-header"><a class="logo" href="/">Samskapa</a></header>
+  <main id="main" tabindex="-1" class="start gone">
+{sections}  </main>
+</body>
+</html>
+"""
+# The first language's words stand out; the others follow, each in its own language.
+GONE_FIRST = """    <section class="card gone-card" lang="{language}">
+      <h1>{heading}</h1>
+      <p class="lead">{text}</p>
+      <p><a class="button-link" href="/">{home}</a></p>
+    </section>
+"""
+GONE_OTHER = """    <section class="gone-other" lang="{language}">
+      <h2>{heading}</h2>
+      <p>{text}</p>
+      <p><a href="/">{home}</a></p>
+    </section>
+"""
+GONE_STATUS: dict[RoomStanding, int] = {"unknown": 404, "expired": 410}
+GONE_KEYS: dict[RoomStanding, str] = {"unknown": "gone.notFound", "expired": "gone.expired"}
+
+
+@dataclass(frozen=True)
+class GonePage:
+    """What a room's address answers once the room is not there: 404 when nothing is known
+    of it (never made, deleted, or expired and swept away), 410 when it has expired. Not the
+    room's page: that would load its scripts and open a socket only to be told `not_found`.
+
+    The server does not know the reader's language (the app keeps that choice in the
+    browser), so the page says it in Swedish, every page's first language, then in English
+    and Finnish, each in its own `lang`. No script; made once at start, as brotli too, and
+    never kept by the browser (`no-store`): the same address may soon answer otherwise
+    (expired now, unknown once swept)."""
+
+    status: int
+    body: bytes
+    brotli: bytes
+    policy: str
+
+    @classmethod
+    def render(cls, standing: RoomStanding, words: Words, assets: AssetVersion) -> GonePage:
+        key = GONE_KEYS[standing]
+        sections = []
+        for index, (language, table) in enumerate(words.items()):
+            section = GONE_OTHER if index else GONE_FIRST
+            heading, text, home = (escape(table[k]) for k in (f"{key}.heading", f"{key}.text", "gone.home"))
+            sections.append(section.format(language=language, heading=heading, text=text, home=home))
+        first, first_words = next(iter(words.items()))
+        page = GONE_PAGE.format(
+            language=first,
+            title=escape(first_words[f"{key}.heading"]),
+            skip=escape(first_words["skip.main"]),
+            sections="".join(sections),
+        )
+        body, policy = complete(f"the {GONE_STATUS[standing]} page", page, assets)
+        return cls(GONE_STATUS[standing], body, compress(body), policy)
+
+    def response(self, request: Request) -> Response:
+        brotli = accepts_brotli(request.headers.get("accept-encoding", ""))
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": self.policy}
+        if brotli:
+            headers.update({"Content-Encoding": "br", "Vary": "Accept-Encoding"})
+        body = self.brotli if brotli else self.body
+        return Response(body, status_code=self.status, media_type="text/html; charset=utf-8", headers=headers)
 
 
 def render_head(name: str, html: str, assets: AssetVersion) -> str:
@@ -162,16 +266,38 @@ def _url(page: str, relative: str, assets: AssetVersion) -> str:
     return assets.url(relative)
 
 
-def page_router(assets: AssetVersion) -> APIRouter:
+def page_router(assets: AssetVersion, standing_of: StandingOf, words: Words) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    gone = {standing: GonePage.render(standing, words, assets) for standing in GONE_STATUS}
     for name, path in PAGES.items():
-        router.add_api_route(path, _endpoint(Page.render(name, assets)), methods=["GET"], name=name)
+        page = Page.render(name, assets)
+        endpoint = _room_endpoint(page, standing_of, gone) if "{room_id}" in path else _endpoint(page)
+        router.add_api_route(path, endpoint, methods=["GET"], name=name)
     return router
 
 
 def _endpoint(page: Page) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         return page.response(request)
+
+    return serve
+
+
+def _room_endpoint(
+    page: Page, standing_of: StandingOf, gone: Mapping[RoomStanding, GonePage]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        """The room's page while it is there (revalidated and 304 as any page), else what
+        says it is not. Asked before the validator is looked at: a browser that kept the page
+        of a room since deleted must not hear that its copy is still good."""
+        try:
+            standing = await standing_of(request.path_params["room_id"])
+        except Exception as error:
+            # The page needs nothing of the store: served, its socket says what it finds
+            # (`unavailable`, and it tries again) rather than the visitor getting a 500.
+            log.warning("could not tell whether a room is there (%s); serving its page", type(error).__name__)
+            standing = "live"
+        return page.response(request) if standing == "live" else gone[standing].response(request)
 
     return serve
 
@@ -202,13 +328,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install_pages(app: FastAPI) -> None:
+def install_pages(app: FastAPI, standing_of: StandingOf, words: Words) -> None:
     """The pages and /static, plus what every HTTP response gets: compression when the
     client accepts it (any text of 500 bytes or more: pages, assets, API answers, exports,
     the QR code), and the security headers. Neither touches the room socket, which
-    app/main.py hands to app/ws.py before FastAPI sees it."""
+    app/main.py hands to app/ws.py before FastAPI sees it. `standing_of` tells a room's
+    pages whether the room is there; `words` are the UI's, for the page that says it is not."""
     assets = AssetVersion.of(FRONTEND_DIR)
-    app.include_router(page_router(assets))
+    app.include_router(page_router(assets, standing_of, words))
     app.mount(STATIC_PREFIX, VersionedStaticFiles(assets), name="static")
     app.add_middleware(GZipMiddleware, compresslevel=GZIP_LEVEL)
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from datetime import datetime
+from typing import Literal
 
 from app.bus import Bus
 from app.clock import as_utc, now_utc
@@ -24,9 +25,14 @@ from app.sealing import Sealer
 from app.settings import Settings
 from app.snapshot import GROUP_SEAL
 from app.store import Store
+from app.text import is_room_id
 from app.writer import StoreWriter
 
 log = logging.getLogger(__name__)
+
+# Whether a room's pages are served (app/pages.py): it is there, it has expired (its rows
+# wait for the sweeper), or nothing is known of it.
+RoomStanding = Literal["live", "expired", "unknown"]
 
 
 class RoomRegistry:
@@ -80,6 +86,26 @@ class RoomRegistry:
             self._hosts[room_id] = RoomHost(room, self._bus, self._lost, leased_at)
         self._cancel_unload(room_id)
         return room
+
+    async def standing(self, room_id: str) -> RoomStanding:
+        """How the room stands, as the socket would find it, for its pages: a link to a room
+        that is gone answers 404 or 410 instead of a page that only then learns it from the
+        socket. `unknown` covers a room never made, a deleted one and an expired one the
+        sweeper has removed: a deleted room leaves no row to tell them apart.
+
+        Cheap, since every visit asks: an id of no room's shape costs no query (and could
+        not even be sent to PostgreSQL if it holds a NUL), a room this instance serves from
+        memory costs none either (a workshop's participants opening the link), and any other
+        costs one key lookup of one column."""
+        if not is_room_id(room_id):
+            return "unknown"
+        held = self._rooms.get(room_id)
+        if held is not None and not held.deleted:
+            return "live"
+        expires_at = await asyncio.to_thread(self._store.room_expiry, room_id)
+        if expires_at is None:
+            return "unknown"
+        return "live" if as_utc(expires_at) > now_utc() else "expired"
 
     def _load(self, room_id: str) -> LiveRoom | None:
         stored = self._store.load_room(room_id)

@@ -168,6 +168,17 @@ class Store:
         with self._session() as session:
             return session.get(m.Room, room_id)
 
+    def room_expiry(self, room_id: str) -> datetime | None:
+        """When the room expires; None when there is no such room (never made, deleted, or
+        expired and swept away). A room's pages ask it on a visit (app/pages.py), so it reads
+        one column of one row by its key: not the template, nor anything else of the room."""
+        rooms = table(m.Room)
+        with self.engine.connect() as db:
+            expires_at: datetime | None = db.execute(
+                select(rooms.c.expires_at).where(rooms.c.id == room_id)
+            ).scalar_one_or_none()
+        return expires_at
+
     def load_room(self, room_id: str) -> StoredRoom | None:
         with self._session() as session:
             room = session.get(m.Room, room_id)
