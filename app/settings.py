@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     spectrum_hz: float = Field(default=10, gt=0, le=50)
     # Scores are written in batches; a crash loses at most this window (must stay <= 1 s).
     score_flush_seconds: float = Field(default=0.25, gt=0, le=1)
-    # Events kept in memory per room for replay to a reconnecting client.
+    # Events kept in memory per room for replay to a reconnecting client. At least 10 (the
+    # server does not start with fewer; docs/protocol.md, "Limits"): with fewer, a client that
+    # missed only a few events (a phone's short drop during a burst of notes) would get a
+    # whole snapshot instead.
     replay_events: int = Field(default=2000, ge=10)
     # Abuse limits: a frame above max_frame_bytes or a sustained command rate above the
     # bucket closes the socket (documented close codes in docs/protocol.md).

@@ -15,11 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+import annotated_types
 import pytest
 from pydantic import BaseModel, ValidationError
 
 from app import protocol as p
-from app import ws
+from app import transport, ws
 from app.settings import Settings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
@@ -187,3 +188,67 @@ def test_doc_states_the_hello_timeout_and_frame_limit() -> None:
     assert f"within **{ws.HELLO_TIMEOUT_SECONDS:g} seconds**" in text
     assert f"{Settings.model_fields['max_frame_bytes'].default:,} bytes" in text
     assert p.PROTOCOL_VERSION == 1 and "Protocol version: **1**" in text
+
+
+def section(title: str) -> str:
+    """The text of the doc's `## title` section, up to the next one."""
+    return doc_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_compression_is_stated_once_and_as_the_server_negotiates_it() -> None:
+    """Issue 22: one bullet said permessage-deflate is accepted, a later one that it is not
+    negotiated. It is (app/transport.py): without context takeover either way, for frames of
+    1,024 characters or more."""
+    bullets = re.split(r"\n(?=- \*\*)", section("Transport"))
+    about = [bullet for bullet in bullets if re.search(r"deflate|compress", bullet, re.IGNORECASE)]
+    assert len(about) == 1, "compression is described in more than one place:\n" + "\n".join(about)
+    assert not re.search(r"\bnot\b[^.]*\bnegotiat", doc_text(), re.IGNORECASE)
+    factory = transport.deflate_factory()
+    assert factory.server_no_context_takeover and factory.client_no_context_takeover
+    for stated in (
+        "server_no_context_takeover",
+        "client_no_context_takeover",
+        f"at most {factory.client_max_window_bits} bits",
+        f"frames of {transport.COMPRESS_FROM_CHARS:,} characters or more",
+    ):
+        assert stated in about[0], stated
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def test_the_roles_are_counted_and_tabled_as_the_server_has_them() -> None:
+    """Issue 22: "There are two roles", then a table of three."""
+    roles = typing.get_args(p.Role)
+    text = section("Identities and roles")
+    assert f"There are {NUMBER_WORDS[len(roles)]} roles." in text
+    assert sorted(re.findall(r"^\| `([a-z_]+)` \|", text, re.MULTILINE)) == sorted(roles)
+
+
+def accepted(name: str) -> str:
+    """What a setting accepts, as the limits table writes it: "≥ 10", "> 0, ≤ 50"."""
+    signs: list[tuple[type, str, str]] = [
+        (annotated_types.Gt, ">", "gt"),
+        (annotated_types.Ge, "≥", "ge"),
+        (annotated_types.Lt, "<", "lt"),
+        (annotated_types.Le, "≤", "le"),
+    ]
+    bounds = []
+    for constraint in Settings.model_fields[name].metadata:
+        for kind, sign, attribute in signs:
+            if isinstance(constraint, kind):
+                value = getattr(constraint, attribute)
+                bounds.append(f"{sign} {value:,}" if isinstance(value, int) else f"{sign} {value:g}")
+    return ", ".join(bounds)
+
+
+def test_the_limits_table_states_what_each_setting_accepts() -> None:
+    """Issue 22: SAMSKAPA_REPLAY_EVENTS below 10 stops the server, and nothing said so. Every
+    bound app/settings.py puts on a setting of the table is in its "accepted" column."""
+    rows = re.findall(
+        r"^\| `([a-z_]+)` \| `SAMSKAPA_[A-Z_]+` \| [0-9.]+ \| ([^|]*) \|", section("Limits"), re.MULTILINE
+    )
+    assert len(rows) >= 8, "the limits table has no accepted column, or is malformed"
+    for name, stated in rows:
+        assert stated.strip() == accepted(name), f"{name}: the doc says {stated.strip()!r}"
+    assert dict(rows)["replay_events"].strip() == "≥ 10"
