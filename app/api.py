@@ -220,14 +220,35 @@ async def find_room_by_code(join_code: str, request: Request, services: Services
 
 
 async def require_facilitator(services: Services, room_id: str, authorization: str | None) -> m.Room:
-    """The room's row if `authorization` carries its facilitator token; 401/403/404 if not."""
+    """The room's row if `authorization` carries a key that runs the room: the facilitator
+    token, or a co-facilitator's (checked in the store, so a revoked one fails on every
+    instance at once); 401/403/404 if not. Exporting asks this: whoever runs the room sees
+    everything an export holds already, so an export hands over nothing new."""
     row = await _live_room_row(services, room_id)
+    token_hash = hash_token(_bearer(authorization))
+    if hmac.compare_digest(token_hash, row.facilitator_token_hash):
+        return row
+    co_facilitator = await asyncio.to_thread(services.store.use_co_facilitator, room_id, token_hash, now_utc())
+    if co_facilitator is None:
+        raise ApiError(403, "forbidden", "That is not a key of this room, or it was revoked.")
+    return row
+
+
+async def require_main_facilitator(services: Services, room_id: str, authorization: str | None) -> m.Room:
+    """The room's row if `authorization` carries the facilitator token itself, the one that
+    created the room; 401/403/404 if not. Deleting the room and handing out or revoking
+    co-facilitator links ask this: a co-facilitator's key cannot do them."""
+    row = await _live_room_row(services, room_id)
+    if not hmac.compare_digest(hash_token(_bearer(authorization)), row.facilitator_token_hash):
+        message = "Only the room's facilitator token may do this, not a co-facilitator's."
+        raise ApiError(403, "forbidden", message)
+    return row
+
+
+def _bearer(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "unauthorized", "Send the facilitator token as 'Authorization: Bearer …'.")
-    token = authorization[7:].strip()
-    if not hmac.compare_digest(hash_token(token), row.facilitator_token_hash):
-        raise ApiError(403, "forbidden", "That is not this room's facilitator token.")
-    return row
+    return authorization[7:].strip()
 
 
 async def _live_room_row(services: Services, room_id: str) -> m.Room:
@@ -259,7 +280,8 @@ async def delete_room(
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Deletes the room and everything in it, for good. Needs the facilitator token."""
-    await require_facilitator(services, room_id, authorization)
+    """Deletes the room and everything in it, for good. Needs the facilitator token itself:
+    a co-facilitator's key is refused (403)."""
+    await require_main_facilitator(services, room_id, authorization)
     await services.rooms.delete(room_id)
     return Response(status_code=204)

@@ -174,6 +174,8 @@ class RoomHost:
                 self._relay(instance_id).send(relay.ExportReply(req=request_id, body=body))
             case relay.DeleteRoom():
                 self.room.mark_deleted()
+            case relay.RevokeAccess(co_facilitator=co_facilitator_id):
+                self.room.revoke(co_facilitator_id)
 
     async def _serve(self, peer: RemotePeer, hello: p.Hello) -> None:
         """One relayed client's commands, in order, as the local socket route does."""

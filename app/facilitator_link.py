@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api import ERRORS, ServicesDep, require_facilitator, room_urls
+from app.api import ERRORS, ServicesDep, require_main_facilitator, room_urls
 
 router = APIRouter()
 NOT_STORED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -45,9 +45,11 @@ def qr_svg(text: str) -> str:
 async def facilitator_link(
     room_id: str, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
-    """The room's facilitator link (as `POST /api/rooms` named it) and an SVG QR code of it.
-    Facilitator only: `Authorization: Bearer <facilitator token>`."""
-    await require_facilitator(services, room_id, authorization)
+    """The room's facilitator link (as `POST /api/rooms` named it) and an SVG QR code of it,
+    for the facilitator's own other device. The facilitator token only (a co-facilitator's
+    key gets 403): to hand the room to someone else, make a co-facilitator link
+    (`POST /api/rooms/{room_id}/co-facilitators`), which can be revoked."""
+    await require_main_facilitator(services, room_id, authorization)
     token = (authorization or "")[7:].strip()
     _, url = room_urls(services, room_id, token)
     body = FacilitatorLink(facilitator_url=url, qr_svg=qr_svg(url))

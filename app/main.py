@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import api, export_api, facilitator_link, ws
+from app import api, co_facilitators, export_api, facilitator_link, ws
 from app.addresses import ClientAddresses
 from app.body_limit import BodyLimit
 from app.bus import make_bus
@@ -114,6 +114,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(export_api.router)
     app.include_router(facilitator_link.router)
+    app.include_router(co_facilitators.router)
 
     async def room_standing(room_id: str) -> RoomStanding:
         services: Services = app.state.services

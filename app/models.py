@@ -49,6 +49,21 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
 
 
+class CoFacilitator(SQLModel, table=True):
+    """A co-facilitator link's key, handed out by the room's facilitator: it runs the room
+    like the facilitator's own key but cannot delete the room or hand out links. Revoking it
+    deletes the row, so the store is where every use is checked (on any instance)."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    # The facilitator's own note of whom it was for ("Anna"); optional.
+    label: str | None = Field(default=None, max_length=60)
+    created_at: datetime = Field(sa_column=_utc_column())
+    # The first time it was accepted (a console or an export): whether it was ever used.
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
 class Note(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")

@@ -77,6 +77,8 @@ class CloseCode(IntEnum):
     HELLO_TIMEOUT = 4011
     SERVER_RESTART = 4012
     ROOM_FULL = 4013
+    # The co-facilitator link this socket came in by was revoked by the room's facilitator.
+    ACCESS_REVOKED = 4014
     TOO_MANY_JOINS = 4029
 
 
@@ -425,6 +427,9 @@ class You(_Message):
     token: str | None = Field(default=None, description="Only sent when a new participant identity was created.")
     name: str | None = None
     group: str | None = None
+    # A facilitator who came in by a co-facilitator link (revocable; cannot delete the room
+    # or hand out links), so that the console leaves out what it may not do.
+    co_facilitator: bool = False
 
 
 # ---------------------------------------------------------------- server -> client

@@ -55,7 +55,17 @@ class DeleteRoom(_Relayed):
     type: Literal["deleted"] = "deleted"
 
 
-ToOwner = Annotated[OpenSocket | ClientFrame | LeaveSocket | ExportRequest | DeleteRoom, Field(discriminator="type")]
+class RevokeAccess(_Relayed):
+    """A co-facilitator key of the room was revoked through an instance that does not own
+    it: the owner closes that key's sockets, relayed ones through their instances."""
+
+    type: Literal["revoked"] = "revoked"
+    co_facilitator: str
+
+
+ToOwner = Annotated[
+    OpenSocket | ClientFrame | LeaveSocket | ExportRequest | DeleteRoom | RevokeAccess, Field(discriminator="type")
+]
 
 
 class RelayBatch(_Relayed):

@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from app import models as m
 from app import protocol as p
@@ -41,6 +41,9 @@ NOTE_BATCH = 200  # new notes stored in one transaction, at most
 
 # A command to store: who, its client id (None for a join), the events it causes.
 Change = tuple[Actor, str | None, list[Emitted]]
+
+# A co-facilitator key's id by its token hash, from the store (None: no such key, or revoked).
+CoFacilitatorLookup = Callable[[str], Awaitable[str | None]]
 
 # A replayable event as the frame that went out: (seq, everyone, facilitators, participant
 # id, frame). A plain tuple of ints, bools and strings on purpose: the collector stops
@@ -69,6 +72,7 @@ class LiveRoom:
         writer: StoreWriter,
         settings: Settings,
         seal_group: SealGroup,
+        co_facilitator_of: CoFacilitatorLookup | None = None,
     ) -> None:
         self.board = board
         self.room_id = board.room_id
@@ -77,6 +81,12 @@ class LiveRoom:
         self.epoch = secrets.token_hex(8)
         self._facilitator_token_hash = facilitator_token_hash
         self._participant_tokens = participant_tokens  # token hash -> participant id
+        # Co-facilitator keys are looked up in the store at every hello, never kept here: a
+        # key revoked through another instance is refused without this one hearing of it.
+        self._co_facilitator_of = co_facilitator_of
+        self._co_facilitator_peers: dict[str, set[Peer]] = {}  # key id -> its open consoles
+        self._revoked: set[str] = set()  # keys revoked while this room was loaded
+        self._revoked_peers: set[Peer] = set()  # closed for a revoked key, not yet gone
         self._applied = applied  # (actor id, cid) -> seq, for commands that were stored
         self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._writer = writer
@@ -111,6 +121,7 @@ class LiveRoom:
         token: str | None = None
         participant_id: str | None
         role: p.Role = "participant"
+        co_facilitator: str | None = None
         if hello.screen:
             role, participant_id = "screen", None
         elif hello.token is None:
@@ -119,27 +130,58 @@ class LiveRoom:
             except DomainError as error:  # could not be stored: the client retries
                 raise Rejected(p.Error(code=error.code, message=error.message), p.CloseCode.SERVER_RESTART) from error
         else:
-            role, participant_id = self._authenticate(hello.token)
+            known = self._authenticate(hello.token)
+            if known is None:  # neither the facilitator's nor a participant's: a co-facilitator's?
+                role, participant_id = "facilitator", None
+                co_facilitator = await self._authenticate_co_facilitator(hello.token)
+            else:
+                role, participant_id = known
         connection.identify(role, participant_id)
-        welcome = self._welcome(connection, hello, token)
+        welcome = self._welcome(connection, hello, token, co_facilitator is not None)
         connection.send(welcome.model_dump_json())
         if welcome.snapshot is None:
             # Replayed events say what changed, not what the figures are now.
             full = role == "facilitator" or self.board.flow.results_visible
             connection.send(spectrum(self.board, self._last_score_seq, full).model_dump_json())
         self._register(connection)
+        if co_facilitator is not None:
+            self._co_facilitator_peers.setdefault(co_facilitator, set()).add(connection)
 
-    def _authenticate(self, token: str) -> tuple[p.Role, str | None]:
+    def _authenticate(self, token: str) -> tuple[p.Role, str | None] | None:
+        """The facilitator or a participant, from memory; None for neither (the token may
+        still be a co-facilitator's, which only the store can say)."""
         token_hash = hash_token(token)
         if hmac.compare_digest(token_hash, self._facilitator_token_hash):
             return "facilitator", None
         participant_id = self._participant_tokens.get(token_hash)
         if participant_id is None:
-            raise Rejected(
-                p.Error(code=p.ErrorCode.UNAUTHORIZED, message="Unknown token for this room."),
-                p.CloseCode.UNAUTHORIZED,
-            )
+            return None
         return "participant", participant_id
+
+    async def _authenticate_co_facilitator(self, token: str) -> str:
+        """The id of the co-facilitator key `token` is, asked of the store; refused if it is
+        none, or was revoked while the store was being asked (the revocation reached this
+        room before the answer did)."""
+        unknown = Rejected(
+            p.Error(code=p.ErrorCode.UNAUTHORIZED, message="Unknown token for this room."),
+            p.CloseCode.UNAUTHORIZED,
+        )
+        if self._co_facilitator_of is None:
+            raise unknown
+        try:
+            key = await self._co_facilitator_of(hash_token(token))
+        except Exception as error:  # the store is away: the client retries
+            log.exception("could not check a co-facilitator key")
+            error_frame = p.Error(code=p.ErrorCode.UNAVAILABLE, message="Try again in a moment.")
+            raise Rejected(error_frame, p.CloseCode.SERVER_RESTART) from error
+        if self.deleted:
+            raise Rejected(
+                p.Error(code=p.ErrorCode.NOT_FOUND, message="The room was deleted."),
+                p.CloseCode.ROOM_DELETED,
+            )
+        if key is None or key in self._revoked:
+            raise unknown
+        return key
 
     async def _create_participant(self, name: str | None) -> tuple[str, str]:
         """A new identity (id, token). Joins that arrive together are stored together."""
@@ -184,7 +226,7 @@ class LiveRoom:
 
         return Commit([StoredCommand(actor.id, None, [item.event for item in emitted])], admit, (row,))
 
-    def _welcome(self, connection: Peer, hello: p.Hello, token: str | None) -> p.Welcome:
+    def _welcome(self, connection: Peer, hello: p.Hello, token: str | None, co_facilitator: bool) -> p.Welcome:
         role, participant_id = connection.role, connection.participant_id
         participant = self.board.participants.get(participant_id or "")
         you = p.You(
@@ -193,6 +235,7 @@ class LiveRoom:
             token=token,
             name=participant.name if participant else None,
             group=participant.group if participant else None,
+            co_facilitator=co_facilitator,
         )
         events = self._missed_events(hello, role, participant_id)
         return p.Welcome(
@@ -259,11 +302,17 @@ class LiveRoom:
         self._presence_changed()
 
     def leave(self, connection: Peer) -> None:
+        self._revoked_peers.discard(connection)
         if connection not in self.connections:
             return
         self.connections.discard(connection)
         self._facilitators.discard(connection)
         self._screens.discard(connection)
+        if self._co_facilitator_peers:
+            for key, consoles in list(self._co_facilitator_peers.items()):
+                consoles.discard(connection)
+                if not consoles:
+                    del self._co_facilitator_peers[key]
         if connection.participant_id is not None:
             mine = self._by_participant.get(connection.participant_id)
             if mine is not None:
@@ -281,6 +330,8 @@ class LiveRoom:
     # ------------------------------------------------------------ commands
 
     async def handle(self, connection: Peer, command: p.Command) -> None:
+        if self._revoked_peers and connection in self._revoked_peers:
+            return  # its key was revoked: what it sent before the close arrived is dropped
         actor = Actor(connection.role, connection.participant_id)
         try:
             if isinstance(command, p.SetScore):
@@ -489,6 +540,16 @@ class LiveRoom:
         self._scores.discard()
         self._apply([Emitted(p.RoomDeleted(), EVERYONE)], Actor("facilitator", None))
         self.stop()
+
+    def revoke(self, co_facilitator_id: str) -> None:
+        """A co-facilitator key was revoked (its row is already gone from the store): close
+        its consoles at once, here or relayed, and refuse a hello the store let through
+        before the revocation."""
+        self._revoked.add(co_facilitator_id)
+        for connection in list(self._co_facilitator_peers.pop(co_facilitator_id, ())):
+            self.leave(connection)
+            self._revoked_peers.add(connection)
+            connection.close(p.CloseCode.ACCESS_REVOKED, "access revoked")
 
     def close_all(self, code: int, reason: str) -> None:
         for connection in list(self.connections):

@@ -18,7 +18,7 @@ from app.bus import Bus
 from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
 from app.protocol import CloseCode
-from app.relay import DeleteRoom, RelayBatch
+from app.relay import DeleteRoom, RelayBatch, RevokeAccess
 from app.room import LiveRoom
 from app.rows import board_of
 from app.sealing import Sealer
@@ -120,6 +120,9 @@ class RoomRegistry:
             writer=self._writer,
             settings=self._settings,
             seal_group=lambda group: self._sealer.seal(group, GROUP_SEAL),
+            co_facilitator_of=lambda token_hash: asyncio.to_thread(
+                self._store.use_co_facilitator, room_id, token_hash, now_utc()
+            ),
         )
 
     # ------------------------------------------------------------ unloading
@@ -184,6 +187,18 @@ class RoomRegistry:
             # Whichever instance owns it tells its clients.
             self._bus.publish(room_channel(room_id), RelayBatch(inst="", items=[DeleteRoom()]).model_dump_json())
         return await asyncio.to_thread(self._store.delete_room, room_id)
+
+    def revoke_co_facilitator(self, room_id: str, co_facilitator_id: str) -> None:
+        """Close a revoked co-facilitator key's consoles, wherever the room is owned (its
+        row is gone from the store already, so no later hello gets in). The same path as a
+        deletion: the owner hears it on the room's channel and closes relayed sockets
+        through their instances."""
+        room = self._rooms.get(room_id)
+        if room is not None:
+            room.revoke(co_facilitator_id)
+        else:
+            message = RelayBatch(inst="", items=[RevokeAccess(co_facilitator=co_facilitator_id)])
+            self._bus.publish(room_channel(room_id), message.model_dump_json())
 
     async def delete_expired(self, now: datetime) -> int:
         expired = await asyncio.to_thread(self._store.expired_room_ids, now)

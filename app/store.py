@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, text
@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select, text
 from app import models as m
 from app import protocol as p
 from app.rows import ImportedRows, StoredRoom, event_writes, table
+from app.tokens import matching
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class Store:
     def delete_room(self, room_id: str) -> bool:
         """Remove the room and everything in it, in one transaction."""
         with self._session() as session:
-            for table in (m.AppliedCommand, m.Score, m.NoteVote, m.Note, m.Participant):
+            for table in (m.AppliedCommand, m.Score, m.NoteVote, m.Note, m.Participant, m.CoFacilitator):
                 session.execute(delete(table).where(table.__table__.c.room_id == room_id))  # type: ignore[union-attr]
             result = session.execute(delete(m.Room).where(col(m.Room.id) == room_id))
             session.commit()
@@ -210,6 +211,53 @@ class Store:
     def expired_room_ids(self, now: datetime) -> list[str]:
         with self._session() as session:
             return list(session.exec(select(m.Room.id).where(col(m.Room.expires_at) <= now)).all())
+
+    # ------------------------------------------------------------ co-facilitator keys
+    #
+    # Checked here, in the store, on every use (a hello, an export): whichever instance
+    # owns the room or answers the request, a revoked key (a deleted row) is refused.
+
+    def add_co_facilitator(self, row: m.CoFacilitator, limit: int) -> Literal["added", "full", "no_room"]:
+        """Store a new co-facilitator key unless the room already has `limit` of them. The
+        room's row is written first, so that two links made at once queue on it (a row
+        lock in PostgreSQL, the write lock in SQLite) and cannot both slip under the limit."""
+        keys = table(m.CoFacilitator)
+        with self.engine.begin() as db:
+            touched = db.execute(update(m.Room).where(col(m.Room.id) == row.room_id).values(seq=col(m.Room.seq)))
+            if not touched.rowcount:
+                return "no_room"
+            held = db.execute(select(func.count()).select_from(keys).where(keys.c.room_id == row.room_id)).scalar_one()
+            if held >= limit:
+                return "full"
+            db.execute(insert(keys).values(row.model_dump()))
+        return "added"
+
+    def co_facilitators(self, room_id: str) -> list[m.CoFacilitator]:
+        """The room's co-facilitator keys, oldest first."""
+        with self._session() as session:
+            query = select(m.CoFacilitator).where(m.CoFacilitator.room_id == room_id)
+            return list(session.exec(query.order_by(col(m.CoFacilitator.created_at), col(m.CoFacilitator.id))).all())
+
+    def use_co_facilitator(self, room_id: str, token_hash: str, now: datetime) -> str | None:
+        """The id of the room's co-facilitator key with this hash, noting its first use; None
+        if there is none (never made, or revoked). Every key of the room is compared in
+        constant time (app/tokens.py), as the facilitator's own is."""
+        keys = table(m.CoFacilitator)
+        with self.engine.begin() as db:
+            query = select(keys.c.token_hash, keys.c.id, keys.c.used_at).where(keys.c.room_id == room_id)
+            found = matching(token_hash, ((row.token_hash, row) for row in db.execute(query).all()))
+            if found is None:
+                return None
+            if found.used_at is None:  # written once: later uses only read
+                db.execute(update(keys).where(keys.c.id == found.id, keys.c.used_at.is_(None)).values(used_at=now))
+        return str(found.id)
+
+    def revoke_co_facilitator(self, room_id: str, co_facilitator_id: str) -> bool:
+        """Delete the key: from now on nothing accepts it. False if the room had no such key."""
+        keys = table(m.CoFacilitator)
+        with self.engine.begin() as db:
+            gone = db.execute(delete(keys).where(keys.c.room_id == room_id, keys.c.id == co_facilitator_id))
+        return bool(gone.rowcount)
 
     # ------------------------------------------------------------ events
     #

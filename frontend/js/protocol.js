@@ -35,6 +35,7 @@ export const CloseCode = Object.freeze({
   HELLO_TIMEOUT: 4011,
   SERVER_RESTART: 4012,
   ROOM_FULL: 4013,
+  ACCESS_REVOKED: 4014,
   TOO_MANY_JOINS: 4029,
 });
 
