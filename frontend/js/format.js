@@ -39,3 +39,11 @@ export function formatDate(iso, language) {
   if (Number.isNaN(date.getTime())) return "";
   return new Intl.DateTimeFormat(LOCALES[language] ?? language, { dateStyle: "medium" }).format(date);
 }
+
+/** A moment as people write it in the language, day and time of day: "3 dec. 14:02". */
+export function formatMoment(iso, language, timeZone = undefined) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone };
+  return new Intl.DateTimeFormat(LOCALES[language] ?? language, options).format(date);
+}

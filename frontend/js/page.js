@@ -43,7 +43,8 @@ export function showError(frame, t, error) {
 }
 
 export function endedMessage(live, t) {
-  return { not_found: t("room.notFound"), deleted: t("room.deleted"), unauthorized: t("room.unauthorized") }[live.finalReason] ?? t("room.notFound");
+  const said = { not_found: "room.notFound", deleted: "room.deleted", unauthorized: "room.unauthorized", revoked: "room.revoked" };
+  return t(said[live.finalReason] ?? "room.notFound");
 }
 
 /**

@@ -1,11 +1,14 @@
 // The facilitator's console, on a laptop or a phone: every control of the room, a preview
-// of what the room's screen shows and the buttons that choose it, the facilitator link for
-// a co-facilitator or another device, and the full results (which only the facilitator
+// of what the room's screen shows and the buttons that choose it, links for co-facilitators
+// (each with a key of its own, revocable), and the full results (which only the facilitator
 // sees while they are hidden). What the room sees is the screen (/r/{id}/screen, screen.js).
 //
-// The key comes from the facilitator link's fragment (#token=…, never sent to a server) or
-// from this browser's storage. It is stored only once the server has accepted it, so a
-// wrong link never replaces a working key; a stored key the server refuses is forgotten.
+// The key comes from the link's fragment (#token=…, never sent to a server) or from this
+// browser's storage. It is stored only once the server has accepted it, so a wrong link
+// never replaces a working key, and a co-facilitator's key never replaces a stored one (it
+// may be the facilitator's own); a stored key the server refuses is forgotten. A console
+// opened with a co-facilitator's key (the welcome says so) runs the room the same way but
+// shows no deleting of the room and no co-facilitator links, which that key may not do.
 
 import { Board } from "./board.js";
 import { CoFacilitators } from "./co-facilitators.js";
@@ -65,7 +68,8 @@ startRoomPage({
   onMessage(message, room) {
     if (message.type !== "welcome" || message.you.role !== "facilitator") return;
     // Accepted: from now on this browser opens the console without the link.
-    localStorage.setItem(facilitatorKey(roomId), token);
+    const held = localStorage.getItem(facilitatorKey(roomId));
+    if (!(message.you.co_facilitator && held && held !== token)) localStorage.setItem(facilitatorKey(roomId), token);
     const settings = room.live.state.settings;
     rememberRoom(localStorage, { id: roomId, title: settings.title, join_code: settings.join_code, expires_at: settings.expires_at });
   },
@@ -74,6 +78,11 @@ startRoomPage({
     if (reason === "unauthorized") {
       if (token === stored) forgetRoom(localStorage, roomId);
       return noKey(room.locale.t, room.locale.t("pr.badKey"));
+    }
+    if (reason === "revoked") {
+      // Its key is refused from now on: this browser forgets it (not another key it holds).
+      if (token === localStorage.getItem(facilitatorKey(roomId))) forgetRoom(localStorage, roomId);
+      return noKey(room.locale.t, room.locale.t("room.revoked"));
     }
     forgetRoom(localStorage, roomId);
     return h("div", { class: "ended" },
@@ -299,7 +308,8 @@ function buildParts(room) {
   const views = viewSwitch();
   const results = new Results(live, locale, { cardAction: onScreenButton });
   const screen = new ScreenControls(room, () => statementOrder(live.state, sortOrder));
-  const coFacilitators = new CoFacilitators(room, token);
+  const coFacilitator = live.state.you?.co_facilitator === true;
+  const coFacilitators = new CoFacilitators(room, token, { coFacilitator });
   const settings = new RoomSettings(room);
   const sorter = sortButtons();
   results.spectrum.element.prepend(sorter.element);
@@ -323,7 +333,7 @@ function buildParts(room) {
         settings.element,
         groupsEditor(),
         exportMenu(),
-        deleteRoom()),
+        coFacilitator ? null : deleteRoom()),
       h("div", { class: "stage" }, views.element, ...Object.values(panels),
         h("p", {}, h("a", { href: `${roomPath}/board`, target: "_blank", rel: "noopener" }, locale.t("pr.boardLink"))))),
   );

@@ -48,6 +48,7 @@ export const FINAL_CLOSE_REASONS = new Map([
   [CloseCode.UNAUTHORIZED, "unauthorized"],
   [CloseCode.ROOM_NOT_FOUND, "not_found"],
   [CloseCode.ROOM_DELETED, "deleted"],
+  [CloseCode.ACCESS_REVOKED, "revoked"],
 ]);
 
 /** Refusals a person can cause by an ordinary action, explained in their own words (error.<code>). */

@@ -176,11 +176,12 @@ export function statementFigures(state, statementId) {
 /**
  * Why a room can no longer be reached, as precisely as this page knows: `expired` (its end
  * date, seen before, has passed), `deleted` (it was deleted while we watched, or is gone
- * although it was there), `unauthorized` (the key is wrong) or `not_found` (never seen: a
- * wrong link, or a room that expired or was deleted before we came).
+ * although it was there), `unauthorized` (the key is wrong), `revoked` (the co-facilitator
+ * link it came in by was revoked) or `not_found` (never seen: a wrong link, or a room that
+ * expired or was deleted before we came).
  */
 export function endReason(state, finalReason, nowMs = Date.now()) {
-  if (finalReason === "unauthorized") return "unauthorized";
+  if (finalReason === "unauthorized" || finalReason === "revoked") return finalReason;
   const ends = state.settings?.expires_at ? Date.parse(state.settings.expires_at) : null;
   if (ends !== null && ends <= nowMs + state.serverOffsetMs) return "expired";
   if (state.deleted || finalReason === "deleted" || state.settings) return "deleted";

@@ -1,6 +1,7 @@
 """The room's screens, in real browsers: the projector view (/r/{id}/screen) at 1920x1080 and
-1280x720, steered from the facilitator's console by clicks and keys, the console on a second
-device with the facilitator link, and what each says when something is wrong.
+1280x720, steered from the facilitator's console by clicks and keys, the console with a wrong key,
+and what each says when something is wrong (a co-facilitator's console on a second device:
+test_co_facilitators.py).
 
 The room is set up by scripted people (Bot) where the setting-up is not what is tested; what
 the screen and the console show is read from the pages. Screenshots of every new state go to
@@ -347,49 +348,7 @@ def test_revealing_puts_the_results_on_the_screen_and_a_new_round_the_code(
         bot.close()
 
 
-# ---------------------------------------------------------------- co-facilitators and other devices
-
-
-def test_a_second_device_opens_the_facilitator_link_and_controls_the_room(
-    browse: Browse, new_room: Callable[..., Room]
-) -> None:
-    room = new_room("Två processledare")
-    first = open_console(browse, room, name="first-console")
-    first.get_by_text("Medprocessledare och andra enheter").click()
-    panel = first.locator("details.co-facilitators")
-    expect(panel).to_contain_text("Den som har processledarlänken styr rummet")
-    link = panel.get_by_label("Processledarlänken").input_value()
-    assert link == room.facilitator_url, "the console rebuilds the link from the key it holds"
-    first.get_by_role("button", name="Visa QR-kod för en annan enhet").click()
-    qr = panel.get_by_role("img", name="QR-kod med processledarlänken")
-    expect(qr).to_be_visible()
-    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
-    assert qr.evaluate(LOADED), "the QR code did not load"
-    screenshot(first, "console-co-facilitator-1920x1080")
-    expect(first.locator(".co-panel .consoles")).to_have_text("Bara din konsol är öppen.")
-
-    # The co-facilitator's phone, a device of its own: the link opens the console there.
-    phone = browse.page(link, PHONE, context=browse.context(PHONE, touch=True), name="second-console")
-    wait_online(phone)
-    assert "token" not in phone.url
-    # Two consoles at once, and both say so.
-    for page in (first, phone):
-        expect(page.locator(".co-panel .consoles")).to_have_text("2 konsoler är öppna: din och 1 till")
-    screenshot(phone, "console-phone-390x844")
-    phone.get_by_role("button", name="Gradera", exact=True).click()
-    expect(first.get_by_role("button", name="Gradera", exact=True)).to_have_attribute("aria-pressed", "true")
-    participant = browse.page(room.participant_path, PHONE, name="participant")
-    wait_online(participant)
-    expect(participant.locator("fieldset.scale")).to_have_count(10)
-    phone.get_by_role("button", name="Översikten på skärmen").click()
-    expect(first.locator(".screen-caption")).to_have_text("Skärmen visar alla påståenden")
-    # The phone keeps the key: it opens the console again without the link, and lists the room.
-    phone.goto(f"{browse.base_url}/r/{room.room_id}/present")
-    wait_online(phone)
-    phone.goto(browse.base_url + "/")
-    mine = phone.locator("section.my-rooms")
-    expect(mine.locator(".my-room-title")).to_have_text(["Två processledare"])
-    assert_accessible(first)
+# ---------------------------------------------------------------- a wrong key (co-facilitators: their own file)
 
 
 def test_a_wrong_key_says_so_and_offers_the_participant_view(browse: Browse, new_room: Callable[..., Room]) -> None:

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeHistogram, formatClock, formatDate, formatNumber, secondsLeft } from "../../frontend/js/format.js";
+import { describeHistogram, formatClock, formatDate, formatMoment, formatNumber, secondsLeft } from "../../frontend/js/format.js";
 
 test("Swedish and Finnish write a decimal comma, English a point", () => {
   assert.equal(formatNumber(5.5, "sv"), "5,5");
@@ -52,4 +52,12 @@ test("a day is written as each language writes it; a broken date is nothing", ()
   assert.equal(formatDate("2026-03-10T09:00:00Z", "en"), "10 Mar 2026");
   assert.equal(formatDate("2026-03-10T09:00:00Z", "fi"), "10.3.2026");
   assert.equal(formatDate("not a date", "sv"), "");
+});
+
+test("formatMoment writes the day and the time of day as the language does", () => {
+  const iso = "2026-12-03T13:02:44Z";
+  assert.equal(formatMoment(iso, "sv", "Europe/Stockholm"), "3 dec. 14:02");
+  assert.match(formatMoment(iso, "en", "Europe/London"), /^3 Dec,? 13:02$/);
+  assert.match(formatMoment(iso, "fi", "Europe/Helsinki"), /3\.12\..*15[.:]02/);
+  assert.equal(formatMoment("not a date", "sv"), "");
 });

@@ -267,5 +267,8 @@ describe("why a room has gone", () => {
     assert.equal(endReason(state, "deleted", Date.parse("2025-04-10T08:59:56Z")), "expired");
     assert.equal(endReason(state, "deleted", Date.parse("2025-04-10T08:59:54Z")), "deleted");
     assert.equal(endReason(state, "unauthorized", Date.parse("2025-05-01T00:00:00Z")), "unauthorized");
+    // A revoked co-facilitator link is said as such, even of a room seen before.
+    assert.equal(endReason(initialState(), "revoked"), "revoked");
+    assert.equal(endReason(state, "revoked", Date.parse("2025-03-20T09:00:00Z")), "revoked");
   });
 });
