@@ -26,6 +26,7 @@ from app.aggregates import Aggregate
 from app.board import to_stored
 from app.export_answers import Answer, Respondent
 from app.insight import classify
+from app.k_rule import shown_groups
 from app.settings import Settings
 from app.snapshot import BoardExport, ExportedAggregate
 
@@ -194,22 +195,48 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
                 recomputed.setdefault(key, Aggregate()).add(answer.counted)
     if export.voters != voters:
         yield Inconsistent("voters", f"{export.voters}, but {voters} answered this round")
-    covered: set[tuple[int, str, str]] = set()
+    # What the k rule shows of these answers: the file must say exactly that, so that
+    # whether an import is accepted never depends on a value the rule holds back (else the
+    # import would be an oracle for it, even to the facilitator who proved the room).
+    k = export.room.group_min_size
+    group_ids = [group.id for group in export.room.groups]
+    grouped = any(person.group is not None for person in restored)
+    shown: dict[tuple[int, str, str], set[str | None]] = {}
+    for round_number, kind, statement_id, group in list(recomputed):
+        quantity = (round_number, kind, statement_id)
+        if group is None and quantity not in shown:
+            whole = recomputed[(*quantity, None)]
+            parts = {g: recomputed.get((*quantity, g)) for g in group_ids} if grouped else {}
+            shown[quantity] = ({None} if whole.n >= k else set()) | set(shown_groups(whole, parts, k))
     places: list[tuple[str, ExportedAggregate, str | None]] = [
         (f"aggregates.{i}", a, None) for i, a in enumerate(export.aggregates)
     ]
-    if any(person.group is not None for person in restored):
-        for g, shown in enumerate(export.group_figures):
-            places += [(f"group_figures.{g}.aggregates.{i}", a, shown.group_id) for i, a in enumerate(shown.aggregates)]
+    if grouped:
+        for g, group_figures in enumerate(export.group_figures):
+            if not any(group_figures.group_id in groups for groups in shown.values()):
+                yield Inconsistent(f"group_figures.{g}", "the k rule shows nothing of this group")
+                continue
+            places += [
+                (f"group_figures.{g}.aggregates.{i}", a, group_figures.group_id)
+                for i, a in enumerate(group_figures.aggregates)
+            ]
+    covered: set[tuple[int, str, str]] = set()
     for place, figures, group_id in places:
-        key = (figures.round, figures.kind, figures.statement_id, group_id)
+        quantity = (figures.round, figures.kind, figures.statement_id)
         if group_id is None:
-            covered.add(key[:3])
-        actual = recomputed.get(key) or Aggregate()
+            covered.add(quantity)
+        actual = recomputed.get((*quantity, group_id)) or Aggregate()
         answers = actual.n + actual.unknown
-        if figures.withheld is not None:
+        # A version-2 file holds its answers readable, and its figures were decided by the
+        # older rule: there is nothing to guess, so only agreement with the answers counts.
+        verdict = export.open_answers is None
+        if figures.withheld is not None and (not verdict or group_id not in shown.get(quantity, set())):
             if figures.withheld != answers:
                 yield Inconsistent(f"{place}.withheld", f"{figures.withheld}, but the answers hold {answers}")
+        elif figures.withheld is not None:
+            yield Inconsistent(f"{place}.withheld", "the k rule shows these figures")
+        elif verdict and answers and group_id not in shown.get(quantity, set()):
+            yield Inconsistent(place, "the k rule holds these figures back")
         elif (figures.n, figures.unknown, figures.histogram) != (actual.n, actual.unknown, actual.histogram):
             yield Inconsistent(place, "does not match the answers")
     for round_number, kind, statement_id, group in recomputed:

@@ -23,18 +23,20 @@ from app.aggregates import Aggregate
 
 def shown_groups(whole: Aggregate | None, parts: Mapping[str, Aggregate | None], k: int) -> set[str]:
     """The groups whose figures of one quantity may be shown: each with at least k grades,
-    taken largest first, while the grades left outside the shown groups stay none or at
-    least k. Nothing of a group is shown while the whole room has fewer than k grades."""
+    taken largest first, while what is left outside the shown groups stays either nothing
+    at all or at least k grades ("don't know" answers left alone outside would be the
+    answers of people a reader can name as not in those groups). Nothing of a group is
+    shown while the whole room has fewer than k grades."""
     if whole is None or whole.n < k:
         return set()
-    rest = whole.n
+    rest_grades, rest_unknown = whole.n, whole.unknown
     shown: set[str] = set()
-    candidates = sorted(((a.n, g) for g, a in parts.items() if a is not None and a.n >= k), key=lambda c: (-c[0], c[1]))
-    for grades, group_id in candidates:
-        left = rest - grades
-        if left == 0 or left >= k:
+    candidates = sorted(((a, g) for g, a in parts.items() if a is not None and a.n >= k), key=lambda c: (-c[0].n, c[1]))
+    for part, group_id in candidates:
+        grades, unknown = rest_grades - part.n, rest_unknown - part.unknown
+        if grades >= k or grades == unknown == 0:
             shown.add(group_id)
-            rest = left
+            rest_grades, rest_unknown = grades, unknown
     return shown
 
 

@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     LIMIT_REACHED = "limit_reached"
     UNAVAILABLE = "unavailable"
+    GROUP_FIXED = "group_fixed"
 
 
 class CloseCode(IntEnum):
@@ -363,6 +364,11 @@ class RoundShift(Figures):
     moved_left: int | None
     moved_right: int | None
     stayed: int | None
+    not_again: int | None = Field(
+        default=None,
+        description="People who graded the statement last round and gave no grade this round "
+        "(the shift is counted without them); null with the shift.",
+    )
 
 
 class StatementSpectrum(Figures):

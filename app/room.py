@@ -27,7 +27,7 @@ from app.connection import Peer
 from app.figures import spectrum
 from app.score_batches import ScoreBatches
 from app.settings import Settings
-from app.snapshot import BoardExport, SealGroup, snapshot
+from app.snapshot import BoardExport, SealAnswers, snapshot
 from app.store import StoredCommand
 from app.tokens import hash_token
 from app.writer import Commit, StoreWriter, WriteFailed
@@ -71,7 +71,7 @@ class LiveRoom:
         applied: dict[tuple[str, str], int],
         writer: StoreWriter,
         settings: Settings,
-        seal_group: SealGroup,
+        seal_answers: SealAnswers,
         co_facilitator_of: CoFacilitatorLookup | None = None,
     ) -> None:
         self.board = board
@@ -91,7 +91,7 @@ class LiveRoom:
         self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._writer = writer
         self._settings = settings
-        self._seal_group = seal_group
+        self._seal_answers = seal_answers
         self._lock = asyncio.Lock()
         self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
         self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
@@ -141,7 +141,7 @@ class LiveRoom:
         connection.send(welcome.model_dump_json())
         if welcome.snapshot is None:
             # Replayed events say what changed, not what the figures are now.
-            full = role == "facilitator" or self.board.flow.results_visible
+            full = self.board.flow.results_visible
             connection.send(spectrum(self.board, self._last_score_seq, full).model_dump_json())
         self._register(connection)
         if co_facilitator is not None:
@@ -265,15 +265,16 @@ class LiveRoom:
 
     def snapshot(self, role: p.Role, participant_id: str | None) -> p.Snapshot:
         board = self.board
-        full = role == "facilitator" or board.flow.results_visible
+        full = board.flow.results_visible
         me = participant_id or (FACILITATOR_ID if role == "facilitator" else "")
         if role == "facilitator":
             people = [p.ParticipantPublic(id=x.id, name=x.name, group=x.group) for x in board.participants.values()]
         else:
+            # Only yourself: others' names reach a participant or a screen on their notes.
             people = [
-                p.ParticipantPublic(id=x.id, name=x.name, group=x.group if x.id == participant_id else None)
+                p.ParticipantPublic(id=x.id, name=x.name, group=x.group)
                 for x in board.participants.values()
-                if x.name or x.id == participant_id
+                if x.id == participant_id
             ]
         return p.Snapshot(
             room_id=self.room_id,
@@ -505,14 +506,13 @@ class LiveRoom:
         self._last_tick = time.monotonic()
         if self._spectrum_dirty:
             self._spectrum_dirty = False
-            full = spectrum(self.board, self._last_score_seq, full=True).model_dump_json()
-            if self.board.flow.results_visible:
-                for connection in self.connections:
-                    connection.send(full)
-            else:
-                hidden = spectrum(self.board, self._last_score_seq, full=False).model_dump_json()
-                for connection in self.connections:
-                    connection.send(full if connection.role == "facilitator" else hidden)
+            # Everyone, the facilitators too, sees figures only once they are revealed: until
+            # then nothing is released, so the reveal shows every answer at once and no
+            # frame before it can be compared with it (docs/insight.md).
+            shown = spectrum(self.board, self._last_score_seq, full=self.board.flow.results_visible)
+            encoded = shown.model_dump_json()
+            for connection in self.connections:
+                connection.send(encoded)
         if self._presence_dirty:
             self._presence_dirty = False
             frame = p.Presence(
@@ -530,7 +530,9 @@ class LiveRoom:
 
     def export(self) -> BoardExport:
         """The board as it is now, in one synchronous step: one consistent seq."""
-        return snapshot(self.board, self.seq, now_utc(), self._seal_group)
+        # A file is a disclosure too: a round nobody has seen yet is released whole first.
+        self.board.disclose_rounds(self.board.flow.round)
+        return snapshot(self.board, self.seq, now_utc(), self._seal_answers)
 
     # ------------------------------------------------------------ ending
 

@@ -12,18 +12,19 @@ import contextlib
 import logging
 import time
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from app.bus import Bus
 from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
+from app.export_answers import seal_answers
 from app.protocol import CloseCode
 from app.relay import DeleteRoom, RelayBatch, RevokeAccess
 from app.room import LiveRoom
 from app.rows import board_of
 from app.sealing import Sealer
 from app.settings import Settings
-from app.snapshot import GROUP_SEAL
 from app.store import Store
 from app.text import is_room_id
 from app.writer import StoreWriter
@@ -119,7 +120,7 @@ class RoomRegistry:
             applied=stored.applied,
             writer=self._writer,
             settings=self._settings,
-            seal_group=lambda group: self._sealer.seal(group, GROUP_SEAL),
+            seal_answers=partial(seal_answers, self._sealer, room_id, stored.room.facilitator_token_hash),
             co_facilitator_of=lambda token_hash: asyncio.to_thread(
                 self._store.use_co_facilitator, room_id, token_hash, now_utc()
             ),

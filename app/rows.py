@@ -301,9 +301,12 @@ def imported_rows(export: BoardExport, room_id: str, now: datetime, respondents:
             "round": answer.round,
             "kind": answer.kind,
             "statement_id": answer.statement_id,
-            "value": answer.value,
+            "value": answer.counted,
         }
         for participant_id, respondent in people
         for answer in respondent.answers
+        # As the figures counted it: a change the k rule had not released stays unshown
+        # (docs/insight.md); restoring it here would release it in the new room.
+        if answer.counted is not None
     ]
     return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}
