@@ -78,10 +78,13 @@ export class Profile {
       h("label", { class: "choice" },
         h("input", { type: "radio", name: "profile-group", id: `profile-group-${value || "none"}`, value, checked: value === (current ?? "") }),
         label);
-    return h("fieldset", { class: "field group-choice" },
+    // Shown, and the choices disabled, once this person has answered (see `update`).
+    this.groupFixed = h("p", { class: "hint", id: "profile-group-fixed", hidden: true }, t("p.group.fixed"));
+    return h("fieldset", { class: "field group-choice", "aria-describedby": "profile-group-fixed" },
       h("legend", {}, t("p.group.label")),
       this.groups.map((group) => option(group.id, group.name)),
-      option("", t("p.group.none")));
+      option("", t("p.group.none")),
+      this.groupFixed);
   }
 
   phaseOpen() {
@@ -94,8 +97,15 @@ export class Profile {
    */
   update() {
     const state = this.live.state;
-    const acted = Object.keys(state.myScores).length > 0 || [...state.notes.values()].some((note) => note.author_id === state.you?.participant_id);
+    const answered = [state.myScores, state.myDesiredScores, state.myPreviousScores].some((scores) => Object.keys(scores ?? {}).length > 0);
+    const acted = answered || [...state.notes.values()].some((note) => note.author_id === state.you?.participant_id);
     if (acted && !this.asked) this.remember();
+    // The server keeps a group once its member has answered (docs/insight.md): say so
+    // before someone tries, instead of refusing after.
+    if (this.groupFixed && this.groupFixed.hidden === answered) {
+      this.groupFixed.hidden = !answered;
+      for (const input of this.details.querySelectorAll("input[name=profile-group]")) input.disabled = answered;
+    }
     const phase = state.settings.phase;
     // Open or close it only when the phase changes (the page changes then anyway), never
     // under someone's finger.

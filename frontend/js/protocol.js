@@ -22,6 +22,7 @@ export const ErrorCode = Object.freeze({
   NOT_ENABLED: "not_enabled",
   LIMIT_REACHED: "limit_reached",
   UNAVAILABLE: "unavailable",
+  GROUP_FIXED: "group_fixed",
 });
 
 export const CloseCode = Object.freeze({
@@ -57,6 +58,7 @@ export const EXPLAINED_ERRORS = Object.freeze([
   ErrorCode.ROOM_CLOSED,
   ErrorCode.NOT_AUTHOR,
   ErrorCode.NOT_FOUND,
+  ErrorCode.GROUP_FIXED,
 ]);
 
 /** The room of this page's URL (`/r/<room id>…`), or null. */

@@ -48,6 +48,8 @@ export function shiftLine(figures, { t, language }) {
         t("shift.left", { n: earlier.moved_left }),
         t("shift.right", { n: earlier.moved_right }),
         t("shift.stayed", { n: earlier.stayed }),
+        // The shift is over those who graded both rounds: say who it leaves out.
+        ...(earlier.not_again ? [t("shift.notAgain", { n: earlier.not_again })] : []),
       ].join(" · "));
   return h(
     "p",
