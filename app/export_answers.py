@@ -23,13 +23,13 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app import protocol as p
 from app.aggregates import UNKNOWN
+from app.protocol import ScoreKind
 from app.sealing import Sealer
 
 ANSWERS_SEAL = "samskapa-export-answers-v1"
 NO_GROUP = 0xFF
-KINDS: tuple[p.ScoreKind, ...] = ("today", "desired")
+KINDS: tuple[ScoreKind, ...] = ("today", "desired")
 _HEADER = struct.Struct(">B32sHI")  # room id length, token hash, groups, respondents
 _RESPONDENT = struct.Struct(">BH")  # group index, answers
 # round, statement index, kind index, value (0: don't know), the value the figures show (as
@@ -42,7 +42,7 @@ _ROOM_ID_BYTES = 64
 @dataclass(frozen=True)
 class Answer:
     round: int
-    kind: p.ScoreKind
+    kind: ScoreKind
     statement_id: str
     value: int  # as stored: 1-10, or UNKNOWN
     # What the figures count of this answer: the value as last released (None: not yet
@@ -152,7 +152,7 @@ class ShownFigures:
     """One quantity's figures as a file shows them: what `answers_from_figures` reads."""
 
     round: int
-    kind: p.ScoreKind
+    kind: ScoreKind
     statement_id: str
     histogram: Sequence[int]
     unknown: int
@@ -165,7 +165,7 @@ def answers_from_figures(figures: Iterable[ShownFigures]) -> list[Respondent]:
     (a shift needs the same person twice, which figures cannot tell); within a round the
     j-th answer of every statement and kind goes to the j-th respondent, which no figure
     of one quantity can tell from any other pairing."""
-    by_round: dict[int, dict[tuple[p.ScoreKind, str], list[int]]] = {}
+    by_round: dict[int, dict[tuple[ScoreKind, str], list[int]]] = {}
     for shown in figures:
         values = [value for value, count in enumerate(shown.histogram, start=1) for _ in range(count)]
         values += [UNKNOWN] * shown.unknown
