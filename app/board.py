@@ -128,7 +128,11 @@ class Board:
     released: dict[AggregateKey, Aggregate] = field(default_factory=dict, repr=False)
     released_shifts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     pending: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
+    pending_full: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
     pending_groups: dict[tuple[int, str, str], Counter[str | None]] = field(default_factory=dict, repr=False)
+    # Which groups' figures of a quantity were shown at their last release: kept, not worked
+    # out again from figures released at two different moments.
+    released_groups_shown: dict[tuple[int, str, str], frozenset[str]] = field(default_factory=dict, repr=False)
     disclosed_rounds: set[int] = field(default_factory=set, repr=False)
     # One object per distinct key (a few dozen), shared by every score that uses it: a room of
     # 2,000 keeps 20,000 scores, and each key object is one more for the cyclic collector.
@@ -507,42 +511,45 @@ class Board:
     # ------------------------------------------------------------ releases
 
     def _pend(self, participant_id: str, key: AggregateKey, previous: int | None, value: int | None) -> None:
-        """Note a change of a disclosed quantity, and release it once it gives nobody away."""
+        """Note a change of a disclosed quantity, and release what gives nobody away.
+
+        Two steps are kept: the room's figure (released once k people changed since its
+        last release) and the groups' figures with it (released only when, since their last
+        release, none or at least k changed in every atom, and the room's own step is then
+        none or k too). So the whole room's figures keep moving in a room with groups,
+        where a group's k changes can take long to gather."""
         quantity = (key.round, key.kind, key.statement_id)
-        changed = self.pending.setdefault(quantity, {})
-        by_group = self.pending_groups.setdefault(quantity, Counter())
-        person = self.participants.get(participant_id)
-        group = person.group if person else None
-        if participant_id not in changed:
-            if previous == value:
-                return  # the same answer again (or clearing none): nothing changed
-            changed[participant_id] = previous
-            by_group[group] += 1
-        elif changed[participant_id] == value:
-            del changed[participant_id]  # back where it was released: no change to tell
-            by_group[group] -= 1
-        if len(changed) >= self.config.group_min_size:
-            self._release_if_safe(quantity, by_group)
-
-    def _release_if_safe(self, quantity: tuple[int, str, str], by_group: Counter[str | None]) -> None:
-        """O(groups): the people who changed are counted per group as they change."""
-        round_number, kind, statement_id = quantity
+        _note(self.pending.setdefault(quantity, {}), participant_id, previous, value)
+        delta = _note(self.pending_full.setdefault(quantity, {}), participant_id, previous, value)
+        if delta:
+            person = self.participants.get(participant_id)
+            self.pending_groups.setdefault(quantity, Counter())[person.group if person else None] += delta
         k = self.config.group_min_size
-        whole = AggregateKey(round_number, kind, statement_id)
-        groups = [group.id for group in self.config.groups]
-        before = shown_groups(
-            self.released.get(whole), {g: self.released.get(whole._replace(group=g)) for g in groups}, k
-        )
-        after = shown_groups(
-            self.aggregates.get(whole), {g: self.aggregates.get(whole._replace(group=g)) for g in groups}, k
-        )
-        if releasable(by_group, before | after, k):
-            self._release(quantity)
+        room_changes = len(self.pending[quantity])
+        if len(self.pending_full[quantity]) >= k and (room_changes == 0 or room_changes >= k):
+            round_number, kind, statement_id = quantity
+            whole = AggregateKey(round_number, kind, statement_id)
+            parts = {g.id: self.aggregates.get(whole._replace(group=g.id)) for g in self.config.groups}
+            before = self.released_groups_shown.get(quantity, frozenset())
+            after = shown_groups(self.aggregates.get(whole), parts, k)
+            if releasable(self.pending_groups[quantity], before | after, k):
+                self._release(quantity)
+                return
+        if room_changes >= k:
+            self._release(quantity, groups=False)
 
-    def _release(self, quantity: tuple[int, str, str]) -> None:
+    def _release(self, quantity: tuple[int, str, str], groups: bool = True) -> None:
         round_number, kind, statement_id = quantity
         whole = AggregateKey(round_number, kind, statement_id)
-        for key in [whole, *(whole._replace(group=group.id) for group in self.config.groups)]:
+        keys = [whole]
+        if groups:
+            keys += [whole._replace(group=group.id) for group in self.config.groups]
+            parts = {g.id: self.aggregates.get(whole._replace(group=g.id)) for g in self.config.groups}
+            shown = shown_groups(self.aggregates.get(whole), parts, self.config.group_min_size)
+            self.released_groups_shown[quantity] = frozenset(shown)
+            self.pending_full.pop(quantity, None)
+            self.pending_groups.pop(quantity, None)
+        for key in keys:
             current = self.aggregates.get(key)
             if current is None:
                 self.released.pop(key, None)
@@ -551,7 +558,6 @@ class Board:
                     list(current.histogram), current.unknown, current.n, current.total, current.total_squares
                 )
         self.pending.pop(quantity, None)
-        self.pending_groups.pop(quantity, None)
         if round_number == self.flow.round and kind == "today":
             left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
             self.released_shifts[statement_id] = (left, right, stayed)
@@ -567,9 +573,11 @@ class Board:
                 for statement_id in self.template.statement_ids():
                     self._release((round_number, kind, statement_id))
 
-    def released_value(self, participant_id: str, key: AggregateKey) -> int | None:
-        """A person's answer as the figures show it: as last released."""
-        changed = self.pending.get((key.round, key.kind, key.statement_id), {})
+    def released_value(self, participant_id: str, key: AggregateKey, groups: bool = False) -> int | None:
+        """A person's answer as the whole room's figures show it (`groups`: as the groups'
+        figures show it), that is as last released."""
+        tier = self.pending_full if groups else self.pending
+        changed = tier.get((key.round, key.kind, key.statement_id), {})
         if participant_id in changed:
             return changed[participant_id]
         if key.round not in self.disclosed_rounds:
@@ -686,3 +694,17 @@ def _note_id(room_id: str, actor_id: str, cid: str) -> str:
 
 def _replace(note: Note, **changes: object) -> Note:
     return dataclasses.replace(note, **changes)  # type: ignore[arg-type]
+
+
+def _note(changed: dict[str, int | None], participant_id: str, previous: int | None, value: int | None) -> int:
+    """Keep who changed since a release and their answer then: +1 for someone new, -1 for
+    someone back at their released answer, 0 otherwise."""
+    if participant_id not in changed:
+        if previous == value:
+            return 0  # the same answer again (or clearing none): nothing changed
+        changed[participant_id] = previous
+        return 1
+    if changed[participant_id] == value:
+        del changed[participant_id]
+        return -1
+    return 0

@@ -33,8 +33,9 @@ KINDS: tuple[ScoreKind, ...] = ("today", "desired")
 _HEADER = struct.Struct(">B32sHI")  # room id length, token hash, groups, respondents
 _RESPONDENT = struct.Struct(">BH")  # group index, answers
 # round, statement index, kind index, value (0: don't know), the value the figures show (as
-# last released: NOT_RELEASED when they show none of this person's answer yet)
-_ANSWER = struct.Struct(">HBBBB")
+# last released: NOT_RELEASED when they show none of this person's answer yet), and the value
+# the groups' figures show (released with them, which can be earlier)
+_ANSWER = struct.Struct(">HBBBBB")
 NOT_RELEASED = 0xFF
 _ROOM_ID_BYTES = 64
 
@@ -48,6 +49,8 @@ class Answer:
     # What the figures count of this answer: the value as last released (None: not yet
     # counted). The same as `value` but for a change the k rule has not yet released.
     counted: int | None
+    # What the groups' figures count of it (their releases can lag the whole room's).
+    grouped: int | None
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def seal_answers(
         parts.append(_RESPONDENT.pack(group, len(person.answers)))
         for answer in person.answers:
             kind = KINDS.index(answer.kind)
-            shown = answer.counted
+            shown, grouped = answer.counted, answer.grouped
             parts.append(
                 _ANSWER.pack(
                     answer.round,
@@ -91,6 +94,7 @@ def seal_answers(
                     kind,
                     answer.value,
                     NOT_RELEASED if shown is None else shown,
+                    NOT_RELEASED if grouped is None else grouped,
                 )
             )
     return sealer.seal_bytes(b"".join(parts), ANSWERS_SEAL)
@@ -122,14 +126,15 @@ def open_answers(
         offset += _RESPONDENT.size
         given = []
         for _ in range(answers):
-            round_number, statement, kind, value, shown = _ANSWER.unpack_from(data, offset)
+            round_number, statement, kind, value, shown, grouped = _ANSWER.unpack_from(data, offset)
             offset += _ANSWER.size
             valid = value == UNKNOWN or 1 <= value <= 10
-            valid = valid and (shown in {UNKNOWN, NOT_RELEASED} or 1 <= shown <= 10)
+            valid = valid and all(v in {UNKNOWN, NOT_RELEASED} or 1 <= v <= 10 for v in (shown, grouped))
             if statement >= len(statement_ids) or kind >= len(KINDS) or not valid:
                 raise ValueError("a sealed answer does not fit the file's template")
             counted = None if shown == NOT_RELEASED else shown
-            given.append(Answer(round_number, KINDS[kind], statement_ids[statement], value, counted))
+            in_groups = None if grouped == NOT_RELEASED else grouped
+            given.append(Answer(round_number, KINDS[kind], statement_ids[statement], value, counted, in_groups))
         if group != NO_GROUP and group >= len(group_ids):
             raise ValueError("a sealed answer names a group the file does not have")
         people.append(Respondent(None if group == NO_GROUP else group_ids[group], tuple(given)))
@@ -176,7 +181,7 @@ def answers_from_figures(figures: Iterable[ShownFigures]) -> list[Respondent]:
         quantities = by_round[round_number]
         for index in range(max(len(values) for values in quantities.values())):
             answers = tuple(
-                Answer(round_number, kind, statement_id, values[index], values[index])
+                Answer(round_number, kind, statement_id, values[index], values[index], values[index])
                 for (kind, statement_id), values in quantities.items()
                 if index < len(values)
             )

@@ -36,7 +36,6 @@ from app import protocol as p
 from app.aggregates import Aggregate, AggregateKey
 from app.board import Board
 from app.insight import classify
-from app.k_rule import shown_groups
 
 # (round, kind, statement id): one quantity, whose figures the rule decides together.
 FigureKey = tuple[int, p.ScoreKind, str]
@@ -117,7 +116,7 @@ def disclose(board: Board, rounds: Iterable[int], full: bool) -> Disclosure:
         round_number, kind, statement_id = key
         whole = board.released.get(AggregateKey(round_number, kind, statement_id))
         parts = {g: board.released.get(AggregateKey(round_number, kind, statement_id, g)) for g in group_ids}
-        shown = shown_groups(whole, parts, k)
+        shown = board.released_groups_shown.get(key, frozenset())
         room[key] = _figures(whole, whole is not None and whole.n >= k)
         for group_id, aggregate in parts.items():
             by_group[group_id][key] = _figures(aggregate, group_id in shown)

@@ -30,6 +30,8 @@ from app.k_rule import shown_groups
 from app.settings import Settings
 from app.snapshot import BoardExport, ExportedAggregate
 
+# The key under which the whole room's answers as the groups' figures count them are summed.
+WHOLE_IN_GROUPS = "\x00whole"
 # Live limits the settings do not hold, as app/protocol.py states them.
 MAX_GROUPS = 12
 # The database's integer columns (round, seq, version) are 32-bit.
@@ -63,7 +65,7 @@ def respondents_of(export: BoardExport) -> list[Respondent] | None:
     for score in export.open_answers:
         value = to_stored(score.value)
         assert value is not None
-        answer = Answer(score.round, score.kind, score.statement_id, value, value)
+        answer = Answer(score.round, score.kind, score.statement_id, value, value, value)
         answers.setdefault(score.respondent, []).append(answer)
     return [Respondent(None, tuple(given)) for given in answers.values()]
 
@@ -188,11 +190,18 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
         if len({(a.round, a.kind, a.statement_id) for a in person.answers}) != len(person.answers):
             yield Inconsistent("answers_sealed", "a second answer to the same statement, round and kind")
         for answer in person.answers:
-            if answer.counted is None:
-                continue  # a change the figures do not count yet (docs/insight.md)
-            for group in {None, person.group}:
-                key = (answer.round, answer.kind, answer.statement_id, group)
-                recomputed.setdefault(key, Aggregate()).add(answer.counted)
+            # As the figures count it: the room's and the groups' each as last released
+            # (a change not yet released is in neither, docs/insight.md).
+            if answer.counted is not None:
+                recomputed.setdefault((answer.round, answer.kind, answer.statement_id, None), Aggregate()).add(
+                    answer.counted
+                )
+            if answer.grouped is not None:
+                all_grouped = (answer.round, answer.kind, answer.statement_id, WHOLE_IN_GROUPS)
+                recomputed.setdefault(all_grouped, Aggregate()).add(answer.grouped)
+                if person.group is not None:
+                    key = (answer.round, answer.kind, answer.statement_id, person.group)
+                    recomputed.setdefault(key, Aggregate()).add(answer.grouped)
     if export.voters != voters:
         yield Inconsistent("voters", f"{export.voters}, but {voters} answered this round")
     # What the k rule shows of these answers: the file must say exactly that, so that
@@ -205,9 +214,10 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
     for round_number, kind, statement_id, group in list(recomputed):
         quantity = (round_number, kind, statement_id)
         if group is None and quantity not in shown:
-            whole = recomputed[(*quantity, None)]
+            room_figures = recomputed[(*quantity, None)]
+            in_groups = recomputed.get((*quantity, WHOLE_IN_GROUPS))
             parts = {g: recomputed.get((*quantity, g)) for g in group_ids} if grouped else {}
-            shown[quantity] = ({None} if whole.n >= k else set()) | set(shown_groups(whole, parts, k))
+            shown[quantity] = ({None} if room_figures.n >= k else set()) | set(shown_groups(in_groups, parts, k))
     places: list[tuple[str, ExportedAggregate, str | None]] = [
         (f"aggregates.{i}", a, None) for i, a in enumerate(export.aggregates)
     ]
@@ -240,7 +250,12 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
         elif (figures.n, figures.unknown, figures.histogram) != (actual.n, actual.unknown, actual.histogram):
             yield Inconsistent(place, "does not match the answers")
     for round_number, kind, statement_id, group in recomputed:
-        if group is None and (round_number, kind, statement_id) not in covered:
+        if (
+            group is None
+            and (round_number, kind, statement_id) not in covered
+            and recomputed[(round_number, kind, statement_id, None)].n
+            + recomputed[(round_number, kind, statement_id, None)].unknown
+        ):
             yield Inconsistent("aggregates", f"no figures for round {round_number}, {kind}, statement {statement_id}")
 
 

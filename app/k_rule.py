@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from app.aggregates import Aggregate
 
@@ -40,7 +41,7 @@ def shown_groups(whole: Aggregate | None, parts: Mapping[str, Aggregate | None],
     return shown
 
 
-def releasable(changed: Mapping[str | None, int], atoms: set[str], k: int) -> bool:
+def releasable(changed: Mapping[str | None, int], atoms: AbstractSet[str], k: int) -> bool:
     """Whether the changes of the people counted in `changed` (per group, None for no
     group) may be released at once: in every atom (each group in `atoms`, the groups shown
     before or after the change, and the rest) none or at least k of them changed, so no

@@ -301,12 +301,13 @@ def imported_rows(export: BoardExport, room_id: str, now: datetime, respondents:
             "round": answer.round,
             "kind": answer.kind,
             "statement_id": answer.statement_id,
-            "value": answer.counted,
+            "value": answer.grouped,
         }
         for participant_id, respondent in people
         for answer in respondent.answers
-        # As the figures counted it: a change the k rule had not released stays unshown
-        # (docs/insight.md); restoring it here would release it in the new room.
-        if answer.counted is not None
+        # As the groups' figures counted it (the room's last full release): a change the k
+        # rule had not released stays unshown (docs/insight.md); restoring it here would
+        # release it in the new room.
+        if answer.grouped is not None
     ]
     return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}

@@ -172,7 +172,9 @@ def _respondents(board: Board) -> list[Respondent]:
     for (participant_id, key), value in board.scores.items():
         kind: p.ScoreKind = "desired" if key.kind == "desired" else "today"
         counted = board.released_value(participant_id, key)
-        answers.setdefault(participant_id, []).append(Answer(key.round, kind, key.statement_id, value, counted))
+        grouped = board.released_value(participant_id, key, groups=True)
+        answer = Answer(key.round, kind, key.statement_id, value, counted, grouped)
+        answers.setdefault(participant_id, []).append(answer)
     return [Respondent(_group_of(board, participant_id), tuple(given)) for participant_id, given in answers.items()]
 
 

@@ -1262,7 +1262,7 @@ async def test_bad_imports_are_refused_and_leave_nothing(
         token_hash,
         [statement["id"] for statement in good["template"]["statements"]],
         ["chefer"],
-        [export_answers.Respondent("chefer", (export_answers.Answer(1, "today", "s1", 3, 3),))],
+        [export_answers.Respondent("chefer", (export_answers.Answer(1, "today", "s1", 3, 3, 3),))],
     )
     before = rooms_stored()
     try:
