@@ -121,9 +121,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print(f"k = {K}, a {DISCUSSION_SECONDS / 60:.0f}-minute discussion after the reveal, {args.rooms} rooms per row")
-    print(
-        "| people | groups | changes per person and statement | late joiners | changes | median wait | p90 wait | unshown at the end |"
-    )
+    columns = ["people", "groups", "changes per person and statement", "late joiners", "changes"]
+    columns += ["median wait", "p90 wait", "unshown at the end"]
+    print("| " + " | ".join(columns) + " |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for people, groups, change, late in [
         (6, 0, 0.2, 0),

@@ -138,12 +138,12 @@ def workshops(draw: st.DrawFn) -> dict[str, Any]:
     grade = st.one_of(st.integers(1, 10), st.integers(1, 10), st.just("unknown"))
     early = draw(st.lists(st.integers(0, people - 1), unique=True, min_size=2, max_size=people))
     steps: list[tuple[Any, ...]] = []
-    for person in early:
-        steps.append(("join", person, draw(st.booleans())))
-        steps.append(("group", person, draw(st.sampled_from([None, *GROUPS]))))
-    for person in early:
+    for someone in early:
+        steps.append(("join", someone, draw(st.booleans())))
+        steps.append(("group", someone, draw(st.sampled_from([None, *GROUPS]))))
+    for someone in early:
         for statement, kind in draw(st.lists(st.sampled_from(QUANTITIES), unique=True, min_size=1)):
-            steps.append(("score", person, statement, kind, draw(grade)))
+            steps.append(("score", someone, statement, kind, draw(grade)))
     person = st.integers(0, people - 1)
     later = st.one_of(
         st.tuples(st.just("score"), person, st.sampled_from(STATEMENTS), st.sampled_from(["today", "desired"]), grade),
@@ -172,9 +172,10 @@ def new_board(k: int) -> Board:
 
 def apply(board: Board, emitted: list[Emitted], actor: Actor, adversary: Adversary, truth: Truth) -> None:
     for event, audience in emitted:
-        if isinstance(event, p.ParticipantJoined | p.ParticipantUpdated) and event.participant.name:
-            if audience.everyone:
-                adversary.problems.append(f"{event.type} with the name {event.participant.name} to everyone")
+        named = isinstance(event, p.ParticipantJoined | p.ParticipantUpdated) and event.participant.name
+        if named and audience.everyone:
+            assert isinstance(event, p.ParticipantJoined | p.ParticipantUpdated)
+            adversary.problems.append(f"{event.type} with the name {event.participant.name} to everyone")
         board.evolve(event, actor)
 
 
