@@ -619,21 +619,27 @@ def test_clearing_a_grade_never_given_changes_no_count() -> None:
 
 def test_the_spectrum_shows_the_group_figures_in_statement_order() -> None:
     board = new_board()
+    # Two people: figures need k = 2 (with the default 3 a room of two shows nothing).
+    run(board, FACILITATOR, "update_room", group_min_size=2)
     run(board, P1, "set_score", statement_id="s2", value=2)
     run(board, P2, "set_score", statement_id="s2", value=9)
     run(board, P1, "set_score", statement_id="s5", value=4)
+    run(board, FACILITATOR, "set_results_visible", visible=True)
     spectrum = figures.spectrum(board, seq=17, full=True)
     assert spectrum.seq == 17
     assert spectrum.voters == 2
     assert spectrum.statements is not None
     assert [s.statement_id for s in spectrum.statements] == STATEMENTS
     s2 = spectrum.statements[1]
-    assert (s2.n, s2.mean, s2.median) == (2, 5.5, 5.5)
+    assert (s2.n, s2.mean, s2.median, s2.withheld) == (2, 5.5, 5.5, None)
     assert s2.sd == pytest.approx(3.5)
     assert s2.histogram == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
     s1 = spectrum.statements[0]
-    assert (s1.n, s1.mean, s1.median, s1.sd) == (0, None, None, None)
-    assert spectrum.overall == pytest.approx((5.5 + 4) / 2)
+    assert (s1.n, s1.mean, s1.median, s1.sd, s1.withheld) == (0, None, None, None, None)
+    # One grade is fewer than k: only how many answered, and no part of the overall mean.
+    s5 = spectrum.statements[4]
+    assert (s5.n, s5.mean, s5.withheld, s5.histogram) == (0, None, 1, [0] * 10)
+    assert spectrum.overall == pytest.approx(5.5)
 
 
 def test_the_hidden_spectrum_shows_only_how_many_answered() -> None:
@@ -686,27 +692,61 @@ def test_loaded_scores_count_like_live_ones() -> None:
 # ------------------------------------------------------------------ profiles
 
 
-def test_a_name_is_announced_to_everyone_and_its_removal_too() -> None:
+def test_a_name_reaches_only_the_person_and_the_facilitators_and_others_read_it_on_notes() -> None:
     board = new_board()
-    named, own = run(board, P1, "set_profile", name="Anna")
-    assert named.audience.everyone and not own.audience.includes("participant", "p_2")
+    (named,) = run(board, P1, "set_profile", name="Anna")
+    assert isinstance(named.event, p.ParticipantUpdated) and named.event.participant.name == "Anna"
+    assert named.audience.includes("participant", "p_1") and named.audience.includes("facilitator", None)
+    assert not named.audience.includes("participant", "p_2") and not named.audience.includes("screen", None)
     assert board.participants["p_1"].name == "Anna"
-    assert board.public_note(board.notes[add_note(board, P1, "Signerad")]).author_name == "Anna"
-    anonymous, _own = run(board, P1, "set_profile", name="")
-    assert anonymous.audience.everyone
+    note_id = add_note(board, P1, "Signerad")
+    assert board.public_note(board.notes[note_id]).author_name == "Anna"
+    # Renamed: the person and the facilitators are told, everyone else reads it on the notes.
+    renamed, on_note = run(board, P1, "set_profile", name="Anna B")
+    assert isinstance(renamed.event, p.ParticipantUpdated) and not renamed.audience.includes("participant", "p_2")
+    assert isinstance(on_note.event, p.NoteUpdated) and on_note.audience.everyone
+    assert (on_note.event.note.id, on_note.event.note.author_name) == (note_id, "Anna B")
+    assert on_note.event.note.text == "Signerad" and on_note.event.note.version == 1
+    anonymous, unsigned = run(board, P1, "set_profile", name="")
+    assert not anonymous.audience.everyone and not anonymous.audience.includes("participant", "p_2")
+    assert isinstance(unsigned.event, p.NoteUpdated) and unsigned.audience.everyone
+    assert unsigned.event.note.author_name is None
     assert board.participants["p_1"].name is None
+    assert board.public_note(board.notes[note_id]).author_name is None
+    # Without notes a name reaches nobody else at all; the same name again tells notes nothing.
+    (only,) = run(board, P2, "set_profile", name="Bo")
+    assert not only.audience.includes("participant", "p_1") and only.audience.includes("participant", "p_2")
+    (again,) = run(board, P1, "set_profile", name=None)
+    assert not again.audience.everyone
 
 
 def test_a_group_reaches_only_the_facilitators_and_the_person() -> None:
     board = new_board()
     run(board, FACILITATOR, "set_groups", groups=[{"id": "staff", "name": "Medarbetare"}])
-    public, private = run(board, P1, "set_profile", name="Anna", group="staff")
-    assert isinstance(public.event, p.ParticipantUpdated) and isinstance(private.event, p.ParticipantUpdated)
-    assert public.audience.everyone and public.event.participant.group is None
-    assert private.event.participant.group == "staff"
+    (private,) = run(board, P1, "set_profile", name="Anna", group="staff")
+    assert isinstance(private.event, p.ParticipantUpdated)
+    assert (private.event.participant.name, private.event.participant.group) == ("Anna", "staff")
     assert private.audience.includes("facilitator", None) and private.audience.includes("participant", "p_1")
-    assert not private.audience.includes("participant", "p_2")
+    assert not private.audience.includes("participant", "p_2") and not private.audience.includes("screen", None)
     assert board.participants["p_1"].group == "staff"
+
+
+def test_a_group_can_be_chosen_again_until_the_person_answers() -> None:
+    board = new_board()
+    groups = [{"id": "staff", "name": "Medarbetare"}, {"id": "chefer", "name": "Chefer"}]
+    run(board, FACILITATOR, "set_groups", groups=groups)
+    run(board, P1, "set_profile", group="staff")
+    run(board, P1, "set_profile", group="chefer")
+    run(board, P1, "set_profile", group=None)
+    run(board, P1, "set_profile", group="staff")
+    run(board, P1, "set_score", statement_id="s1", value=6)
+    assert refused(board, P1, "set_profile", group="chefer") == p.ErrorCode.GROUP_FIXED
+    assert refused(board, P1, "set_profile", group=None) == p.ErrorCode.GROUP_FIXED
+    # The same group again, or only a new name, is no change of group.
+    run(board, P1, "set_profile", name="Anna", group="staff")
+    assert (board.participants["p_1"].name, board.participants["p_1"].group) == ("Anna", "staff")
+    assert board.aggregates[AggregateKey(1, "today", "s1", "staff")].n == 1
+    assert AggregateKey(1, "today", "s1", "chefer") not in board.aggregates
 
 
 def test_an_anonymous_join_is_not_announced_to_other_participants() -> None:
