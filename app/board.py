@@ -128,6 +128,9 @@ class Board:
     released: dict[AggregateKey, Aggregate] = field(default_factory=dict, repr=False)
     released_shifts: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     pending: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
+    # Who has ever given an answer here (clearing it too keeps them in): their group is fixed,
+    # so that no change of theirs, pending or shown, moves between groups' figures.
+    has_answered: set[str] = field(default_factory=set, repr=False)
     pending_full: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
     pending_groups: dict[tuple[int, str, str], Counter[str | None]] = field(default_factory=dict, repr=False)
     # Which groups' figures of a quantity were shown at their last release: kept, not worked
@@ -261,7 +264,7 @@ class Board:
         group = command.group if "group" in given else before.group
         if group is not None and group not in {g.id for g in self.config.groups}:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No group {group!r}.")
-        if group != before.group and self.keys_of.get(actor.participant_id):
+        if group != before.group and actor.participant_id in self.has_answered:
             # Moving answers already counted would change a group's figures by exactly this
             # person's answers, at a moment the room's messages name (docs/insight.md).
             raise DomainError(p.ErrorCode.GROUP_FIXED, "Your group cannot change once you have answered.")
@@ -496,6 +499,7 @@ class Board:
                 aggregate.add(value)
         mine = self.keys_of.setdefault(participant_id, set())
         if value is not None:
+            self.has_answered.add(participant_id)
             self.scores[(participant_id, key)] = value
             mine.add(key)
         else:

@@ -354,3 +354,19 @@ def test_a_group_cannot_change_once_its_member_has_answered() -> None:
         assert refused.code == p.ErrorCode.GROUP_FIXED
     else:
         raise AssertionError("the group changed after answering")
+
+
+def test_clearing_every_answer_does_not_free_the_group() -> None:
+    """Found by a live test: X clears her only answer, moves from g1 to g2 and answers 9;
+    two of g1 change. Her change was counted under g1, so g2's figures moved by exactly her
+    grade. A group stays fixed once its member has answered, cleared or not."""
+    steps: list[tuple[Any, ...]] = []
+    members = {0: "g1", 1: "g1", 2: "g1", 3: "g1", 4: "g2", 5: "g2", 6: "g2"}
+    for person, group in members.items():
+        steps += [("join", person, person == 3), ("group", person, group)]
+    steps += [("score", person, "s1", "today", 7 + person % 3) for person in members]
+    steps += [("reveal", True), ("score", 3, "s1", "today", None), ("group", 3, "g2")]
+    steps += [("score", 3, "s1", "today", 9), ("score", 0, "s1", "today", 2), ("score", 1, "s1", "today", 2)]
+    adversary = play(_room(steps, k=3, people=7))
+    assert not adversary.problems, adversary.problems[0]
+    assert adversary.isolation() is None
