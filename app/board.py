@@ -133,6 +133,7 @@ class Board:
     has_answered: set[str] = field(default_factory=set, repr=False)
     pending_full: dict[tuple[int, str, str], dict[str, int | None]] = field(default_factory=dict, repr=False)
     pending_groups: dict[tuple[int, str, str], Counter[str | None]] = field(default_factory=dict, repr=False)
+    pending_group_of: dict[tuple[int, str, str], dict[str, str | None]] = field(default_factory=dict, repr=False)
     # Which groups' figures of a quantity were shown at their last release: kept, not worked
     # out again from figures released at two different moments.
     released_groups_shown: dict[tuple[int, str, str], frozenset[str]] = field(default_factory=dict, repr=False)
@@ -526,8 +527,14 @@ class Board:
         _note(self.pending.setdefault(quantity, {}), participant_id, previous, value)
         delta = _note(self.pending_full.setdefault(quantity, {}), participant_id, previous, value)
         if delta:
-            person = self.participants.get(participant_id)
-            self.pending_groups.setdefault(quantity, Counter())[person.group if person else None] += delta
+            # Counted under the group the change was first counted in, and taken back from
+            # it: a group removed meanwhile (set_groups) must not leave a count below zero.
+            counted_in = self.pending_group_of.setdefault(quantity, {})
+            if delta > 0:
+                person = self.participants.get(participant_id)
+                counted_in[participant_id] = person.group if person else None
+            group = counted_in[participant_id] if delta > 0 else counted_in.pop(participant_id)
+            self.pending_groups.setdefault(quantity, Counter())[group] += delta
         k = self.config.group_min_size
         room_changes = len(self.pending[quantity])
         if len(self.pending_full[quantity]) >= k and (room_changes == 0 or room_changes >= k):
@@ -553,6 +560,7 @@ class Board:
             self.released_groups_shown[quantity] = frozenset(shown)
             self.pending_full.pop(quantity, None)
             self.pending_groups.pop(quantity, None)
+            self.pending_group_of.pop(quantity, None)
         for key in keys:
             current = self.aggregates.get(key)
             if current is None:

@@ -153,6 +153,7 @@ def workshops(draw: st.DrawFn) -> dict[str, Any]:
         st.tuples(st.just("reveal"), st.booleans()),
         st.tuples(st.just("export")),
         st.tuples(st.just("round")),
+        st.tuples(st.just("groups"), st.lists(st.sampled_from(GROUPS), unique=True)),
     )
     steps += draw(st.lists(later, max_size=25))
     return {"k": k, "people": people, "steps": steps}
@@ -218,6 +219,10 @@ def play(workshop: dict[str, Any]) -> Adversary:
             elif kind == "round":
                 emitted = board.decide(_command("start_round"), actor, NOW)
                 apply(board, emitted, actor, adversary, truth)
+            elif kind == "groups":  # the facilitator keeps some groups: the others' members have none
+                kept = [{"id": g, "name": g.upper()} for g in step[1]]
+                apply(board, board.decide(_command("set_groups", groups=kept), actor, NOW), actor, adversary, truth)
+                truth.group_of = {person: g if g in step[1] else None for person, g in truth.group_of.items()}
         except DomainError:
             continue
         if kind == "export":
