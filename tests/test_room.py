@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from app import protocol as p
 from app import writer as writer_module
 from app.board import Board
 from app.db import make_engine, migrate
+from app.export_answers import seal_answers
 from app.room import LiveRoom
+from app.sealing import Sealer, new_key
 from app.settings import Settings
 from app.store import Store
 from app.templates import DEFAULT_TEMPLATE_ID, builtin_templates
@@ -147,7 +150,8 @@ def live_room(writer: StoreWriter) -> LiveRoom:
         expires_at=now + timedelta(days=1),
         flow=p.RoomFlow(phase="document"),
     )
-    return LiveRoom(board, 0, "f" * 64, {}, {}, writer, Settings(), seal_group=lambda group: group)
+    sealed_for_this_room = partial(seal_answers, Sealer(new_key()), "r1", "f" * 64)
+    return LiveRoom(board, 0, "f" * 64, {}, {}, writer, Settings(), seal_answers=sealed_for_this_room)
 
 
 async def joined(room: LiveRoom) -> FakeConnection:
