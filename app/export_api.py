@@ -150,7 +150,10 @@ def _restored_answers(
     except NotProven as refused:
         raise ApiError(403, "forbidden", str(refused)) from refused
     except (ValueError, struct.error) as broken:
-        raise ApiError(422, "invalid_export", f"The export is not valid: answers_sealed: {broken}") from broken
+        problems = [FieldProblem(field="answers_sealed", message=str(broken))]
+        raise ApiError(
+            422, "invalid_export", f"The export is not valid: answers_sealed: {broken}", problems
+        ) from broken
     return opened, opened is not None
 
 

@@ -543,7 +543,7 @@ class ParticipantJoined(_Event):
 
 
 class ParticipantUpdated(_Event):
-    """Sent to everyone when a name is given or changed, else to facilitators and self."""
+    """Sent to the participant and the facilitators only: others see a name on the notes it signs."""
 
     type: Literal["participant_updated"] = "participant_updated"
     participant: ParticipantPublic
