@@ -77,6 +77,9 @@ class ServerProcess:
             "SAMSKAPA_NEW_PARTICIPANTS_PER_MINUTE": "100000",
             "SAMSKAPA_MAX_CONNECTIONS_PER_ADDRESS": "100000",
             "SAMSKAPA_ROOMS_CREATED_PER_HOUR": "100000",
+            # No shared Redis unless a test asks for one: a developer's own setting would
+            # make every test server share budgets and the bus.
+            "SAMSKAPA_REDIS_URL": "",
             **{f"SAMSKAPA_{key.upper()}": value for key, value in settings.items()},
         }
         self.log_path = data_dir / f"server-{self.port}.log"
