@@ -171,7 +171,7 @@ def test_the_qr_code_and_the_export_download_survive_compression(http: httpx.Cli
     assert export.headers["cache-control"] == "no-store"
     assert int(export.headers["content-length"]) == len(body)
     document = json.loads(gzip.decompress(body))
-    assert document["schema_version"] == 2 and document["room"]["title"] == "Vårdenheten Solsidan"
+    assert document["schema_version"] == 3 and document["room"]["title"] == "Vårdenheten Solsidan"
 
 
 def test_the_room_socket_is_not_touched_by_compression(server: ServerProcess, room: dict[str, Any]) -> None:
