@@ -193,6 +193,8 @@ export class Grading {
         element.replaceChildren(
           charts.distributionChart(figures, { t, language, label, mine: typeof mine === "number" ? mine : null }),
           charts.figuresLine(figures, { t, language }),
+          // From round 2: how the room moved, and how many did not answer again.
+          charts.shiftLine(figures, { t, language }) ?? "",
         );
       } else if (element.firstChild) {
         element.replaceChildren();

@@ -1,7 +1,8 @@
 // The facilitator's console, on a laptop or a phone: every control of the room, a preview
 // of what the room's screen shows and the buttons that choose it, links for co-facilitators
-// (each with a key of its own, revocable), and the full results (which only the facilitator
-// sees while they are hidden). What the room sees is the screen (/r/{id}/screen, screen.js).
+// (each with a key of its own, revocable), and the full results once revealed (until then the
+// console, too, sees only how many have answered). What the room sees is the screen
+// (/r/{id}/screen, screen.js).
 //
 // The key comes from the link's fragment (#token=…, never sent to a server) or from this
 // browser's storage. It is stored only once the server has accepted it, so a wrong link
@@ -184,18 +185,16 @@ function groupsEditor() {
   // No groups yet: offer the template's suggestion (seed 003: managers, staff, users).
   const suggested = (live.state.template.suggested_groups ?? []).map((names) => text(names));
   area.value = (current.length ? current : suggested).join("\n");
-  const minSize = h("input", { id: "group-min-size", type: "number", min: 2, max: 50, value: live.state.settings.group_min_size, inputmode: "numeric" });
+  // k is the room's, not the groups' (it holds back the whole room's figures too): it is set
+  // in the room's settings, so that changing it never saves the suggested groups by the way.
   const form = h("form", {},
     h("label", { for: "groups-text" }, t("pr.groups.hint")), area,
-    h("label", { for: "group-min-size" }, t("pr.groupMinSize")), minSize,
     h("button", { type: "submit" }, t("pr.groups.save")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const names = area.value.split("\n").map((line) => line.trim()).filter(Boolean).slice(0, 12);
     const groups = names.map((name, index) => ({ id: slug(name, index), name: name.slice(0, 60) }));
     live.send({ type: "set_groups", groups });
-    const k = Math.round(Number(minSize.value));
-    if (k >= 2 && k <= 50 && k !== live.state.settings.group_min_size) live.send({ type: "update_room", group_min_size: k });
   });
   return h("details", { class: "groups" }, h("summary", {}, t("pr.groups")), form);
 }
@@ -306,7 +305,8 @@ function buildParts(room) {
   const join = joinPanel();
   const control = controls();
   const views = viewSwitch();
-  const results = new Results(live, locale, { cardAction: onScreenButton });
+  // Hidden from everyone, the console included: the panels say so, and how many have answered.
+  const results = new Results(live, locale, { cardAction: onScreenButton, whileHidden: "pr.resultsPending" });
   const screen = new ScreenControls(room, () => statementOrder(live.state, sortOrder));
   const coFacilitator = live.state.you?.co_facilitator === true;
   const coFacilitators = new CoFacilitators(room, token, { coFacilitator });
@@ -345,6 +345,8 @@ function renderResults(force = false) {
   parts.results.spectrum.order = sortOrder;
   parts.results.update(view, force);
   if (view !== "spectrum") return;
+  // Nothing to order while no figures are shown.
+  parts.sorter.element.hidden = !live.state.spectrum?.statements;
   for (const [order, button] of parts.sorter.buttons) {
     button.setAttribute("aria-pressed", String(order === sortOrder));
     if (order === "gap") button.hidden = !live.state.settings.desired_enabled;

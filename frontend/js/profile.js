@@ -80,11 +80,12 @@ export class Profile {
         label);
     // Shown, and the choices disabled, once this person has answered (see `update`).
     this.groupFixed = h("p", { class: "hint", id: "profile-group-fixed", hidden: true }, t("p.group.fixed"));
+    // Right under the question, so that it is read before the choices that no longer change.
     return h("fieldset", { class: "field group-choice", "aria-describedby": "profile-group-fixed" },
       h("legend", {}, t("p.group.label")),
+      this.groupFixed,
       this.groups.map((group) => option(group.id, group.name)),
-      option("", t("p.group.none")),
-      this.groupFixed);
+      option("", t("p.group.none")));
   }
 
   phaseOpen() {

@@ -5,9 +5,14 @@
 //
 // Each panel takes the live connection (for its state) and the locale it is drawn in, has an
 // `element` to place anywhere, and a `draw()` that brings it in line with the state.
+//
+// Until the results are revealed nobody gets figures, the console included (docs/insight.md):
+// a page that passes `whileHidden` (a locale key) shows, in each panel, that sentence and how
+// many have answered instead of empty charts that would read as "no answers".
 
 import { h } from "./dom.js";
 import { pickText } from "./i18n.js";
+import { answeredText } from "./screen-parts.js";
 import { disagreementKey, distributionChart, figuresLine, figuresTable, legend, polarityProfile, shiftLine } from "./spectrum.js";
 import { statementFigures } from "./state.js";
 
@@ -41,12 +46,40 @@ function statementLabel(statement, index, text) {
   return `${index + 1}. ${text(statement.left)} – ${text(statement.right)}`;
 }
 
+/** Whether the state holds figures to draw: false while the results are hidden. */
+function hasFigures(state) {
+  return Boolean(state.spectrum?.statements);
+}
+
+/** "The results appear here when you show them. 7 of 9 have answered.", in place of a panel's figures. */
+class Placeholder {
+  constructor(live, locale, key) {
+    this.live = live;
+    this.locale = locale;
+    this.key = key;
+    this.count = h("span", { class: "results-placeholder-count" });
+    this.element = h("p", { class: "results-placeholder", hidden: true },
+      h("span", { class: "results-placeholder-lead" }, key ? locale.t(key) : ""), " ", this.count);
+  }
+
+  /** Shown (with the count brought up to date) while there are no figures; true if shown. */
+  update() {
+    const state = this.live.state;
+    const shown = Boolean(this.key) && !hasFigures(state);
+    this.element.hidden = !shown;
+    const count = shown ? `${answeredText(state, this.locale.t)}.` : "";
+    if (this.count.textContent !== count) this.count.textContent = count;
+    return shown;
+  }
+}
+
 /** One card per statement: its distribution, figures, shift between rounds and linked notes. */
 export class SpectrumPanel {
   /** `cardAction(statementId, label)`: an element a page puts on each card (the console's "on the screen"). */
-  constructor(live, locale, { cardAction = null } = {}) {
+  constructor(live, locale, { cardAction = null, whileHidden = null } = {}) {
     this.live = live;
     this.locale = locale;
+    this.placeholder = new Placeholder(live, locale, whileHidden);
     /** One of ORDERS; "gap" counts only while the room asks where we want to be. */
     this.order = "template";
     const text = templateText(live, locale);
@@ -63,7 +96,7 @@ export class SpectrumPanel {
     this.table = h("div", {});
     this.legendShown = this.legendKey();
     this.legend = this.makeLegend();
-    this.element = h("section", { "aria-label": locale.t("pr.spectrum") }, this.legend, this.grid, this.table);
+    this.element = h("section", { "aria-label": locale.t("pr.spectrum") }, this.placeholder.element, this.legend, this.grid, this.table);
   }
 
   /** The legend names the desired bars only while the room asks for them, last round's from round 2 on. */
@@ -81,6 +114,7 @@ export class SpectrumPanel {
     if (this.legendKey() === this.legendShown) return;
     this.legendShown = this.legendKey();
     const next = this.makeLegend();
+    next.hidden = this.legend.hidden; // hidden while the results are
     this.legend.replaceWith(next);
     this.legend = next;
   }
@@ -88,7 +122,16 @@ export class SpectrumPanel {
   draw() {
     const state = this.live.state;
     const { t, language } = this.locale;
+    // Hidden: each card keeps its statement (and the page's action), with no empty chart.
+    const hidden = this.placeholder.update();
+    this.legend.hidden = hidden;
+    this.table.hidden = hidden;
     for (const [statementId, card] of this.cards) {
+      if (hidden) {
+        card.chart.replaceChildren();
+        card.figures.replaceChildren();
+        continue;
+      }
       const figures = statementFigures(state, statementId);
       card.chart.replaceChildren(distributionChart(figures, { t, language, label: card.label }));
       card.figures.replaceChildren(figuresLine(figures, { t, language }), shiftLine(figures, { t, language }) ?? "");
@@ -134,14 +177,20 @@ export class SpectrumPanel {
 
 /** Each statement once per group, side by side; only the groups the server may show. */
 export class GroupsPanel {
-  constructor(live, locale) {
+  constructor(live, locale, { whileHidden = null } = {}) {
     this.live = live;
     this.locale = locale;
+    this.placeholder = new Placeholder(live, locale, whileHidden);
     this.element = h("section", { class: "group-view", "aria-label": locale.t("pr.groupsView") });
   }
 
   draw() {
     const { t, language } = this.locale;
+    // Hidden: no group has figures yet, which is not "no group is large enough".
+    if (this.placeholder.update()) {
+      this.element.replaceChildren(this.placeholder.element);
+      return;
+    }
     const text = templateText(this.live, this.locale);
     const state = this.live.state;
     const spectrum = state.spectrum;
@@ -172,15 +221,21 @@ export class GroupsPanel {
 
 /** The ten means on one axis: the group's polarity profile. */
 export class ProfilePanel {
-  constructor(live, locale) {
+  constructor(live, locale, { whileHidden = null } = {}) {
     this.live = live;
     this.locale = locale;
+    this.placeholder = new Placeholder(live, locale, whileHidden);
     this.element = h("section", { "aria-label": locale.t("pr.profile") });
   }
 
   draw() {
     const state = this.live.state;
-    this.element.replaceChildren(h("h2", {}, this.locale.t("profile.heading")), polarityProfile(state.template, state.spectrum, this.locale));
+    const heading = h("h2", {}, this.locale.t("profile.heading"));
+    if (this.placeholder.update()) {
+      this.element.replaceChildren(heading, this.placeholder.element);
+      return;
+    }
+    this.element.replaceChildren(heading, polarityProfile(state.template, state.spectrum, this.locale));
   }
 }
 
@@ -192,7 +247,7 @@ export class Results {
   constructor(live, locale, options = {}) {
     this.live = live;
     this.spectrum = new SpectrumPanel(live, locale, options);
-    this.panels = { spectrum: this.spectrum, groupsView: new GroupsPanel(live, locale), profile: new ProfilePanel(live, locale) };
+    this.panels = { spectrum: this.spectrum, groupsView: new GroupsPanel(live, locale, options), profile: new ProfilePanel(live, locale, options) };
     this.drawn = undefined;
   }
 
@@ -203,6 +258,8 @@ export class Results {
       this.spectrum.drawNotes();
     }
     const spectrum = this.live.state.spectrum;
+    // How many are here changes without a new spectrum: the count follows it.
+    this.panels[shown]?.placeholder?.update();
     if (!force && spectrum === this.drawn) return;
     this.drawn = spectrum;
     this.panels[shown]?.draw();

@@ -9,6 +9,9 @@ import { statementFigures } from "./state.js";
 
 const NOTES_SHOWN = 6;
 
+/** A series the chart would draw bars of: shown (not held back) and not empty. */
+const drawable = (series) => Boolean(series) && !series.withheld && series.n > 0;
+
 export class StatementView {
   constructor({ live, locale, text }, statementId) {
     this.live = live;
@@ -39,14 +42,22 @@ export class StatementView {
     if (signature !== this.drawn) {
       this.drawn = signature;
       const figures = open ? statementFigures(state, this.statement.id) : null;
+      // Revealed, but no bar to draw (too few grades to show, or none): say that, large,
+      // where the distribution would be, rather than an empty axis across the room's screen.
+      const empty = open && ![figures, figures?.previous, figures?.desired].some(drawable);
       // Until the reveal, where the distribution will be: that it is coming, and how many have answered.
-      this.chart.replaceChildren(open
-        ? distributionChart(figures, { t, language, label: this.label })
-        : h("div", { class: "statement-waiting" },
+      this.chart.replaceChildren(!open
+        ? h("div", { class: "statement-waiting" },
             h("p", { class: "screen-hidden-note" }, t("screen.hidden")),
-            h("p", { class: "screen-answered" }, answeredText(state, t))));
-      this.figures.replaceChildren(...(open ? [figuresLine(figures, { t, language }), shiftLine(figures, { t, language })].filter(Boolean) : []));
-      this.legend.replaceChildren(open ? legend(t, Boolean(figures?.desired), { previous: Boolean(figures?.previous) }) : "");
+            h("p", { class: "screen-answered" }, answeredText(state, t)))
+        : empty
+          ? h("div", { class: "statement-waiting statement-empty" },
+              h("p", { class: "screen-empty-note" }, figures?.withheld ? t("stats.withheld", { n: figures.withheld }) : t("results.none")),
+              figures?.withheld ? h("p", { class: "screen-empty-why" }, t("screen.withheldWhy", { k: state.settings.group_min_size })) : null)
+          : distributionChart(figures, { t, language, label: this.label }));
+      const lines = empty ? [shiftLine(figures, { t, language })] : [figuresLine(figures, { t, language }), shiftLine(figures, { t, language })];
+      this.figures.replaceChildren(...(open ? lines.filter(Boolean) : []));
+      this.legend.replaceChildren(open && !empty ? legend(t, Boolean(figures?.desired), { previous: Boolean(figures?.previous) }) : "");
     }
     this.drawNotes(state, t);
   }

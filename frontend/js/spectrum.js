@@ -42,15 +42,18 @@ export function shiftLine(figures, { t, language }) {
   const rounds = { from: earlier.round, to: earlier.round + 1 };
   if (earlier.withheld) return h("p", { class: "shift withheld" }, h("span", {}, t("shift.withheld", { ...rounds, n: earlier.withheld })));
   if (!earlier.n || !figures.n) return null;
-  const moved = earlier.moved_left === null || earlier.moved_left === undefined
+  const counts = earlier.moved_left === null || earlier.moved_left === undefined
     ? null
-    : h("span", {}, [
+    : [
         t("shift.left", { n: earlier.moved_left }),
         t("shift.right", { n: earlier.moved_right }),
         t("shift.stayed", { n: earlier.stayed }),
         // The shift is over those who graded both rounds: say who it leaves out.
         ...(earlier.not_again ? [t("shift.notAgain", { n: earlier.not_again })] : []),
-      ].join(" · "));
+      ];
+  // Each count kept on one line ("2 svarade inte igen" never loses its last word to the next).
+  const moved = counts && h("span", { class: "shift-counts" },
+    counts.flatMap((count, index) => [index ? " · " : "", h("span", { class: "shift-count" }, count)]));
   return h(
     "p",
     { class: "shift" },

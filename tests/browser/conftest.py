@@ -403,6 +403,8 @@ PARTICIPANT_VIEWS = {
     "participant-document": "document",
 }
 PRESENTER_VIEWS = {  # view: (its button, the phase it is shown in)
+    # Before the reveal: no figures, the console included; it says how many have answered.
+    "presenter-hidden": ("Spektrum", "grade"),
     "presenter-spectrum": ("Spektrum", "grade"),
     "presenter-profile": ("Profil", "grade"),
     "presenter-board": ("Tavlan", "document"),
@@ -458,12 +460,15 @@ class SeededRoom:
 def seed_room(room: Room) -> SeededRoom:
     with room.facilitator() as facilitator:
         facilitator.send("set_phase", phase="grade")
-        facilitator.send("set_results_visible", visible=True)
     bots = [room.bot(name) for name in NAMES]
     try:
         for bot, row in zip(bots, SCORES, strict=True):
             for number, value in enumerate(row, start=1):
                 bot.send("set_score", statement_id=f"s{number}", value=value)
+        # Revealed once everyone has graded, as a facilitator does: the reveal releases the
+        # whole round at once, while a later answer waits for k-1 others (docs/insight.md).
+        with room.facilitator() as facilitator:
+            facilitator.send("set_results_visible", visible=True)
         notes = [bots[author].add_note(area, text, color) for author, area, text, color in NOTES]
         for voter in bots[:5]:
             voter.send("vote_note", note_id=notes[2]["id"], voted=True)
@@ -504,10 +509,17 @@ def open_view(browse: Browse, seeded: SeededRoom, view: str, viewport: ViewportS
     if view in PRESENTER_VIEWS:
         button, phase = PRESENTER_VIEWS[view]
         seeded.facilitate("set_phase", phase=phase)
+        seeded.facilitate("set_results_visible", visible=view != "presenter-hidden")
         page = browse.page(room.facilitator_url, viewport, name=view)
         wait_online(page)
         page.get_by_role("button", name=button, exact=True).click()
         expect(page.get_by_role("button", name=button, exact=True)).to_have_attribute("aria-pressed", "true")
+        if view == "presenter-hidden":
+            answered = f"{len(SCORES)} av {len(SCORES)} har svarat"
+            expect(page.locator(".results-placeholder")).to_have_text(
+                f"Resultaten visas här när du visar dem för alla. {answered}."
+            )
+            expect(page.locator(".spectrum-card svg.distribution, .spectrum-card .figures")).to_have_count(0)
         if view == "presenter-spectrum":
             expect(page.locator(".spectrum-card .figures").first).to_contain_text(f"{len(SCORES)} svar")
         if view == "presenter-profile":

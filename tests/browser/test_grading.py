@@ -2,8 +2,12 @@
 fresh page), clearing really clears, the targets are big enough and stay put, one statement
 at a time with "next", and the keyboard alone grades all ten.
 
-What was stored is read where it is stored: in the facilitator's spectrum, over a real
-websocket (a scripted facilitator, Bot), never from the participant's own page."""
+What was stored is read where it is stored, over a real websocket, never from the
+participant's own page: each answer as the server applied it to that person (`score_set`, to
+a second connection with the person's own key), and where a round holds at least k grades,
+the facilitator's figures once revealed. No figure is about fewer than k grades, and none
+reaches anyone, the console included, before the reveal (docs/insight.md): one person's
+answer is never a figure."""
 
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.conftest import PHONE, Bot, Browse, Room, radio, scale, wait_online
 
+Answer = int | str | None  # 1-10, "unknown" or None (cleared), as the server stores it
+
 BLOCKING = {"serious", "critical"}
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
-STATEMENTS = [f"s{number}" for number in range(1, 11)]
 
 
 def assert_accessible(page: Page) -> None:
@@ -34,11 +39,35 @@ Figures = dict[str, dict[str, Any]]
 
 
 def wait_for_figures(facilitator: Bot, wanted: Callable[[Figures], bool], timeout: float = 10) -> Figures:
-    """The facilitator's figures per statement, as soon as a spectrum satisfies `wanted`."""
+    """The facilitator's figures per statement, as soon as a spectrum with figures (one after
+    the reveal) satisfies `wanted`."""
     message = facilitator.receive_until(
-        lambda m: m["type"] == "spectrum" and wanted({s["statement_id"]: s for s in m["statements"]}), timeout
+        lambda m: (
+            m["type"] == "spectrum"
+            and m["statements"] is not None
+            and wanted({s["statement_id"]: s for s in m["statements"]})
+        ),
+        timeout,
     )
     return {s["statement_id"]: s for s in message["statements"]}
+
+
+def same_person(room: Room, page: Page) -> Bot:
+    """A second connection of the person on `page`, with the key the page was given: the
+    server tells it each of that person's answers as it applied them (`score_set`)."""
+    token = page.evaluate("(key) => localStorage.getItem(key)", f"samskapa:participant:{room.room_id}")
+    assert token, "the page holds no participant key"
+    return Bot(room.base_url, room.room_id, token=token)
+
+
+def wait_stored(person: Bot, statement: str, value: Answer, timeout: float = 10) -> None:
+    """The server applied `value` as this person's answer to `statement` (today's)."""
+    person.receive_until(
+        lambda m: (
+            m["type"] == "score_set" and m["statement_id"] == statement and m["kind"] == "today" and m["value"] == value
+        ),
+        timeout,
+    )
 
 
 def stored_as(counts: list[int], unknown: int) -> Callable[[Figures], bool]:
@@ -75,38 +104,51 @@ def test_each_value_tapped_on_a_fresh_phone_is_stored(browse: Browse, grading_ro
         status = scale(page, 1).locator(".scale-status")
         expect(status).to_have_text("Inte graderat än")
         expect(scale(page, 1).locator("input:checked")).to_have_count(0)
-        scale(page, 1).get_by_role("radio", name=str(value), exact=True).tap()
+        with same_person(room, page) as person:
+            scale(page, 1).get_by_role("radio", name=str(value), exact=True).tap()
+            wait_stored(person, "s1", value if isinstance(value, int) else "unknown")
         if isinstance(value, int):
             tapped.append(value)
         else:
             unknown += 1
-        wait_for_figures(facilitator, stored_as(histogram(*tapped), unknown))
         expect(status).to_have_text(f"Ditt svar: {value}")
         page.context.close()
+    # Revealed, the round's figures hold every tap, each once: ten grades and one "Vet ej".
+    facilitator.send("set_results_visible", visible=True)
+    wait_for_figures(facilitator, stored_as(histogram(*tapped), unknown))
 
 
 def test_clearing_then_tapping_the_same_value_stores_it_again(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
     room, facilitator = grading_room
     page = phone(browse, room)
     five = scale(page, 1).get_by_role("radio", name="5", exact=True)
-    five.tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["histogram"] == histogram(5))
-    assert_accessible(page)
-    scale(page, 1).get_by_role("button", name="Rensa graderingen av påstående 1").tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0)
-    expect(five).not_to_be_checked()
-    expect(scale(page, 1).locator(".scale-status")).to_have_text("Inte graderat än")
-    assert_accessible(page)
-    five.tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["histogram"] == histogram(5))
-    expect(five).to_be_checked()
-    # And "Vet ej", cleared, is gone too, and can be given again.
-    scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0 and f["s1"]["unknown"] == 1)
-    scale(page, 1).get_by_role("button", name="Rensa graderingen av påstående 1").tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["n"] == 0 and f["s1"]["unknown"] == 0)
-    scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
-    wait_for_figures(facilitator, lambda f: f["s1"]["unknown"] == 1)
+    clear = scale(page, 1).get_by_role("button", name="Rensa graderingen av påstående 1")
+    with same_person(room, page) as person:
+        five.tap()
+        wait_stored(person, "s1", 5)
+        assert_accessible(page)
+        clear.tap()
+        wait_stored(person, "s1", None)
+        expect(five).not_to_be_checked()
+        expect(scale(page, 1).locator(".scale-status")).to_have_text("Inte graderat än")
+        assert_accessible(page)
+        five.tap()
+        wait_stored(person, "s1", 5)
+        expect(five).to_be_checked()
+        # And "Vet ej", cleared, is gone too, and can be given again.
+        scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
+        wait_stored(person, "s1", "unknown")
+        clear.tap()
+        wait_stored(person, "s1", None)
+        scale(page, 1).get_by_role("radio", name="Vet ej", exact=True).tap()
+        wait_stored(person, "s1", "unknown")
+    # What the room holds in the end: this person's "Vet ej" and no grade of theirs (three
+    # others' grades make the k = 3 grades the figures need; "Vet ej" does not count).
+    with room.bot() as second, room.bot() as third, room.bot() as fourth:
+        for other in (second, third, fourth):
+            other.send("set_score", statement_id="s1", value=6)
+        facilitator.send("set_results_visible", visible=True)
+        wait_for_figures(facilitator, lambda f: f["s1"]["histogram"] == histogram(6, 6, 6) and f["s1"]["unknown"] == 1)
 
 
 def boxes(page: Page) -> list[dict[str, float]]:
@@ -144,28 +186,28 @@ def test_targets_are_at_least_24_px_and_nothing_moves_on_the_first_touch(
 
 
 def test_ten_statements_in_ten_taps_and_next(browse: Browse, grading_room: tuple[Room, Bot]) -> None:
-    room, facilitator = grading_room
+    room, _ = grading_room
     page = phone(browse, room)
+    person = same_person(room, page)
     values = [3, 8, 5, 1, 10, 6, 2, 9, 7, 4]
     next_button = page.get_by_role("button", name="Nästa", exact=True)
     for number, value in enumerate(values, start=1):
         expect(page.locator(".pager-position")).to_have_text(f"{number} av 10")
         expect(page.locator("li.statement:not([hidden])")).to_have_count(1)
         scale(page, number).get_by_role("radio", name=str(value), exact=True).tap()
+        wait_stored(person, f"s{number}", value)
         if number < 10:
             next_button.tap()
     expect(next_button).to_be_disabled()
     expect(page.locator(".progress")).to_have_text("Du har graderat 10 av 10")
-    wait_for_figures(
-        facilitator, lambda f: all(f[s]["histogram"] == histogram(v) for s, v in zip(STATEMENTS, values, strict=True))
-    )
     assert_accessible(page)
     # The row of numbers goes back to any statement, with its answer still there.
     page.locator(".overview .jump").nth(2).tap()
     expect(page.locator(".pager-position")).to_have_text("3 av 10")
     expect(radio(page, 3, 5)).to_be_checked()
     radio(page, 3, 6).tap()
-    wait_for_figures(facilitator, lambda f: f["s3"]["histogram"] == histogram(6))
+    wait_stored(person, "s3", 6)
+    person.close()
     page.get_by_role("button", name="Föregående", exact=True).tap()
     expect(page.locator(".pager-position")).to_have_text("2 av 10")
     expect(radio(page, 2, 8)).to_be_checked()
@@ -179,9 +221,10 @@ def test_ten_statements_in_ten_taps_and_next(browse: Browse, grading_room: tuple
 def test_the_keyboard_alone_grades_ten_statements_with_number_keys(
     browse: Browse, grading_room: tuple[Room, Bot], viewport: ViewportSize
 ) -> None:
-    room, facilitator = grading_room
+    room, _ = grading_room
     page = browse.page(room.participant_path, viewport)
     wait_online(page)
+    person = same_person(room, page)
     page.locator("body").focus()
     for _ in range(30):
         page.keyboard.press("Tab")
@@ -192,16 +235,15 @@ def test_the_keyboard_alone_grades_ten_statements_with_number_keys(
         expect(scale(page, number).locator("input:focus")).to_have_count(1)
         page.keyboard.press("0" if value == 10 else str(value))
         expect(radio(page, number, value)).to_be_focused()
+        wait_stored(person, f"s{number}", value)
         page.keyboard.press("Enter")
-    wait_for_figures(
-        facilitator, lambda f: all(f[s]["histogram"] == histogram(v) for s, v in zip(STATEMENTS, values, strict=True))
-    )
     # The letter of "Vet ej", and digits again: each a new answer to the focused statement.
     page.keyboard.press("v")
     expect(scale(page, 10).locator(".scale-status")).to_have_text("Ditt svar: Vet ej")
-    wait_for_figures(facilitator, lambda f: f["s10"]["n"] == 0 and f["s10"]["unknown"] == 1)
+    wait_stored(person, "s10", "unknown")
     page.keyboard.press("5")
-    wait_for_figures(facilitator, lambda f: f["s10"]["histogram"] == histogram(5) and f["s10"]["unknown"] == 0)
+    wait_stored(person, "s10", 5)
+    person.close()
 
 
 def start_round_with_results_hidden(facilitator: Bot) -> None:
@@ -216,12 +258,15 @@ def test_a_new_round_shows_no_results_and_no_last_answer_until_answered(
     browse: Browse, grading_room: tuple[Room, Bot]
 ) -> None:
     room, facilitator = grading_room
-    facilitator.send("set_results_visible", visible=True)
+    # Two people: figures about two grades need k = 2 (docs/insight.md).
+    facilitator.send("update_room", group_min_size=2)
     page = phone(browse, room)
     results = page.locator("li.statement").first.locator(".statement-results")
     with room.bot() as other:
         other.send("set_score", statement_id="s1", value=8)
         radio(page, 1, 4).tap()
+        expect(page.locator(".results-hidden")).to_contain_text("2 har graderat hittills")
+        facilitator.send("set_results_visible", visible=True)
         expect(results.locator("svg.distribution")).to_be_visible()
         expect(results.locator(".figures")).to_contain_text("2 svar")
 

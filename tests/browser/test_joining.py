@@ -1,6 +1,7 @@
 """Joining on a phone: the optional name and, when the room has groups, the group, asked
-together and at once; changeable later. What was saved is read from the server (a scripted
-facilitator's websocket), not from the page."""
+together and at once; changeable later, the group only until you have answered (moving your
+answers to another group would change figures by exactly yours, docs/insight.md). What was
+saved is read from the server (a scripted facilitator's websocket), not from the page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, Bot, Browse, Room, wait_online
+from tests.browser.conftest import PHONE, Bot, Browse, Room, choose, screenshot, wait_online
 
 GROUPS = [
     {"id": "chefer", "name": "Chefer"},
@@ -106,3 +107,50 @@ def test_groups_added_after_joining_are_asked_for(browse: Browse, new_room: Call
         page.get_by_role("button", name="Spara").tap()
         saved_profile(facilitator, "Bo", "brukare")
         expect(page.locator("details.profile summary")).to_have_text("Du: Bo · Brukare")
+
+
+def test_the_group_is_fixed_once_you_have_answered(browse: Browse, new_room: Callable[..., Room]) -> None:
+    room = new_room("Fast grupp")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_groups", groups=GROUPS)
+        facilitator.send("set_phase", phase="grade")
+        page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+        wait_online(page)
+        profile = page.locator("details.profile")
+        group = page.get_by_role("group", name="Din grupp (frivilligt)")
+        fixed = profile.get_by_text("Gruppen går inte att byta när du har svarat.")
+        group.get_by_role("radio", name="Medarbetare").tap()
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, None, "staff")
+        # Before any answer the group can still change, and nothing says otherwise.
+        profile.locator("summary").tap()
+        expect(group.get_by_role("radio", name="Chefer")).to_be_enabled()
+        expect(fixed).to_be_hidden()
+        profile.locator("summary").tap()
+
+        choose(page, 1, 6)
+        expect(page.locator("li.statement").first.locator(".scale-status")).to_have_text("Ditt svar: 6")
+        profile.locator("summary").tap()
+        expect(fixed).to_be_visible()
+        for name in ("Chefer", "Medarbetare", "Brukare", "Ingen vald"):
+            expect(group.get_by_role("radio", name=name)).to_be_disabled()
+        expect(group.get_by_role("radio", name="Medarbetare")).to_be_checked()
+        # Said to a screen reader with the choice itself, not only shown beside it.
+        expect(group).to_have_accessible_description("Gruppen går inte att byta när du har svarat.")
+        assert_accessible(page)
+        screenshot(page, "participant-group-fixed-sv-390x844")
+
+        # The name stays yours to change; the group goes with it unchanged.
+        page.get_by_label("Ditt namn (frivilligt)").fill("Anna")
+        page.get_by_role("button", name="Spara").tap()
+        saved_profile(facilitator, "Anna", "staff")
+        expect(profile.locator("summary")).to_have_text("Du: Anna · Medarbetare")
+
+        page.get_by_label("Språk", exact=True).select_option("fi")
+        profile.locator("summary").tap()
+        finnish = page.get_by_role("group", name="Ryhmäsi (vapaaehtoinen)")
+        expect(finnish).to_have_accessible_description("Ryhmää ei voi vaihtaa, kun olet vastannut.")
+        expect(finnish.get_by_role("radio", name="Chefer")).to_be_disabled()
+        expect(profile.get_by_text("Ryhmää ei voi vaihtaa, kun olet vastannut.")).to_be_visible()
+        assert_accessible(page)
+        screenshot(page, "participant-group-fixed-fi-390x844")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, wait_online
+from tests.browser.conftest import PHONE, PROJECTOR, Browse, Room, screenshot, wait_online
 from tests.servers import ROOT
 
 
@@ -120,3 +120,45 @@ def test_skip_link_and_the_template_file_button_speak_the_page_language(
     expect(participant.locator(".skip-link")).to_be_focused()
     participant.keyboard.press("Enter")
     expect(participant.locator("main")).to_be_focused()
+
+
+CONSOLE_BEFORE_REVEAL = {  # language: (connected, the panel's placeholder, the note beside the button, reveal)
+    "en": (
+        "Connected",
+        "The results appear here when you show them to everyone. 2 of 3 have answered.",
+        "Results are hidden, here too, until you show them",
+        "Show results to everyone",
+    ),
+    "fi": (
+        "Yhdistetty",
+        "Tulokset näkyvät täällä, kun näytät ne kaikille. 2/3 on vastannut.",
+        "Tulokset ovat piilossa, myös täällä, kunnes näytät ne",
+        "Näytä tulokset kaikille",
+    ),
+}
+
+
+def test_the_console_before_the_reveal_says_why_in_the_rooms_language(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """Until the reveal the console has no figures either (docs/insight.md): where they will
+    be, each panel says so calmly and how many have answered, in the room's language."""
+    for language, (connected, placeholder, note, reveal) in CONSOLE_BEFORE_REVEAL.items():
+        room = new_room(f"Console {language}", language=language)
+        with room.facilitator() as facilitator:
+            facilitator.send("set_phase", phase="grade")
+            people = [room.bot() for _ in range(3)]
+            for person, value in zip(people[:2], (4, 8), strict=True):
+                person.send("set_score", statement_id="s1", value=value)
+            console = browse.page(room.facilitator_url, PROJECTOR, name=f"console-{language}")
+            wait_online_in(console, connected)
+            for panel in range(3):  # the spectrum, by group, the profile
+                console.locator(".view-switch button").nth(panel).click()
+                expect(console.locator(".stage .results-placeholder:visible")).to_have_text(placeholder)
+            console.locator(".view-switch button").first.click()
+            expect(console.get_by_text(note)).to_be_visible()
+            expect(console.get_by_role("button", name=reveal)).to_be_visible()
+            expect(console.locator(".spectrum-card svg.distribution")).to_have_count(0)
+            screenshot(console, f"console-before-reveal-{language}-1920x1080")
+            for person in people:
+                person.close()

@@ -619,3 +619,50 @@ def test_held_back_figures_say_how_many_answers_they_hold(browse: Browse, new_ro
         expect(screen.locator(".screen-statement svg.distribution rect.bar-desired")).to_have_count(0)
         for bot in bots:
             bot.close()
+
+
+def test_a_room_of_two_shows_too_few_until_the_facilitator_sets_k_to_two(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """k counts grades for the whole room too (docs/insight.md): two people's answers, with
+    k = 3, say how many there are and nothing else, on the projector as in the console; a
+    facilitator who wants figures in a room of two sets k = 2 in the room's settings."""
+    room = new_room("Två personer")
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+    bots = graded(room, 2, lambda i: {"s1": 3 + 4 * i, "s2": 6})
+    try:
+        console = open_console(browse, room)
+        screen = open_screen(browse, room)
+        console.get_by_role("button", name="Visa resultaten för alla").click()
+        expect(screen.locator(".overview-row")).to_have_count(10)
+        expect(screen.locator(".overview-figures").first).to_have_text("2 svar – för få för att visas")
+        expect(screen.locator(".overview-figures").nth(2)).to_have_text("Inga svar än")
+        expect(screen.locator(".overview-row rect.bar")).to_have_count(0)
+        expect(console.locator(".spectrum-card .figures").first).to_have_text("2 svar – för få för att visas")
+        fits_without_scrolling(screen)
+        screenshot(screen, "screen-overview-room-of-two-1920x1080")
+        console.locator(".spectrum-card").first.get_by_role("button", name="Visa påstående 1 på skärmen").click()
+        # No empty axis across the screen: what there is, and why, where the bars would be.
+        empty = screen.locator(".screen-statement .statement-empty")
+        expect(empty).to_have_text(
+            "2 svar – för få för att visas"
+            "Siffror visas när minst 3 har graderat påståendet: då står ingens svar för sig."
+        )
+        expect(screen.locator(".screen-statement svg.distribution")).to_have_count(0)
+        fits_without_scrolling(screen)
+        screenshot(screen, "screen-statement-room-of-two-1920x1080")
+        assert_accessible(screen)
+
+        settings = console.locator("details.room-settings")
+        settings.locator("summary").click()
+        settings.get_by_label("Minsta antal graderingar bakom en siffra (k)").fill("2")
+        settings.get_by_role("button", name="Spara inställningarna").click()
+        figures = screen.locator(".screen-statement .statement-figures")
+        expect(figures).to_contain_text("2 svar")
+        expect(figures).to_contain_text("Medel 5,0")
+        expect(screen.locator(".screen-statement rect.bar")).not_to_have_count(0)
+        screenshot(screen, "screen-statement-room-of-two-k2-1920x1080")
+    finally:
+        for bot in bots:
+            bot.close()

@@ -104,20 +104,18 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
     expect(anna.locator(".progress")).to_have_text("Du har graderat 2 av 10")
     expect(cecilia.locator(".progress")).to_have_text("Du har graderat 1 av 10")
 
-    expect(spectrum_figures(presenter, 1)).to_contain_text("3 svar")
-    expect(spectrum_figures(presenter, 1)).to_contain_text("Medel 5,0")
-    expect(spectrum_figures(presenter, 1)).to_contain_text("Median 6,0")
-    expect(spectrum_figures(presenter, 1)).to_contain_text("Spridda åsikter")
-    expect(spectrum_figures(presenter, 2)).to_contain_text("2 svar")
-    expect(spectrum_figures(presenter, 2)).to_contain_text("Medel 8,5")
-    expect(spectrum_figures(presenter, 2)).to_contain_text("För få svar")
-    expect(spectrum_figures(presenter, 3)).to_have_text("Inga svar än")
-    # "Vet ej" is an answer of its own, counted beside the figures and never in them.
+    # "Vet ej" is an answer of its own, never a grade.
     choose(cecilia, 2, "Vet ej")
     expect(scale(cecilia, 2).locator(".scale-status")).to_have_text("Ditt svar: Vet ej")
-    expect(spectrum_figures(presenter, 2)).to_contain_text("1 vet ej")
-    expect(spectrum_figures(presenter, 2)).to_contain_text("2 svar")
     expect(presenter.locator(".stats")).to_contain_text("3 har graderat")
+    # Hidden from everyone until the reveal, the console included: it says how many have
+    # answered, and shows no figure that could change with one person's answer.
+    expect(presenter.locator(".results-placeholder")).to_have_text(
+        "Resultaten visas här när du visar dem för alla. 3 av 3 har svarat."
+    )
+    expect(presenter.get_by_text("Resultaten är dolda, även här, tills du visar dem", exact=False)).to_be_visible()
+    expect(presenter.locator(".spectrum-card svg.distribution, .spectrum-card .figures")).to_have_count(0)
+    screenshot(presenter, "workshop-presenter-hidden-1920x1080")
     for page in participants:
         expect(page.locator(".results-hidden")).to_have_text(
             "Resultaten visas när processledaren väljer det. 3 har graderat hittills."
@@ -128,11 +126,20 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
     # ------------------------------------------------ the facilitator reveals the results
     presenter.get_by_role("button", name="Visa resultaten för alla").click()
     expect(presenter.get_by_role("button", name="Dölj resultaten")).to_be_visible()
+    expect(presenter.locator(".results-placeholder")).to_be_hidden()
+    expect(spectrum_figures(presenter, 1)).to_contain_text("3 svar")
+    expect(spectrum_figures(presenter, 1)).to_contain_text("Medel 5,0")
+    expect(spectrum_figures(presenter, 1)).to_contain_text("Median 6,0")
+    expect(spectrum_figures(presenter, 1)).to_contain_text("Spridda åsikter")
+    # Two grades and a "Vet ej": k = 3 counts grades, so statement 2's figures are held back,
+    # and say how many answers they hold rather than "no answers".
+    expect(spectrum_figures(presenter, 2)).to_have_text("3 svar – för få för att visas")
+    expect(spectrum_figures(presenter, 3)).to_have_text("Inga svar än")
     for page in participants:
         expect(page.locator("svg.distribution")).to_have_count(10)
         expect(participant_figures(page, 1)).to_contain_text("3 svar")
         expect(participant_figures(page, 1)).to_contain_text("Medel 5,0")
-        expect(participant_figures(page, 2)).to_contain_text("Medel 8,5")
+        expect(participant_figures(page, 2)).to_have_text("3 svar – för få för att visas")
         expect(page.get_by_role("heading", name="Polaritetsprofil")).to_be_visible()
         expect(page.locator(".results-hidden")).to_be_hidden()
     screenshot(presenter, "workshop-presenter-revealed-1920x1080")
@@ -147,8 +154,16 @@ def test_a_workshop_from_start_page_to_offline_note(browse: Browse) -> None:
     for page in participants:
         for number in (1, 5, 10):
             expect(radio(page, number, 5)).to_be_enabled()
+    # After the reveal the figures change only once k = 3 people have answered anew: one
+    # answer alone would be a difference of one person's answer.
     choose(cecilia, 3, 4)
-    expect(spectrum_figures(presenter, 3)).to_contain_text("1 svar")
+    expect(scale(cecilia, 3).locator(".scale-status")).to_have_text("Ditt svar: 4")
+    choose(anna, 3, 5)
+    expect(scale(anna, 3).locator(".scale-status")).to_have_text("Ditt svar: 5")
+    expect(spectrum_figures(presenter, 3)).to_have_text("Inga svar än")
+    choose(bo, 3, 9)
+    expect(spectrum_figures(presenter, 3)).to_contain_text("3 svar")
+    expect(spectrum_figures(presenter, 3)).to_contain_text("Medel 6,0")
 
     # ------------------------------------------------ documenting on the board
     presenter.get_by_role("button", name="Dokumentera", exact=True).click()
