@@ -436,6 +436,11 @@ class You(_Message):
     # A facilitator who came in by a co-facilitator link (revocable; cannot delete the room
     # or hand out links), so that the console leaves out what it may not do.
     co_facilitator: bool = False
+    group_fixed: bool = Field(
+        default=False,
+        description="The participant has answered in this room (a cleared answer counts): its group can no "
+        "longer change (`group_fixed`).",
+    )
 
 
 # ---------------------------------------------------------------- server -> client

@@ -236,6 +236,7 @@ class LiveRoom:
             name=participant.name if participant else None,
             group=participant.group if participant else None,
             co_facilitator=co_facilitator,
+            group_fixed=participant_id in self.board.has_answered,
         )
         events = self._missed_events(hello, role, participant_id)
         return p.Welcome(

@@ -98,7 +98,9 @@ export class Profile {
    */
   update() {
     const state = this.live.state;
-    const answered = [state.myScores, state.myDesiredScores, state.myPreviousScores].some((scores) => Object.keys(scores ?? {}).length > 0);
+    // The server says so in the welcome (a cleared or an earlier round's answer counts too); an
+    // answer given since is in the outbox's scores.
+    const answered = Boolean(state.you?.group_fixed) || [state.myScores, state.myDesiredScores, state.myPreviousScores].some((scores) => Object.keys(scores ?? {}).length > 0);
     const acted = answered || [...state.notes.values()].some((note) => note.author_id === state.you?.participant_id);
     if (acted && !this.asked) this.remember();
     // The server keeps a group once its member has answered (docs/insight.md): say so
