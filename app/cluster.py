@@ -23,8 +23,6 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from pydantic import ValidationError
-
 from app import protocol as p
 from app import relay
 from app.bus import Bus
@@ -144,11 +142,11 @@ class RoomHost:
         return found
 
     def _receive(self, raw: str) -> None:
-        """What one relaying instance sent in one loop turn, item by item, in order."""
-        try:
-            batch = relay.to_owner.validate_json(raw)
-        except ValidationError:
-            log.exception("dropped a relayed message that does not parse (an instance of another version?)")
+        """What one relaying instance sent in one loop turn, item by item, in order. Read
+        tolerantly (app/relay.py): an item this version cannot read is skipped, not the
+        batch, so a newer instance's extra field never costs the others their commands."""
+        batch = relay.read_to_owner(raw)
+        if batch is None:
             return
         for item in batch.items:
             self._receive_one(batch.inst, item)
@@ -337,11 +335,7 @@ class ClusterNode:
             del self.remote_rooms[room.room_id]
 
     def _receive(self, raw: str) -> None:
-        try:
-            message = relay.to_relay.validate_json(raw)
-        except ValidationError:
-            log.exception("dropped an owner's message that does not parse (an instance of another version?)")
-            return
+        message = relay.read_to_relay(raw)
         match message:
             case relay.Deliver(batches=batches):
                 for delivery in batches:
