@@ -104,7 +104,7 @@ class RemotePeer:
         self.conn_id = conn_id
         self.role: p.Role = "participant"
         self.participant_id: str | None = None
-        self.inbox: asyncio.Queue[p.Command | None] = asyncio.Queue()
+        self.inbox: asyncio.Queue[p.Command | relay.UnreadableFrame | None] = asyncio.Queue()
         self.closed = False
 
     def identify(self, role: p.Role, participant_id: str | None) -> None:
@@ -151,8 +151,12 @@ class RoomHost:
         for item in batch.items:
             self._receive_one(batch.inst, item)
 
-    def _receive_one(self, instance_id: str, item: relay.ToOwner) -> None:
+    def _receive_one(self, instance_id: str, item: relay.ToOwner | relay.UnreadableFrame) -> None:
         match item:
+            case relay.UnreadableFrame(conn=conn):
+                unread_by = self._peers.get((instance_id, conn))
+                if unread_by is not None:
+                    unread_by.inbox.put_nowait(item)
             case relay.OpenSocket(conn=conn, hello=hello):
                 peer = RemotePeer(self._relay(instance_id), conn)
                 self._peers[(instance_id, conn)] = peer
@@ -189,6 +193,12 @@ class RoomHost:
             return
         try:
             while (command := await peer.inbox.get()) is not None:
+                if isinstance(command, relay.UnreadableFrame):
+                    # A command of a newer instance's version: answered, never left hanging.
+                    message = f"This server does not know {command.command_type!r} yet."
+                    error = p.Error(code=p.ErrorCode.UNKNOWN_TYPE, message=message, cid=command.cid)
+                    peer.send(error.model_dump_json())
+                    continue
                 await self.room.handle(peer, command)
         finally:
             self.room.leave(peer)

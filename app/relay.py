@@ -126,7 +126,18 @@ class RelayBatch(_Envelope):
     """What one instance sent a room's owner in one event-loop turn, in order."""
 
     inst: str
-    items: list[ToOwner]
+    items: list[ToOwner | UnreadableFrame]
+
+
+class UnreadableFrame(BaseModel):
+    """Never sent: what the reader makes of a relayed command this version cannot read (a
+    type a newer instance knows, say), so that the owner answers its client with an error,
+    in its place among the client's commands, instead of leaving it waiting for an ack."""
+
+    type: Literal["unreadable"] = "unreadable"
+    conn: str
+    cid: str | None
+    command_type: str
 
 
 # ---------------------------------------------------------------- to a relaying instance
@@ -199,13 +210,31 @@ def read_to_owner(raw: str | bytes) -> RelayBatch | None:
     except ValidationError:
         log.exception("dropped a relayed batch whose envelope does not parse")
         return None
-    items: list[ToOwner] = []
+    items: list[ToOwner | UnreadableFrame] = []
     for raw_item in header.items:
         try:
             items.append(_item.validate_python(raw_item, extra="ignore"))
         except ValidationError as error:
             _skipped(raw_item, error)
+            unreadable = _unreadable_frame(raw_item)
+            if unreadable is not None:
+                items.append(unreadable)
     return RelayBatch(v=header.v, inst=header.inst, items=items)
+
+
+def _unreadable_frame(item: object) -> UnreadableFrame | None:
+    """A relayed client's command that did not parse, when it says whose and which it is."""
+    if not isinstance(item, dict) or item.get("type") != "frame" or not isinstance(item.get("conn"), str):
+        return None
+    command = item.get("command")
+    if not isinstance(command, dict):
+        return None
+    cid, command_type = command.get("cid"), command.get("type")
+    return UnreadableFrame(
+        conn=item["conn"],
+        cid=cid if isinstance(cid, str) else None,
+        command_type=command_type if isinstance(command_type, str) else "",
+    )
 
 
 def read_to_relay(raw: str | bytes) -> Deliver | CloseSocket | ExportReply | None:

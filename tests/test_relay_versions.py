@@ -97,6 +97,19 @@ def test_a_relayed_command_of_an_unknown_type_is_skipped_alone() -> None:
     assert [item.command.cid for item in read.items if isinstance(item, relay.ClientFrame)] == ["c-1", "c-2"]
 
 
+def test_a_relayed_command_of_an_unknown_type_is_answered_in_its_place() -> None:
+    """The client of a newer instance gets `unknown_type` for that command, in order among
+    its others, instead of waiting for an ack that never comes."""
+    raw = batch(frame(GOOD_NOTE), frame({"type": "dot_vote_budget", "cid": "c-9", "votes": 5}), frame(GOOD_SCORE))
+    read = relay.read_to_owner(raw)
+    assert read is not None
+    kinds = [type(item).__name__ for item in read.items]
+    assert kinds == ["ClientFrame", "UnreadableFrame", "ClientFrame"]
+    unreadable = read.items[1]
+    assert isinstance(unreadable, relay.UnreadableFrame)
+    assert (unreadable.cid, unreadable.command_type) == ("c-9", "dot_vote_budget")
+
+
 def test_a_relayed_command_or_hello_with_extra_fields_inside_is_read() -> None:
     """The owner reads what the relaying instance validated at its edge against its own
     (newer) protocol, ignoring what it does not know; clients stay held to the strict one."""
