@@ -7,6 +7,8 @@ documents each model here with an example; tests/test_protocol_doc.py keeps them
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal, Self
@@ -16,7 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from app.templates.model import Language, Template
 from app.text import PlainText
 
-PROTOCOL_VERSION = 1
+# Every protocol version this server speaks. During a rolling upgrade two instances may speak
+# different sets; each hello is answered with the highest version both sides speak, so that
+# a page loaded from the newer instance and one loaded from the older both keep working.
+SUPPORTED_PROTOCOLS: frozenset[int] = frozenset({1})
+# The newest version this server speaks: what it says in a welcome when nothing else was asked.
+PROTOCOL_VERSION = max(SUPPORTED_PROTOCOLS)
 
 Phase = Literal["lobby", "grade", "reflect", "document", "closed"]
 # A screen is a read-only view (the projector, a board on a wall): no identity, no key,
@@ -39,6 +46,7 @@ Insight = Literal["too_few", "agreement", "spread", "two_camps"]
 Title = Annotated[str, PlainText(min_length=1, max_length=120, strip=True)]
 # k: a group with fewer voters than this is never shown on its own.
 GroupMinSize = Annotated[int, Field(ge=2, le=50)]
+ProtocolVersion = Annotated[int, Field(ge=1)]
 # A public body's case number (sv diarienummer, fi diaarinumero), e.g. "KS 2026/123".
 CaseNumber = Annotated[str, PlainText(max_length=40, strip=True)]
 
@@ -62,6 +70,7 @@ class ErrorCode(StrEnum):
     LIMIT_REACHED = "limit_reached"
     UNAVAILABLE = "unavailable"
     GROUP_FIXED = "group_fixed"
+    UNSUPPORTED_PROTOCOL = "unsupported_protocol"
 
 
 class CloseCode(IntEnum):
@@ -81,6 +90,12 @@ class CloseCode(IntEnum):
     # The co-facilitator link this socket came in by was revoked by the room's facilitator.
     ACCESS_REVOKED = 4014
     TOO_MANY_JOINS = 4029
+    # The hello named only versions older than any this server speaks: the page is from an
+    # older release and must be reloaded to get the current one (tldraw's ClientTooOld).
+    CLIENT_TOO_OLD = 4426
+    # The hello named only versions newer than any this server speaks: this instance is the
+    # older one in a rolling upgrade; a reconnect with backoff reaches a newer one (ServerTooOld).
+    SERVER_TOO_OLD = 4427
 
 
 class _Message(BaseModel):
@@ -101,12 +116,44 @@ class Hello(_Message):
     `screen: true` opens a read-only view of the room, with no identity (a projector)."""
 
     type: Literal["hello"]
-    protocol: Literal[1] = 1
+    # Any version a client may come to speak: a newer client is answered with SERVER_TOO_OLD
+    # (it reconnects), not with invalid_message (which it could never fix).
+    protocol: ProtocolVersion = 1
+    protocols: Annotated[list[ProtocolVersion], Field(min_length=1, max_length=16)] | None = None
     token: Annotated[str, PlainText(max_length=128)] | None = None
     screen: bool = False
     name: DisplayName | None = None
     epoch: Annotated[str, PlainText(max_length=64)] | None = None
     last_seq: Annotated[int, Field(ge=0)] | None = None
+
+    def speaks(self) -> frozenset[int]:
+        """The versions this client speaks: `protocols`, or only `protocol` from a client
+        that predates the list (every client before version negotiation)."""
+        return frozenset(self.protocols or (self.protocol,))
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Why a hello's versions and the server's have none in common, and how to close."""
+
+    close_code: CloseCode
+    message: str
+
+
+def choose_protocol(spoken: Collection[int], supported: Collection[int] = SUPPORTED_PROTOCOLS) -> int | Unsupported:
+    """The highest version both sides speak. Without one, which side is behind decides the
+    close code: a client wholly older reloads (it gets the current page), a client wholly
+    newer reconnects (another instance of the upgrade will speak its version)."""
+    common = set(spoken) & set(supported)
+    if common:
+        return max(common)
+    if max(spoken) < min(supported):
+        return Unsupported(CloseCode.CLIENT_TOO_OLD, f"Protocol {max(spoken)} is too old: reload the page.")
+    if min(spoken) > max(supported):
+        return Unsupported(CloseCode.SERVER_TOO_OLD, "This server is older than the client: reconnect in a moment.")
+    # Versions on both sides of the server's, none of them its own: the client, which has
+    # the newer code, is the one out of step; a reload gives it the server's page.
+    return Unsupported(CloseCode.CLIENT_TOO_OLD, "No protocol version in common: reload the page.")
 
 
 class _Command(_Message):

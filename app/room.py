@@ -240,6 +240,7 @@ class LiveRoom:
         )
         events = self._missed_events(hello, role, participant_id)
         return p.Welcome(
+            protocol=hello.protocol,
             epoch=self.epoch,
             seq=self.seq,
             server_time=now_utc(),

@@ -143,6 +143,13 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         hello = hello_in_url(scope) or await _await_hello(socket, connection, settings.max_frame_bytes, bucket)
         if hello is None:
             return
+        chosen = p.choose_protocol(hello.speaks())
+        if isinstance(chosen, p.Unsupported):
+            _refuse(connection, p.ErrorCode.UNSUPPORTED_PROTOCOL, chosen.message, chosen.close_code)
+            return
+        # From here on the hello names the version chosen, which the welcome repeats; the list
+        # is not passed on, so an owner instance reached through the relay sees one version.
+        hello = hello.model_copy(update={"protocol": chosen, "protocols": None})
         address = services.addresses.client_of(scope)
         if hello.token is None and not hello.screen and not await services.identity_limiter.hit(address):
             refusal = "Too many new participants from your address; wait a minute."

@@ -338,7 +338,7 @@ async def test_an_invalid_hello_gets_invalid_message_and_a_valid_hello_still_wor
     async with connect(scene.ws_url) as socket:
         for hello, field in (
             ({"type": "hello", "token": "x" * 129}, "token"),
-            ({"type": "hello", "protocol": 2}, "protocol"),
+            ({"type": "hello", "protocol": 0}, "protocol"),
             ({"type": "hello", "last_seq": -1}, "last_seq"),
         ):
             await socket.send(json.dumps(hello))

@@ -1,7 +1,7 @@
 // The live connection: one WebSocket, resumed after every drop with the last seq seen,
 // with an outbox so that commands made offline are sent (once) when it is back.
 
-import { CloseCode, FINAL_CLOSE_REASONS, greeting, participantTokenKey } from "./protocol.js";
+import { CloseCode, FINAL_CLOSE_REASONS, greeting, participantTokenKey, reloadForVersion } from "./protocol.js";
 import { Outbox, applyMessage, initialState, newCid } from "./state.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
@@ -118,6 +118,9 @@ export class LiveConnection extends EventTarget {
       this.finalReason = FINAL_CLOSE_REASONS.get(code);
       if (code === CloseCode.UNAUTHORIZED && !this.facilitator && !this.screen) this.storage.removeItem(this.tokenKey);
       this.setStatus("ended");
+      // The page is older than every version the server speaks: the current page is one
+      // reload away. Once only; after that the page says so (room.tooOld) with a button.
+      if (code === CloseCode.CLIENT_TOO_OLD && reloadForVersion(() => window.sessionStorage)) location.reload();
       return;
     }
     this.setStatus("offline");

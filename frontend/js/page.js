@@ -43,8 +43,19 @@ export function showError(frame, t, error) {
 }
 
 export function endedMessage(live, t) {
-  const said = { not_found: "room.notFound", deleted: "room.deleted", unauthorized: "room.unauthorized", revoked: "room.revoked" };
+  const said = { not_found: "room.notFound", deleted: "room.deleted", unauthorized: "room.unauthorized", revoked: "room.revoked", too_old: "room.tooOld" };
   return t(said[live.finalReason] ?? "room.notFound");
+}
+
+/**
+ * What a page older than the server's protocol shows once its one reload did not help:
+ * the reason and a button to reload by hand (a newer page may be cached a while longer).
+ * Every page alike, before its own `ended`, which may forget the room: this room is fine.
+ */
+export function reloadPrompt(live, t) {
+  return h("div", { class: "ended" },
+    h("p", { class: "lead" }, endedMessage(live, t)),
+    h("p", {}, h("button", { type: "button", class: "primary", on: { click: () => location.reload() } }, t("room.reload"))));
 }
 
 /**
@@ -137,7 +148,10 @@ export async function startRoomPage({
     const { frame } = room;
     renderStatus(frame, live, locale.t);
     if (live.status === "ended" || live.state.deleted) {
-      frame.main.replaceChildren(ended ? ended(room) : h("p", { class: "lead" }, endedMessage(live, locale.t)));
+      const tooOld = live.finalReason === "too_old";
+      frame.main.replaceChildren(
+        tooOld ? reloadPrompt(live, locale.t) : ended ? ended(room) : h("p", { class: "lead" }, endedMessage(live, locale.t)),
+      );
       view = null;
       return;
     }

@@ -23,6 +23,7 @@ export const ErrorCode = Object.freeze({
   LIMIT_REACHED: "limit_reached",
   UNAVAILABLE: "unavailable",
   GROUP_FIXED: "group_fixed",
+  UNSUPPORTED_PROTOCOL: "unsupported_protocol",
 });
 
 export const CloseCode = Object.freeze({
@@ -38,6 +39,8 @@ export const CloseCode = Object.freeze({
   ROOM_FULL: 4013,
   ACCESS_REVOKED: 4014,
   TOO_MANY_JOINS: 4029,
+  CLIENT_TOO_OLD: 4426,
+  SERVER_TOO_OLD: 4427,
 });
 
 /**
@@ -50,7 +53,36 @@ export const FINAL_CLOSE_REASONS = new Map([
   [CloseCode.ROOM_NOT_FOUND, "not_found"],
   [CloseCode.ROOM_DELETED, "deleted"],
   [CloseCode.ACCESS_REVOKED, "revoked"],
+  [CloseCode.CLIENT_TOO_OLD, "too_old"],
 ]);
+
+/**
+ * How long a reload for a newer version counts as the last one: a page refused as too old
+ * again within this time reloaded already and got no newer code (a cache, or a server that
+ * dropped this version), so reloading again would only loop.
+ */
+export const RELOAD_WINDOW_MS = 60_000;
+const RELOADED_AT_KEY = "samskapa:reloaded-for-version";
+
+/**
+ * Whether a page closed with CLIENT_TOO_OLD should reload itself now, noting that it did
+ * (in `storage`, the tab's sessionStorage, so that a reload loop stops at one; a function
+ * returning it too, since merely reading `window.sessionStorage` throws where storage is
+ * blocked). False when
+ * it reloaded within RELOAD_WINDOW_MS, or when storage cannot be used (then a reload could
+ * never be told from the one before it): the page then asks the person to reload.
+ */
+export function reloadForVersion(storage, now = Date.now()) {
+  try {
+    storage = typeof storage === "function" ? storage() : storage;
+    const last = Number(storage.getItem(RELOADED_AT_KEY));
+    if (last && now - last >= 0 && now - last < RELOAD_WINDOW_MS) return false;
+    storage.setItem(RELOADED_AT_KEY, String(now));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Refusals a person can cause by an ordinary action, explained in their own words (error.<code>). */
 export const EXPLAINED_ERRORS = Object.freeze([
@@ -82,7 +114,9 @@ export function participantTokenKey(roomId) {
  * How a socket that resumes nothing says hello (docs/protocol.md, "hello"): the URL to open
  * and the hello to send once it is open. Someone new without a name says it in the URL
  * (`?join=new`, hello null) and is greeted a round trip sooner; a token or a name is never
- * put in a URL, so those go in the hello.
+ * put in a URL, so those go in the hello. The hello names no `protocols`: the page speaks
+ * only version 1, which is what a hello without them means, and an instance from before
+ * version negotiation would refuse the unknown field during a rolling upgrade.
  */
 export function greeting(roomId, { screen = false, token = null, name = null } = {}) {
   const url = roomSocketUrl(roomId);

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { endedMessage } from "../../frontend/js/page.js";
-import { CloseCode, EXPLAINED_ERRORS, ErrorCode, FINAL_CLOSE_REASONS } from "../../frontend/js/protocol.js";
+import { CloseCode, EXPLAINED_ERRORS, ErrorCode, FINAL_CLOSE_REASONS, RELOAD_WINDOW_MS, reloadForVersion } from "../../frontend/js/protocol.js";
 
 const doc = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8");
 const locales = Object.fromEntries(
@@ -63,4 +63,35 @@ test("every final close and every explained error has its words in each language
       assert.ok(messages[`error.${code}`], `${language}: error.${code}`);
     }
   }
+});
+
+/** A Storage of a Map, as sessionStorage behaves. */
+function memoryStorage() {
+  const items = new Map();
+  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => items.set(key, String(value)) };
+}
+
+test("a page too old for the server reloads once, not in a loop", () => {
+  assert.ok(FINAL_CLOSE_REASONS.has(CloseCode.CLIENT_TOO_OLD), "4426 ends the connection: reconnecting cannot help");
+  assert.ok(!FINAL_CLOSE_REASONS.has(CloseCode.SERVER_TOO_OLD), "4427 is retried with backoff, as 4012");
+  const storage = memoryStorage();
+  const start = 1_000_000;
+  assert.equal(reloadForVersion(storage, start), true, "the first refusal reloads");
+  assert.equal(reloadForVersion(storage, start + 2_000), false, "refused again just after the reload: ask instead");
+  assert.equal(reloadForVersion(storage, start + RELOAD_WINDOW_MS - 1), false);
+  assert.equal(reloadForVersion(storage, start + RELOAD_WINDOW_MS), true, "a later upgrade reloads again");
+  assert.equal(reloadForVersion(() => storage, start + 2 * RELOAD_WINDOW_MS), true, "storage may be given lazily");
+  const blocked = () => {
+    throw new Error("SecurityError");
+  };
+  assert.equal(reloadForVersion(blocked, start), false, "without storage a loop could not be told: never reload");
+  assert.equal(reloadForVersion({ getItem: blocked, setItem: blocked }, start), false);
+});
+
+test("a page too old says so with a reload button, in each language", () => {
+  for (const [language, messages] of Object.entries(locales)) {
+    assert.ok(messages["room.tooOld"], `${language}: room.tooOld`);
+    assert.ok(messages["room.reload"], `${language}: room.reload`);
+  }
+  assert.match(locales.sv["room.tooOld"], /^Sidan behöver laddas om/);
 });
