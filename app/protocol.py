@@ -119,7 +119,11 @@ class Hello(_Message):
     # Any version a client may come to speak: a newer client is answered with SERVER_TOO_OLD
     # (it reconnects), not with invalid_message (which it could never fix).
     protocol: ProtocolVersion = 1
-    protocols: Annotated[list[ProtocolVersion], Field(min_length=1, max_length=16)] | None = None
+    # Read, never written: the hello relayed to a room's owner is the negotiated one, and an
+    # owner of the version before negotiation refuses a hello with a field it does not know.
+    protocols: Annotated[list[ProtocolVersion], Field(min_length=1, max_length=16)] | None = Field(
+        default=None, exclude=True
+    )
     token: Annotated[str, PlainText(max_length=128)] | None = None
     screen: bool = False
     name: DisplayName | None = None

@@ -293,3 +293,11 @@ def run_as_next_version(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     run_as_next_version(sys.argv[1:])
+
+
+def test_a_relayed_hello_carries_no_field_the_previous_version_refuses() -> None:
+    """A hello that listed its `protocols` is relayed as negotiated, without the list: an
+    owner of the version before negotiation forbids unknown fields in a hello."""
+    hello = Hello(type="hello", protocols=[1, 2], name="Ada")
+    sent = json.loads(relay.RelayBatch(inst="i1", items=[relay.OpenSocket(conn="k1", hello=hello)]).model_dump_json())
+    assert set(sent["items"][0]["hello"]) == {"type", "protocol", "token", "screen", "name", "epoch", "last_seq"}
