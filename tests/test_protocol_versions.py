@@ -9,35 +9,17 @@ and must be welcomed as before.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from app import protocol as p
 from app.client import Message
 from tests.conftest import NewRoom
 from tests.servers import ServerProcess
-
-TIMEOUT = 10.0
-
-
-async def receive(socket: ClientConnection) -> Message:
-    async with asyncio.timeout(TIMEOUT):
-        message: Message = json.loads(await socket.recv())
-        return message
-
-
-async def close_code_of(socket: ClientConnection) -> int | None:
-    with contextlib.suppress(ConnectionClosed):
-        async with asyncio.timeout(TIMEOUT):
-            async for _frame in socket:
-                pass
-    return socket.close_code
+from tests.test_bad_input import close_code_of, receive
 
 
 @pytest.fixture
