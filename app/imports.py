@@ -30,8 +30,8 @@ from app.k_rule import shown_groups
 from app.settings import Settings
 from app.snapshot import BoardExport, ExportedAggregate
 
-# The key under which the whole room's answers as the groups' figures count them are summed.
-WHOLE_IN_GROUPS = "\x00whole"
+# One statement in one round, of one kind: (round, kind, statement id).
+Quantity = tuple[int, str, str]
 # Live limits the settings do not hold, as app/protocol.py states them.
 MAX_GROUPS = 12
 # The database's integer columns (round, seq, version) are 32-bit.
@@ -181,7 +181,12 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
     answers they hold back), the groups' too when the answers carry groups."""
     if export.respondents != len(restored):
         yield Inconsistent("respondents", f"{export.respondents}, but the answers are of {len(restored)}")
-    recomputed: dict[tuple[int, str, str, str | None], Aggregate] = {}
+    # As the figures count the answers: the room's and the groups' each as last released (a
+    # change not yet released is in neither, docs/insight.md). `in_groups` is the whole room
+    # as the groups' figures count it, which decides which groups the rule shows.
+    room: dict[Quantity, Aggregate] = {}
+    in_groups: dict[Quantity, Aggregate] = {}
+    of_group: dict[tuple[Quantity, str], Aggregate] = {}
     voters = 0
     for person in restored:
         if any(a.round == export.room.round and a.kind == "today" for a in person.answers):
@@ -190,18 +195,13 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
         if len({(a.round, a.kind, a.statement_id) for a in person.answers}) != len(person.answers):
             yield Inconsistent("answers_sealed", "a second answer to the same statement, round and kind")
         for answer in person.answers:
-            # As the figures count it: the room's and the groups' each as last released
-            # (a change not yet released is in neither, docs/insight.md).
+            quantity: Quantity = (answer.round, answer.kind, answer.statement_id)
             if answer.counted is not None:
-                recomputed.setdefault((answer.round, answer.kind, answer.statement_id, None), Aggregate()).add(
-                    answer.counted
-                )
+                room.setdefault(quantity, Aggregate()).add(answer.counted)
             if answer.grouped is not None:
-                all_grouped = (answer.round, answer.kind, answer.statement_id, WHOLE_IN_GROUPS)
-                recomputed.setdefault(all_grouped, Aggregate()).add(answer.grouped)
+                in_groups.setdefault(quantity, Aggregate()).add(answer.grouped)
                 if person.group is not None:
-                    key = (answer.round, answer.kind, answer.statement_id, person.group)
-                    recomputed.setdefault(key, Aggregate()).add(answer.grouped)
+                    of_group.setdefault((quantity, person.group), Aggregate()).add(answer.grouped)
     if export.voters != voters:
         yield Inconsistent("voters", f"{export.voters}, but {voters} answered this round")
     # What the k rule shows of these answers: the file must say exactly that, so that
@@ -210,14 +210,11 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
     k = export.room.group_min_size
     group_ids = [group.id for group in export.room.groups]
     grouped = any(person.group is not None for person in restored)
-    shown: dict[tuple[int, str, str], set[str | None]] = {}
-    for round_number, kind, statement_id, group in list(recomputed):
-        quantity = (round_number, kind, statement_id)
-        if group is None and quantity not in shown:
-            room_figures = recomputed[(*quantity, None)]
-            in_groups = recomputed.get((*quantity, WHOLE_IN_GROUPS))
-            parts = {g: recomputed.get((*quantity, g)) for g in group_ids} if grouped else {}
-            shown[quantity] = ({None} if room_figures.n >= k else set()) | set(shown_groups(in_groups, parts, k))
+    shown: dict[Quantity, set[str | None]] = {}
+    for quantity, room_figures in room.items():
+        parts = {g: of_group.get((quantity, g)) for g in group_ids} if grouped else {}
+        groups_shown = shown_groups(in_groups.get(quantity), parts, k)
+        shown[quantity] = ({None} if room_figures.n >= k else set()) | set(groups_shown)
     places: list[tuple[str, ExportedAggregate, str | None]] = [
         (f"aggregates.{i}", a, None) for i, a in enumerate(export.aggregates)
     ]
@@ -230,12 +227,13 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
                 (f"group_figures.{g}.aggregates.{i}", a, group_figures.group_id)
                 for i, a in enumerate(group_figures.aggregates)
             ]
-    covered: set[tuple[int, str, str]] = set()
+    covered: set[Quantity] = set()
     for place, figures, group_id in places:
         quantity = (figures.round, figures.kind, figures.statement_id)
         if group_id is None:
             covered.add(quantity)
-        actual = recomputed.get((*quantity, group_id)) or Aggregate()
+        found = room.get(quantity) if group_id is None else of_group.get((quantity, group_id))
+        actual = found or Aggregate()
         answers = actual.n + actual.unknown
         # A version-2 file holds its answers readable, and its figures were decided by the
         # older rule: there is nothing to guess, so only agreement with the answers counts.
@@ -249,13 +247,8 @@ def _restored_problems(export: BoardExport, restored: Sequence[Respondent]) -> I
             yield Inconsistent(place, "the k rule holds these figures back")
         elif (figures.n, figures.unknown, figures.histogram) != (actual.n, actual.unknown, actual.histogram):
             yield Inconsistent(place, "does not match the answers")
-    for round_number, kind, statement_id, group in recomputed:
-        if (
-            group is None
-            and (round_number, kind, statement_id) not in covered
-            and recomputed[(round_number, kind, statement_id, None)].n
-            + recomputed[(round_number, kind, statement_id, None)].unknown
-        ):
+    for (round_number, kind, statement_id), room_figures in room.items():
+        if (round_number, kind, statement_id) not in covered and room_figures.n + room_figures.unknown:
             yield Inconsistent("aggregates", f"no figures for round {round_number}, {kind}, statement {statement_id}")
 
 
