@@ -46,6 +46,10 @@ class Aggregate:
         self.total += value
         self.total_squares += value * value
 
+    def copy(self) -> Aggregate:
+        """A snapshot that later changes of this one leave as it is (its own histogram)."""
+        return Aggregate(list(self.histogram), self.unknown, self.n, self.total, self.total_squares)
+
     def remove(self, value: int) -> None:
         if value == UNKNOWN:
             self.unknown -= 1

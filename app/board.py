@@ -566,9 +566,7 @@ class Board:
             if current is None:
                 self.released.pop(key, None)
             else:
-                self.released[key] = Aggregate(
-                    list(current.histogram), current.unknown, current.n, current.total, current.total_squares
-                )
+                self.released[key] = current.copy()
         self.pending.pop(quantity, None)
         if round_number == self.flow.round and kind == "today":
             left, right, stayed = self.shifts.get(statement_id, (0, 0, 0))
