@@ -21,7 +21,9 @@ shift itself is counted over the people who graded both rounds, and shown when k
 Figures are read from what the board has *released* (Board.released): a round's answers
 all at once when its results are first disclosed, and after that only in steps that hold
 the changes of at least k people in every atom (app/k_rule.py), so that no two moments'
-figures differ by fewer than k people's answers.
+figures differ by fewer than k people's answers. Which groups' figures are shown is
+decided at their release (Board.released_groups_shown), never worked out again here from
+aggregates released at two different moments.
 
 Pure: no I/O, no asyncio. Reads the board; never changes it.
 """

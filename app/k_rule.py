@@ -7,8 +7,8 @@ reader can work out). Every sum or difference of them is a sum over whole *atoms
 shown group and the rest. So nothing shown is about fewer than k grades when each atom
 holds none or at least k; and a change of the figures between two moments is about
 fewer than k people only if the people who changed are 1 to k-1 in some atom. Both are
-decided here, from counts, for the board (app/board.py, releases) and the figures
-(app/figures.py, what is shown).
+decided here, from counts, when the board releases a change (app/board.py) and when an
+import checks a file against its answers (app/imports.py).
 
 Pure, from counts only: must not import the rest of the app but the aggregates.
 """
