@@ -147,6 +147,8 @@ def test_the_group_is_fixed_once_you_have_answered(browse: Browse, new_room: Cal
         expect(profile.locator("summary")).to_have_text("Du: Anna · Medarbetare")
 
         page.get_by_label("Språk", exact=True).select_option("fi")
+        # The Finnish texts arrive over the network and the page is drawn again: tap the new one.
+        expect(profile.locator("summary")).to_have_text("Sinä: Anna · Medarbetare")
         profile.locator("summary").tap()
         finnish = page.get_by_role("group", name="Ryhmäsi (vapaaehtoinen)")
         expect(finnish).to_have_accessible_description("Ryhmää ei voi vaihtaa, kun olet vastannut.")
