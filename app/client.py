@@ -21,6 +21,9 @@ from websockets.exceptions import ConnectionClosed
 
 Message = dict[str, Any]
 
+# The keys every event carries besides what it says.
+EVENT_ENVELOPE = frozenset({"type", "seq"})
+
 
 class CommandFailed(Exception):
     def __init__(self, error: Message) -> None:
@@ -207,8 +210,9 @@ class RoomClient:
         elif kind == "timer_changed":
             self.settings["timer_ends_at"] = message["ends_at"]
         elif kind == "room_updated":
-            for key in ("title", "language", "groups", "group_min_size", "desired_enabled"):
-                self.settings[key] = message[key]
+            # The event is the whole configuration as it is now (docs/protocol.md), so every
+            # field but the envelope is a setting: a new one arrives without an edit here.
+            self.settings.update((key, value) for key, value in message.items() if key not in EVENT_ENVELOPE)
         elif kind == "round_started":
             self.settings["round"] = message["round"]
         elif kind in {"participant_joined", "participant_updated"}:
