@@ -28,7 +28,7 @@ from pathlib import Path
 import anyio.to_thread
 import tree_sitter_css
 import tree_sitter_javascript
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 GRAMMARS = {"text/javascript": tree_sitter_javascript.language, "text/css": tree_sitter_css.language}
 MEDIA_TYPES = frozenset(GRAMMARS)
@@ -73,10 +73,16 @@ def _parser(media_type: str) -> Parser:
     return Parser(Language(GRAMMARS[media_type]()))
 
 
+def syntax_tree(source: bytes, media_type: str) -> Tree:
+    """`source` as its language's parser reads it (app/module_graph.py reads a script's
+    imports from it too); `has_error` on its root says whether it read it whole."""
+    return _parser(media_type).parse(source)
+
+
 def without_comments(source: bytes, media_type: str) -> bytes:
     """`source` (a script or a style sheet, by its media type) less its comments; raises
     UnreadableSource when the parser cannot read it whole."""
-    tree = _parser(media_type).parse(source)
+    tree = syntax_tree(source, media_type)
     if tree.root_node.has_error:
         raise UnreadableSource(f"{media_type} does not parse cleanly")
     kept: list[bytes] = []

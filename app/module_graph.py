@@ -10,27 +10,30 @@ Only static, relative imports count (`import … from "./x.js"`, `import "./x.js
 from "./x.js"`): they are what the browser fetches before running anything. A dynamic
 `import("./x.js")` is fetched when it runs, by choice: the participant page imports what its
 first screen does not show that way, so that it is not announced and the phone does not wait
-for it (`lazy_modules` says which). A bare or absolute specifier is not a file of ours. A
-statement must begin its line, so an import written in a comment or a string is not one
-(`@param {import("./connection.js").X}` in JSDoc, for example).
+for it (`lazy_modules` says which). A bare or absolute specifier is not a file of ours, nor
+is a specifier built at run time (`import(name)`).
+
+Imports are read from the syntax tree of tree-sitter's JavaScript parser, the one
+app/comment_free.py strips the comments with, never by a pattern: an import written in a
+comment, a string or a template literal is not one, wherever it stands
+(`@param {import("./connection.js").X}` in JSDoc, for example), and one spread over lines
+still counts. A module the parser reads with an error still gives the imports it found around the error:
+one missed is only a round trip later, and tests/test_comment_free.py holds every module of
+ours to parsing cleanly.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-STATIC_IMPORT = re.compile(
-    r"""^[ \t]*(?:import|export)\b     # a statement at the start of a line
-        (?:[^;'"`]*?\bfrom)?           # bindings and `from`, never crossing a statement or a string
-        \s*(['"])(\.{1,2}/[^'"\n]+)\1  # a relative specifier
-    """,
-    re.MULTILINE | re.VERBOSE,
-)
+from tree_sitter import Node
 
+from app.comment_free import syntax_tree
 
-DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*(['"])(\.{1,2}/[^'"\n]+)\1\s*\)""")
+JAVASCRIPT = "text/javascript"
+RELATIVE = ("./", "../")
 
 
 class ModuleGraphError(ValueError):
@@ -39,11 +42,14 @@ class ModuleGraphError(ValueError):
 
 def static_imports(source: str) -> list[str]:
     """The relative specifiers a module statically imports, in source order, each once."""
-    found: list[str] = []
-    for match in STATIC_IMPORT.finditer(source):
-        if match.group(2) not in found:
-            found.append(match.group(2))
-    return found
+    # Import and export statements stand only at a module's top level.
+    statements = syntax_tree(source.encode(), JAVASCRIPT).root_node.named_children
+    found = (
+        statement.child_by_field_name("source")
+        for statement in statements
+        if statement.type in {"import_statement", "export_statement"}
+    )
+    return _relative(specifier for specifier in found if specifier is not None)
 
 
 def module_closure(root: Path, entry: str) -> list[str]:
@@ -66,10 +72,34 @@ def module_closure(root: Path, entry: str) -> list[str]:
 
 
 def dynamic_imports(source: str) -> list[str]:
-    """The relative specifiers a module imports with `import("./x.js")`, each once; not on a
-    comment's line (JSDoc names types as `{import("./connection.js").LiveConnection}`)."""
-    code = (line for line in source.splitlines() if not line.lstrip().startswith(("//", "*", "/*")))
-    return list(dict.fromkeys(match.group(2) for line in code for match in DYNAMIC_IMPORT.finditer(line)))
+    """The relative specifiers a module imports with `import("./x.js")`, in source order,
+    each once; a comment holds none (JSDoc names types as
+    `{import("./connection.js").LiveConnection}`)."""
+    return _relative(_dynamic_specifiers(syntax_tree(source.encode(), JAVASCRIPT).root_node))
+
+
+def _dynamic_specifiers(root: Node) -> Iterator[Node]:
+    """The string literal each `import(…)` call is given first, in source order."""
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and node.type == "call_expression":
+            function, arguments = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            if function is not None and function.type == "import" and arguments is not None:
+                first = arguments.named_children[:1]
+                if first and first[0].type == "string":
+                    yield first[0]
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
+def _relative(specifiers: Iterable[Node]) -> list[str]:
+    """The string literals' values that name a file of ours ("./x.js", "../x.js"), each once."""
+    values = ((specifier.text or b"")[1:-1].decode() for specifier in specifiers)
+    return list(dict.fromkeys(value for value in values if value.startswith(RELATIVE)))
 
 
 def lazy_modules(root: Path, entries: list[str]) -> list[str]:

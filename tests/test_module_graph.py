@@ -38,6 +38,39 @@ def test_static_relative_imports_are_found_and_nothing_else() -> None:
     assert static_imports(MODULE) == ["./a.js", "./b.js", "./side-effect.js", "../shared/e.js"]
 
 
+# What a pattern over lines gets wrong and the parser does not: an import at the start of a
+# line inside a template literal or a block comment, a binding named by a string, an import()
+# in a string or after a comment's `//`, and one spread over lines.
+LOOKALIKES = """\
+import { x } from "./x.js";
+const help = `
+import { y } from "./in-a-template.js";
+`;
+/*
+import { old } from "./in-a-block-comment.js";
+*/
+export { "a name" as named } from "./named.js";
+const hint = 'load it with import("./in-a-string.js")';
+go(); // and then import("./in-a-comment.js")
+const board = () =>
+  import(
+    "./multi-line.js"
+  );
+"""
+
+
+def test_an_import_is_what_the_parser_reads_as_one_not_what_looks_like_one() -> None:
+    assert static_imports(LOOKALIKES) == ["./x.js", "./named.js"]
+    assert dynamic_imports(LOOKALIKES) == ["./multi-line.js"]
+
+
+def test_a_module_with_a_syntax_error_still_gives_the_imports_around_it() -> None:
+    """A preload fewer costs a round trip; a server that will not start costs the workshop."""
+    source = 'import { a } from "./a.js";\nconst = ;\nimport "./b.js";\nconst c = () => import("./c.js");\n'
+    assert static_imports(source) == ["./a.js", "./b.js"]
+    assert dynamic_imports(source) == ["./c.js"]
+
+
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
