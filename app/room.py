@@ -1,10 +1,10 @@
-"""A live room in this process: its connections, sequence numbers, replay buffer, coalesced
-spectrum ticks, and the order of decide, store, apply, deliver.
+"""A live room in this process: who is connected and may see what, the replay buffer, the
+coalesced spectrum ticks, and delivery.
 
-The rules live in app/board.py, the figures in app/figures.py, the write path in
-app/writer.py (and app/score_batches.py); this module decides, hands over what to store,
-and delivers. State changes happen synchronously between awaits, so nothing interleaves
-half-way.
+The rules live in app/board.py, the figures in app/figures.py, a command's way from decide
+to ack in app/pipeline.py; this module identifies connections, hands their commands to the
+pipeline, and delivers what it publishes. State changes happen synchronously between
+awaits, so nothing interleaves half-way.
 """
 
 from __future__ import annotations
@@ -15,32 +15,24 @@ import json
 import logging
 import secrets
 import time
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable
 
 from app import models as m
 from app import protocol as p
-from app.batching import GroupCommit
-from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted, to_stored
+from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted
 from app.clock import now_utc
 from app.connection import Peer
 from app.figures import spectrum
-from app.score_batches import ScoreBatches
+from app.pipeline import CommandPipeline, Rejected
 from app.settings import Settings
 from app.snapshot import BoardExport, SealAnswers, snapshot
-from app.store import StoredCommand
 from app.tokens import hash_token
-from app.writer import Commit, StoreWriter, WriteFailed
+from app.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-RECENT_SCORE_CIDS = 4096  # score commands are idempotent by value; this only saves work
-ADMISSION_BATCH = 500  # newcomers stored in one transaction, at most
-NOTE_BATCH = 200  # new notes stored in one transaction, at most
-
-
-# A command to store: who, its client id (None for a join), the events it causes.
-Change = tuple[Actor, str | None, list[Emitted]]
+__all__ = ["CoFacilitatorLookup", "LiveRoom", "Rejected"]
 
 # A co-facilitator key's id by its token hash, from the store (None: no such key, or revoked).
 CoFacilitatorLookup = Callable[[str], Awaitable[str | None]]
@@ -50,15 +42,6 @@ CoFacilitatorLookup = Callable[[str], Awaitable[str | None]]
 # tracking it at once, whereas kept event models, thousands a second under load, were what
 # drove its full passes (100+ ms pauses, docs/performance.md).
 Replayable = tuple[int, bool, bool, str | None, str]
-
-
-class Rejected(Exception):
-    """Hello refused: the socket is closed with `close_code` after the error frame."""
-
-    def __init__(self, error: p.Error, close_code: int) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.close_code = close_code
 
 
 class LiveRoom:
@@ -76,7 +59,7 @@ class LiveRoom:
     ) -> None:
         self.board = board
         self.room_id = board.room_id
-        self.seq = seq
+        self.pipeline = CommandPipeline(board, seq, applied, writer, settings, self._publish, self._admitted)
         # A new epoch per load: a client resuming from another epoch gets a snapshot.
         self.epoch = secrets.token_hex(8)
         self._facilitator_token_hash = facilitator_token_hash
@@ -87,27 +70,28 @@ class LiveRoom:
         self._co_facilitator_peers: dict[str, set[Peer]] = {}  # key id -> its open consoles
         self._revoked: set[str] = set()  # keys revoked while this room was loaded
         self._revoked_peers: set[Peer] = set()  # closed for a revoked key, not yet gone
-        self._applied = applied  # (actor id, cid) -> seq, for commands that were stored
-        self._recent_score_cids: OrderedDict[tuple[str, str], int] = OrderedDict()
-        self._writer = writer
         self._settings = settings
         self._seal_answers = seal_answers
-        self._lock = asyncio.Lock()
-        self._admissions = GroupCommit(self._admit, max_batch=ADMISSION_BATCH)
-        self._new_notes = GroupCommit(self._add_notes, max_batch=NOTE_BATCH)
         self._replay: deque[Replayable] = deque(maxlen=settings.replay_events)
         self.connections: set[Peer] = set()
         self._facilitators: set[Peer] = set()
         self._screens: set[Peer] = set()
         self._by_participant: dict[str, set[Peer]] = {}
         self._last_score_seq = seq
-        self._scores = ScoreBatches(self.room_id, writer, settings.score_flush_seconds)
         self._tick_handle: asyncio.TimerHandle | None = None
         self._spectrum_dirty = False
         self._presence_dirty = False
         self._last_tick = 0.0
-        self.deleted = False
         self.on_empty: Callable[[LiveRoom], None] | None = None
+
+    @property
+    def seq(self) -> int:
+        """The seq of the last event applied; the pipeline gives each its own."""
+        return self.pipeline.seq
+
+    @property
+    def deleted(self) -> bool:
+        return self.pipeline.deleted
 
     # ------------------------------------------------------------ joining
 
@@ -185,46 +169,10 @@ class LiveRoom:
 
     async def _create_participant(self, name: str | None) -> tuple[str, str]:
         """A new identity (id, token). Joins that arrive together are stored together."""
-        return await self._admissions.submit(name)
+        return await self.pipeline.admit(name)
 
-    async def _admit(self, names: list[str | None]) -> list[tuple[str, str] | BaseException]:
-        """One transaction for a batch of newcomers; each is refused on its own if the room
-        is full, or if storing it failed."""
-        async with self._lock:
-            results: list[tuple[str, str] | BaseException] = []
-            commits: list[tuple[int, Commit]] = []
-            room_left = self._settings.max_participants_per_room - len(self.board.participants)
-            for name in names:
-                if len(commits) >= room_left:
-                    error = p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full.")
-                    results.append(Rejected(error, p.CloseCode.ROOM_FULL))
-                    continue
-                participant_id = "p_" + secrets.token_urlsafe(12)
-                token = secrets.token_urlsafe(32)
-                row = m.Participant(
-                    id=participant_id,
-                    room_id=self.room_id,
-                    token_hash=hash_token(token),
-                    name=name or None,
-                    created_at=now_utc(),
-                )
-                actor = Actor("participant", participant_id)
-                emitted = self.board.decide_join(participant_id, name)
-                commits.append((len(results), self._admission(row, actor, emitted)))
-                results.append((participant_id, token))
-            if commits:
-                outcomes = await self._writer.commit(self.room_id, [item for _, item in commits], self.seq)
-                for (index, _), outcome in zip(commits, outcomes, strict=True):
-                    if outcome is not None:
-                        results[index] = self._refusal(outcome)
-            return results
-
-    def _admission(self, row: m.Participant, actor: Actor, emitted: list[Emitted]) -> Commit:
-        def admit() -> None:
-            self._participant_tokens[row.token_hash] = row.id
-            self._apply(emitted, actor)
-
-        return Commit([StoredCommand(actor.id, None, [item.event for item in emitted])], admit, (row,))
+    def _admitted(self, row: m.Participant) -> None:
+        self._participant_tokens[row.token_hash] = row.id
 
     def _welcome(self, connection: Peer, hello: p.Hello, token: str | None, co_facilitator: bool) -> p.Welcome:
         role, participant_id = connection.role, connection.participant_id
@@ -333,139 +281,30 @@ class LiveRoom:
     # ------------------------------------------------------------ commands
 
     async def handle(self, connection: Peer, command: p.Command) -> None:
+        """Hand the command to the pipeline; the sender hears its ack, or why not."""
         if self._revoked_peers and connection in self._revoked_peers:
             return  # its key was revoked: what it sent before the close arrived is dropped
         actor = Actor(connection.role, connection.participant_id)
         try:
-            if isinstance(command, p.SetScore):
-                self._handle_score(connection, actor, command)
-            else:
-                await self._handle_stored(connection, actor, command)
+            seq = await self.pipeline.run(actor, command)
         except DomainError as error:
             connection.send(p.Error(code=error.code, message=error.message, cid=command.cid).model_dump_json())
-
-    def _handle_score(self, connection: Peer, actor: Actor, command: p.SetScore) -> None:
-        """The hot path: no await, no database round trip; the change is batched."""
-        key = (actor.id, command.cid)
-        seen = self._recent_score_cids.get(key)
-        if seen is not None:
-            connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
             return
-        emitted = self.board.decide(command, actor, now_utc())
-        self._apply(emitted, actor)
-        self._recent_score_cids[key] = self.seq
-        if len(self._recent_score_cids) > RECENT_SCORE_CIDS:
-            self._recent_score_cids.popitem(last=False)
-        connection.send(p.Ack(cid=command.cid, seq=self.seq).model_dump_json())
-
-    async def _handle_stored(self, connection: Peer, actor: Actor, command: p.Command) -> None:
-        # A re-sent command waits for the room's lock behind the first, then finds it applied.
-        seen = self._applied.get((actor.id, command.cid))
-        if seen is None:
-            if isinstance(command, p.AddNote):
-                seen = await self._new_notes.submit((actor, command))
-            else:
-                seen = await self._store_one(actor, command)
-        connection.send(p.Ack(cid=command.cid, seq=seen).model_dump_json())
-
-    async def _store_one(self, actor: Actor, command: p.Command) -> int:
-        """Decide, store, apply: one command at a time under the room's lock."""
-        async with self._lock:
-            seen = self._applied.get((actor.id, command.cid))
-            if seen is not None:
-                return seen
-            if self.deleted:
-                raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
-            emitted = self.board.decide(command, actor, now_utc())
-            (outcome,) = await self._store_commands([(actor, command.cid, emitted)])
-            if isinstance(outcome, BaseException):
-                raise outcome
-            return outcome
-
-    async def _add_notes(self, batch: list[tuple[Actor, p.AddNote]]) -> list[int | BaseException]:
-        """New notes, as many as arrived together, in one transaction. Why: at conference
-        size a note's fan-out alone takes tens of milliseconds, and notes stored one at a
-        time (commit, then announce, then the next) queued without end at a few a second.
-        Each is decided against the ones before it (their places are reserved on the board,
-        in no view until applied); each fails on its own, or all do if the store fails."""
-        async with self._lock:
-            results: list[int | BaseException] = []
-            decided: list[tuple[int, Change]] = []
-            twins: dict[int, int] = {}  # a command re-sent within the batch -> the first's place
-            first: dict[tuple[str, str], int] = {}
-            for actor, command in batch:
-                key = (actor.id, command.cid)
-                seen = self._applied.get(key)
-                if seen is not None:
-                    results.append(seen)
-                    continue
-                if key in first:
-                    twins[len(results)] = first[key]
-                    results.append(0)
-                    continue
-                first[key] = len(results)
-                try:
-                    if self.deleted:
-                        raise DomainError(p.ErrorCode.NOT_FOUND, "The room was deleted.")
-                    emitted = self.board.decide(command, actor, now_utc())
-                except DomainError as error:
-                    results.append(error)
-                    continue
-                self.board.reserve(emitted)
-                decided.append((len(results), (actor, command.cid, emitted)))
-                results.append(0)  # its seq, once stored
-            if decided:
-                outcomes = await self._store_commands([change for _, change in decided])
-                for (index, (_, _, emitted)), outcome in zip(decided, outcomes, strict=True):
-                    if isinstance(outcome, BaseException):
-                        self.board.release(emitted)
-                    results[index] = outcome
-            for twin, original in twins.items():
-                results[twin] = results[original]
-            return results
-
-    async def _store_commands(self, changes: Sequence[Change]) -> list[int | BaseException]:
-        """Store the commands' events (in one transaction, or each on its own if that fails),
-        applying each as soon as it is stored: per command the seq of its last event, or why
-        it was not stored."""
-        seqs: dict[int, int] = {}
-
-        def applier(index: int, actor: Actor, cid: str | None, emitted: list[Emitted]) -> Callable[[], None]:
-            def apply() -> None:
-                self._apply(emitted, actor)
-                if cid is not None:
-                    self._applied[(actor.id, cid)] = self.seq
-                seqs[index] = self.seq
-
-            return apply
-
-        commits = [
-            Commit([StoredCommand(actor.id, cid, [item.event for item in emitted])], applier(i, actor, cid, emitted))
-            for i, (actor, cid, emitted) in enumerate(changes)
-        ]
-        outcomes = await self._writer.commit(self.room_id, commits, self.seq)
-        return [seqs[i] if outcome is None else self._refusal(outcome) for i, outcome in enumerate(outcomes)]
-
-    def _refusal(self, outcome: BaseException) -> BaseException:
-        """What the sender hears when its change was not stored (the writer logged why)."""
-        if isinstance(outcome, WriteFailed):
-            return DomainError(p.ErrorCode.UNAVAILABLE, "Could not store that; try again.")
-        return outcome  # applying failed after the commit: a bug, surfaced as it is
-
-    def _apply(self, emitted: list[Emitted], actor: Actor) -> None:
-        for event, audience in emitted:
-            self.seq += 1
-            event.seq = self.seq
-            self.board.evolve(event, actor)
-            if isinstance(event, p.ScoreSet):
-                self._score_changed(actor.id, event)
-            elif isinstance(event, p.ResultsVisibility | p.RoomUpdated | p.RoundStarted):
-                self._spectrum_changed()
-            frame = event.model_dump_json()
-            self._replay.append((self.seq, audience.everyone, audience.facilitators, audience.participant_id, frame))
-            self._deliver(event, frame, audience)
+        connection.send(p.Ack(cid=command.cid, seq=seq).model_dump_json())
 
     # ------------------------------------------------------------ delivery
+
+    def _publish(self, emitted: Emitted) -> None:
+        """An event the pipeline applied: kept for replay, and delivered."""
+        event, audience = emitted
+        if isinstance(event, p.ScoreSet):
+            self._last_score_seq = event.seq
+            self._spectrum_changed()
+        elif isinstance(event, p.ResultsVisibility | p.RoomUpdated | p.RoundStarted):
+            self._spectrum_changed()
+        frame = event.model_dump_json()
+        self._replay.append((event.seq, audience.everyone, audience.facilitators, audience.participant_id, frame))
+        self._deliver(event, frame, audience)
 
     def _deliver(self, event: p.Event, frame: str, audience: Audience) -> None:
         """Hand the one serialised frame to every connection that may see it."""
@@ -480,12 +319,6 @@ class LiveRoom:
         if isinstance(event, p.RoomDeleted):
             for connection in list(self.connections):
                 connection.close(p.CloseCode.ROOM_DELETED, "room deleted")
-
-    def _score_changed(self, actor_id: str, event: p.ScoreSet) -> None:
-        self._last_score_seq = event.seq
-        row = (actor_id, event.round, event.kind, event.statement_id)
-        self._scores.add(row, to_stored(event.value), event.seq)
-        self._spectrum_changed()
 
     def _spectrum_changed(self) -> None:
         self._spectrum_dirty = True
@@ -528,7 +361,7 @@ class LiveRoom:
 
     async def drain(self) -> None:
         """Store everything pending (before unloading the room or stopping the server)."""
-        await self._scores.drain()
+        await self.pipeline.drain()
 
     def export(self) -> BoardExport:
         """The board as it is now, in one synchronous step: one consistent seq."""
@@ -540,9 +373,8 @@ class LiveRoom:
 
     def mark_deleted(self) -> None:
         """Tell every client the room is gone and close their sockets."""
-        self.deleted = True
-        self._scores.discard()
-        self._apply([Emitted(p.RoomDeleted(), EVERYONE)], Actor("facilitator", None))
+        self.pipeline.discard()
+        self.pipeline.apply([Emitted(p.RoomDeleted(), EVERYONE)], Actor("facilitator", None))
         self.stop()
 
     def revoke(self, co_facilitator_id: str) -> None:
@@ -563,4 +395,4 @@ class LiveRoom:
         if self._tick_handle is not None:
             self._tick_handle.cancel()
             self._tick_handle = None
-        self._scores.stop()
+        self.pipeline.stop()

@@ -294,7 +294,7 @@ async def test_one_bad_note_in_a_batch_fails_alone(store: ControlledStore, write
     watcher = await joined(room)
     store.poison = "Gift"
     texts = ["Först", "Ett", "Gift", "Tre", "Fyra"]
-    async with room._lock:  # held, so that all but the first queue up for one batch
+    async with room.pipeline._lock:  # held, so that all but the first queue up for one batch
         burst = [
             asyncio.create_task(room.handle(person, add_note("c1", text)))
             for person, text in zip(people, texts, strict=True)
