@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import socket
 from asyncio import BaseTransport
 from collections.abc import Sequence
@@ -142,7 +141,7 @@ UVICORN_ATTRIBUTES = (
     "read_paused",
     "transport",
 )
-UVICORN_HANDSHAKE_ATTRIBUTES = ("scope", "request", "response")
+UVICORN_HANDSHAKE_ATTRIBUTES = ("request", "response", "scope")
 CONNECTION_METHODS = ("send_text", "send_close", "data_to_send")
 
 
@@ -152,7 +151,8 @@ class UvicornChanged(RuntimeError):
 
 def check_uvicorn_internals(base: type = WebSocketsSansIOProtocol) -> None:
     """Fail at start-up, naming what is missing, rather than on the first socket in a room.
-    Builds one protocol object (no socket) to see the attributes its __init__ sets."""
+    Builds one protocol object to see the attributes its __init__ sets, then takes it through
+    a WebSocket handshake in memory (no socket, the app never runs) to see what that sets."""
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -161,7 +161,8 @@ def check_uvicorn_internals(base: type = WebSocketsSansIOProtocol) -> None:
             raise UvicornChanged(f"uvicorn's {base.__name__} has no method {name!r}; app/transport.py needs it")
     config = Config(app=_no_app, ws="websockets-sansio", lifespan="off")
     config.load()
-    probe = base(config=config, server_state=ServerState(), app_state={}, _loop=asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    probe = base(config=config, server_state=ServerState(), app_state={}, _loop=loop)
     try:
         for name in UVICORN_ATTRIBUTES:
             if not hasattr(probe, name):
@@ -169,12 +170,57 @@ def check_uvicorn_internals(base: type = WebSocketsSansIOProtocol) -> None:
         for name in CONNECTION_METHODS:
             if not callable(getattr(probe.conn, name, None)):
                 raise UvicornChanged(f"the websockets connection has no method {name!r}; app/transport.py needs it")
-        source = inspect.getsource(base)
+        _shake_hands(probe, loop)
         for name in UVICORN_HANDSHAKE_ATTRIBUTES:
-            if f"self.{name} =" not in source and f"self.{name}:" not in source:
+            if getattr(probe, name, None) is None:
                 raise UvicornChanged(f"uvicorn's {base.__name__} no longer sets {name!r} in the handshake")
+        if not isinstance(probe.scope.get("extensions"), dict):
+            raise UvicornChanged(f"uvicorn's {base.__name__} gives the app no scope['extensions'] for {DIRECT_WRITE}")
     finally:
-        probe.loop.close()
+        loop.close()
+
+
+# A client's opening handshake (RFC 6455's own example key).
+PROBE_HANDSHAKE = (
+    b"GET /probe HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def _shake_hands(probe: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Feed the probe a client's handshake as a socket would; the app task it starts is
+    cancelled before it runs, so nothing is logged, answered or left pending."""
+    name = type(probe).__name__
+    try:
+        probe.connection_made(_MemoryTransport())
+        probe.data_received(PROBE_HANDSHAKE)
+    except Exception as error:
+        raise UvicornChanged(f"uvicorn's {name} fails a handshake in memory: {error!r}") from error
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(task)
+    status = getattr(getattr(probe, "response", None), "status_code", 101)
+    if status != 101:
+        raise UvicornChanged(f"uvicorn's {name} answers a client's handshake with {status}, not 101")
+
+
+class _MemoryTransport(asyncio.Transport):
+    """A socket's transport for the probe: takes what is written and forgets it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._closing = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        return None
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        self._closing = True
 
 
 async def _no_app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - never called
