@@ -1,5 +1,6 @@
 """The frontend's scripts and style sheets go without their comments, and nothing else
-changes: every line keeps its number, and code that looks like a comment stays code."""
+changes: every line keeps its number, code that looks like a comment stays code, a file
+that does not parse goes as written, and a file edited while the server runs is read again."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.comment_free import UnreadableSource, without_comments
+from app.comment_free import CommentFreeBodies, UnreadableSource, served_text, without_comments
 from tests.servers import ROOT
 
 FRONTEND = ROOT / "frontend"
@@ -41,15 +42,33 @@ def test_every_script_and_style_sheet_of_ours_parses_and_loses_only_its_comments
     # A file that did not parse would be served with its comments (the fallback): this
     # keeps that from happening to one of ours unnoticed.
     source = path.read_bytes()
-    served = without_comments(source, JS if path.suffix == ".js" else CSS)
+    media_type = JS if path.suffix == ".js" else CSS
+    served = without_comments(source, media_type)
     assert_source_less_its_comments(served, source)
+    # However many comments the file has: none is left, and what is left still parses.
+    assert without_comments(served, media_type) == served
 
 
-def test_the_first_screens_files_are_a_fifth_smaller_without_comments() -> None:
-    files = [FRONTEND / "js" / name for name in ("page.js", "connection.js", "dom.js", "i18n.js")]
-    source = sum(len(p.read_bytes()) for p in files)
-    served = sum(len(without_comments(p.read_bytes(), JS)) for p in files)
-    assert served < 0.8 * source
+def test_a_file_that_does_not_parse_is_served_as_written() -> None:
+    broken = b"const a = ;\n// kept\n"
+    assert served_text(broken, JS) == broken
+    assert served_text(b"const a = 1; // gone\n", JS) == b"const a = 1;\n"
+
+
+async def test_a_body_is_made_once_and_again_when_its_file_is_edited(tmp_path: Path) -> None:
+    script = tmp_path / "a.js"
+    bodies = CommentFreeBodies()
+
+    async def served() -> bytes:
+        stat = script.stat()
+        return await bodies.body(script, JS, stat.st_size, stat.st_mtime_ns)
+
+    script.write_bytes(b"export const a = 1; // one\n")
+    assert await served() == b"export const a = 1;\n"
+    kept = await served()
+    assert kept is await served(), "kept, not parsed again"
+    script.write_bytes(b"export const a = 22; // edited while the server runs\n")
+    assert await served() == b"export const a = 22;\n"
 
 
 def test_what_looks_like_a_comment_in_a_string_a_template_or_a_pattern_stays() -> None:
