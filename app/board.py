@@ -110,7 +110,10 @@ class Board:
     max_notes: int = 5000
     participants: dict[str, Participant] = field(default_factory=dict)
     notes: dict[str, Note] = field(default_factory=dict)
-    # (participant_id, AggregateKey without group) -> value
+    # (respondent id, AggregateKey without group) -> value. A respondent is whoever an answer
+    # belongs to, not who sent it: a participant answering from a phone is its own
+    # respondent (the same id); a paper sheet typed in by the facilitator, an imported or a
+    # baseline respondent has no socket. Everything below the decision is keyed on it.
     scores: dict[tuple[str, AggregateKey], int] = field(default_factory=dict)
     aggregates: dict[AggregateKey, Aggregate] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
@@ -246,6 +249,7 @@ class Board:
             kind=command.kind,
             round=self.flow.round,
             value=command.value,
+            respondent_id=actor.participant_id,
         )
         return [
             Emitted(
@@ -409,7 +413,7 @@ class Board:
         match event:
             case p.ScoreSet():
                 key = AggregateKey(event.round, event.kind, event.statement_id)
-                self._set_score(actor.id, key, to_stored(event.value))
+                self._set_score(event.respondent_id or actor.id, key, to_stored(event.value))
             case p.NoteAdded() | p.NoteUpdated():
                 self.reserved.pop(event.note.id, None)
                 self._put_note(event.note)
@@ -483,13 +487,12 @@ class Board:
             author_name=kept_name,
         )
 
-    def _set_score(self, participant_id: str, key: AggregateKey, value: int | None) -> None:
+    def _set_score(self, respondent_id: str, key: AggregateKey, value: int | None) -> None:
         key = self.canonical_keys.setdefault(key, key)
         # Read, then assign in place: the dict keeps the key tuple it already has, so a changed
         # answer makes no new long-lived object (a storm changes thousands a second).
-        previous = self.scores.get((participant_id, key))
-        person = self.participants.get(participant_id)
-        group = person.group if person else None
+        previous = self.scores.get((respondent_id, key))
+        group = self.group_of(respondent_id)
         targets = [self.aggregates.setdefault(key, Aggregate())]
         if group is not None:
             targets.append(self.aggregates.setdefault(key._replace(group=group), Aggregate()))
@@ -498,24 +501,24 @@ class Board:
                 aggregate.remove(previous)
             if value is not None:
                 aggregate.add(value)
-        mine = self.keys_of.setdefault(participant_id, set())
+        mine = self.keys_of.setdefault(respondent_id, set())
         if value is not None:
-            self.has_answered.add(participant_id)
-            self.scores[(participant_id, key)] = value
+            self.has_answered.add(respondent_id)
+            self.scores[(respondent_id, key)] = value
             mine.add(key)
         else:
-            self.scores.pop((participant_id, key), None)
+            self.scores.pop((respondent_id, key), None)
             mine.discard(key)
         if key.round == self.flow.round and key.kind == "today":
-            self._count_answer(participant_id, (value is not None) - (previous is not None))
+            self._count_answer(respondent_id, (value is not None) - (previous is not None))
             if key.round > 1:
-                self._count_shift(participant_id, key, previous, value)
+                self._count_shift(respondent_id, key, previous, value)
         if key.round in self.disclosed_rounds:
-            self._pend(participant_id, key, previous, value)
+            self._pend(respondent_id, key, previous, value)
 
     # ------------------------------------------------------------ releases
 
-    def _pend(self, participant_id: str, key: AggregateKey, previous: int | None, value: int | None) -> None:
+    def _pend(self, respondent_id: str, key: AggregateKey, previous: int | None, value: int | None) -> None:
         """Note a change of a disclosed quantity, and release what gives nobody away.
 
         Two steps are kept: the room's figure (released once k people changed since its
@@ -524,16 +527,15 @@ class Board:
         none or k too). So the whole room's figures keep moving in a room with groups,
         where a group's k changes can take long to gather."""
         quantity = (key.round, key.kind, key.statement_id)
-        _note(self.pending.setdefault(quantity, {}), participant_id, previous, value)
-        delta = _note(self.pending_full.setdefault(quantity, {}), participant_id, previous, value)
+        _note(self.pending.setdefault(quantity, {}), respondent_id, previous, value)
+        delta = _note(self.pending_full.setdefault(quantity, {}), respondent_id, previous, value)
         if delta:
             # Counted under the group the change was first counted in, and taken back from
             # it: a group removed meanwhile (set_groups) must not leave a count below zero.
             counted_in = self.pending_group_of.setdefault(quantity, {})
             if delta > 0:
-                person = self.participants.get(participant_id)
-                counted_in[participant_id] = person.group if person else None
-            group = counted_in[participant_id] if delta > 0 else counted_in.pop(participant_id)
+                counted_in[respondent_id] = self.group_of(respondent_id)
+            group = counted_in[respondent_id] if delta > 0 else counted_in.pop(respondent_id)
             self.pending_groups.setdefault(quantity, Counter())[group] += delta
         k = self.config.group_min_size
         room_changes = len(self.pending[quantity])
@@ -579,20 +581,20 @@ class Board:
             if round_number in self.disclosed_rounds:
                 continue
             self.disclosed_rounds.add(round_number)
-            for kind in ("today", "desired"):
+            for kind in p.SCORE_KINDS:
                 for statement_id in self.template.statement_ids():
                     self._release((round_number, kind, statement_id))
 
-    def released_value(self, participant_id: str, key: AggregateKey, groups: bool = False) -> int | None:
+    def released_value(self, respondent_id: str, key: AggregateKey, groups: bool = False) -> int | None:
         """A person's answer as the whole room's figures show it (`groups`: as the groups'
         figures show it), that is as last released."""
         tier = self.pending_full if groups else self.pending
         changed = tier.get((key.round, key.kind, key.statement_id), {})
-        if participant_id in changed:
-            return changed[participant_id]
+        if respondent_id in changed:
+            return changed[respondent_id]
         if key.round not in self.disclosed_rounds:
             return None
-        return self.scores.get((participant_id, key))
+        return self.scores.get((respondent_id, key))
 
     def settle_loaded(self) -> None:
         """After loading from the store: what was pending before is released now (a restart
@@ -602,9 +604,9 @@ class Board:
         last = self.flow.round if self.flow.results_visible else self.flow.round - 1
         self.disclose_rounds(last)
 
-    def _count_shift(self, participant_id: str, key: AggregateKey, before: int | None, after: int | None) -> None:
+    def _count_shift(self, respondent_id: str, key: AggregateKey, before: int | None, after: int | None) -> None:
         """Keep left/right/stayed counts against this person's grade in the previous round."""
-        earlier = self.scores.get((participant_id, key._replace(round=key.round - 1)))
+        earlier = self.scores.get((respondent_id, key._replace(round=key.round - 1)))
         if earlier is None or earlier == UNKNOWN:
             return
         counts = self.shifts.setdefault(key.statement_id, [0, 0, 0])
@@ -612,18 +614,18 @@ class Board:
             if value is not None and value != UNKNOWN:
                 counts[0 if value < earlier else 1 if value > earlier else 2] += sign
 
-    def _count_answer(self, participant_id: str, delta: int) -> None:
+    def _count_answer(self, respondent_id: str, delta: int) -> None:
         if not delta:
             return
-        before = self.answered.get(participant_id, 0)
+        before = self.answered.get(respondent_id, 0)
         after = before + delta
-        self.answered[participant_id] = after
+        self.answered[respondent_id] = after
         total = len(self._statement_ids)
         self.voters += (after > 0) - (before > 0)
         self.completed += (after >= total) - (before >= total)
-        person = self.participants.get(participant_id)
-        if person is not None and person.group is not None:
-            self.group_voters[person.group] = self.group_voters.get(person.group, 0) + (after > 0) - (before > 0)
+        group = self.group_of(respondent_id)
+        if group is not None:
+            self.group_voters[group] = self.group_voters.get(group, 0) + (after > 0) - (before > 0)
 
     def _regroup(self, participant_id: str, group: str | None) -> None:
         """Move a person's answers from one group's aggregates to another's: O(their answers)."""
@@ -644,9 +646,14 @@ class Board:
                 self.group_voters[group] = self.group_voters.get(group, 0) + 1
         person.group = group
 
-    def load_score(self, participant_id: str, key: AggregateKey, value: int) -> None:
+    def group_of(self, respondent_id: str) -> str | None:
+        """The group a respondent's answers count in: a participant's is the one it chose."""
+        person = self.participants.get(respondent_id)
+        return person.group if person else None
+
+    def load_score(self, respondent_id: str, key: AggregateKey, value: int) -> None:
         """Restore one stored score (used when a room is loaded, not for live changes)."""
-        self._set_score(participant_id, key, value)
+        self._set_score(respondent_id, key, value)
 
     # ------------------------------------------------------------ views
 
@@ -671,12 +678,12 @@ class Board:
         return sorted(self.notes.values(), key=lambda n: (n.area_id, n.position, n.id))
 
     def my_scores(
-        self, participant_id: str, round_number: int | None = None, kind: p.ScoreKind = "today"
+        self, respondent_id: str, round_number: int | None = None, kind: p.ScoreKind = "today"
     ) -> dict[str, p.Answer]:
         wanted = self.flow.round if round_number is None else round_number
         mine: dict[str, p.Answer] = {}
         for statement_id in self.template.statement_ids():
-            value = self.scores.get((participant_id, AggregateKey(wanted, kind, statement_id)))
+            value = self.scores.get((respondent_id, AggregateKey(wanted, kind, statement_id)))
             if value is not None:
                 mine[statement_id] = to_answer(value)
         return mine
@@ -706,15 +713,15 @@ def _replace(note: Note, **changes: object) -> Note:
     return dataclasses.replace(note, **changes)  # type: ignore[arg-type]
 
 
-def _note(changed: dict[str, int | None], participant_id: str, previous: int | None, value: int | None) -> int:
+def _note(changed: dict[str, int | None], respondent_id: str, previous: int | None, value: int | None) -> int:
     """Keep who changed since a release and their answer then: +1 for someone new, -1 for
     someone back at their released answer, 0 otherwise."""
-    if participant_id not in changed:
+    if respondent_id not in changed:
         if previous == value:
             return 0  # the same answer again (or clearing none): nothing changed
-        changed[participant_id] = previous
+        changed[respondent_id] = previous
         return 1
-    if changed[participant_id] == value:
-        del changed[participant_id]
+    if changed[respondent_id] == value:
+        del changed[respondent_id]
         return -1
     return 0

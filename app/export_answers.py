@@ -24,12 +24,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.aggregates import UNKNOWN
-from app.protocol import ScoreKind
+from app.protocol import SCORE_KINDS, ScoreKind
 from app.sealing import Sealer
 
 ANSWERS_SEAL = "samskapa-export-answers-v1"
 NO_GROUP = 0xFF
-KINDS: tuple[ScoreKind, ...] = ("today", "desired")
+# A kind is written as its index in this tuple: a new kind must go at its end.
+KINDS: tuple[ScoreKind, ...] = SCORE_KINDS
 _HEADER = struct.Struct(">B32sHI")  # room id length, token hash, groups, respondents
 _RESPONDENT = struct.Struct(">BH")  # group index, answers
 # round, statement index, kind index, value (0: don't know), the value the figures show (as

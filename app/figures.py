@@ -141,7 +141,7 @@ def _figures(aggregate: Aggregate | None, shown: bool) -> p.Figures:
 
 
 def kinds_of(board: Board) -> list[p.ScoreKind]:
-    return ["today", "desired"] if board.config.desired_enabled else ["today"]
+    return [kind for kind in p.SCORE_KINDS if kind != "desired" or board.config.desired_enabled]
 
 
 def _shifts(board: Board) -> dict[str, Shift | None]:

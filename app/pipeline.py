@@ -271,7 +271,7 @@ class CommandPipeline:
             event.seq = self.seq
             self.board.evolve(event, actor)
             if isinstance(event, p.ScoreSet):
-                row = (actor.id, event.round, event.kind, event.statement_id)
+                row = (event.respondent_id or actor.id, event.round, event.kind, event.statement_id)
                 self._scores.add(row, to_stored(event.value), event.seq)
             self._publish(item)
 

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
@@ -33,6 +33,8 @@ Role = Literal["facilitator", "participant", "screen"]
 ScreenView = Literal["code", "overview", "statement", "questions", "board"]
 # The kind of answer: how it is today, or where we want to be (when the room asks for it).
 ScoreKind = Literal["today", "desired"]
+# Every kind, in the order reports list them: code that goes over the kinds reads this.
+SCORE_KINDS: tuple[ScoreKind, ...] = get_args(ScoreKind)
 # Every text field refuses control characters and treats invisible-only text as empty (app/text.py).
 Cid = Annotated[str, PlainText(min_length=1, max_length=64)]
 Id = Annotated[str, PlainText(min_length=1, max_length=64)]
@@ -613,6 +615,9 @@ class ScoreSet(_Event):
     kind: ScoreKind
     round: int
     value: Answer | None
+    # Whose answer it is (app/board.py): kept with the event inside the server, never sent,
+    # since the one who receives it is the one who answered.
+    respondent_id: str | None = Field(default=None, exclude=True)
 
 
 class MyVote(_Event):
