@@ -27,11 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from app import protocol as p
 from app.board import FACILITATOR_ID, Board
 from app.export_answers import Answer, Respondent
+from app.export_versions import SCHEMA_VERSION
 from app.figures import FigureKey, disclose, insight_of
 from app.templates.model import Template
 from app.text import PlainText, SafeStr
 
-SCHEMA_VERSION = 3
 RespondentId = Annotated[str, StringConstraints(pattern=r"^r[1-9][0-9]{0,5}$")]
 AuthorId = Annotated[str, StringConstraints(pattern=r"^(a[1-9][0-9]{0,5}|facilitator)$")]
 VoterId = Annotated[str, StringConstraints(pattern=r"^(v[1-9][0-9]{0,5}|facilitator)$")]
