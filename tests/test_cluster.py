@@ -7,21 +7,28 @@ import asyncio
 import os
 import random
 import statistics
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+import sqlalchemy as sa
 
 from app.client import CommandFailed, RoomClient
+from app.db import make_engine
 from tests.conftest import require_postgres
 from tests.servers import IN_CI, ServerProcess, fresh_postgres_database
 
 REDIS_URL = os.environ.get("SAMSKAPA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 STATEMENTS = [f"s{i}" for i in range(1, 11)]
 K = 3  # group_min_size, k, of a new room
+# How often a wait looks again at what it waits for (a server's reply or the database).
+POLL_SECONDS = 0.05
+# Between two attempts to connect to an instance that may not be serving the room yet.
+RECONNECT_PAUSE_SECONDS = 0.3
 
 
 def require_redis() -> None:
@@ -60,6 +67,27 @@ async def create_room(server: ServerProcess) -> dict[str, Any]:
 async def connect_all(clients: list[RoomClient]) -> None:
     for client in clients:
         await client.connect()
+
+
+async def reconnect(client: RoomClient) -> None:
+    """Connect as soon as the instance serves the room again (it may be starting, or taking
+    the room over), trying again until it does."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                await client.connect()
+                return
+            except (CommandFailed, ConnectionError, OSError, TimeoutError):
+                await asyncio.sleep(RECONNECT_PAUSE_SECONDS)
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Wait until `condition` holds, looking again every POLL_SECONDS; it runs in a thread,
+    so it may ask the database. Fails naming `what` did not happen in time."""
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(condition):
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def test_clients_on_both_instances_share_one_room(pair: tuple[ServerProcess, ServerProcess]) -> None:
@@ -142,7 +170,23 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(
         await person.command("add_note", area_id="thoughts", text=text)
         acked.add(text)
     last = await owner_side[0].command("set_score", statement_id="s1", value=4)
-    await asyncio.sleep(0.6)  # past the score batch window: the score is stored
+    # A score is acknowledged before its batch is written: kill the owner once it is stored.
+    engine = make_engine(one.env["SAMSKAPA_DATABASE_URL"])
+
+    def score_stored() -> bool:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                sa.text(
+                    "SELECT value FROM score WHERE room_id = :room AND participant_id = :who AND statement_id = 's1'"
+                ),
+                {"room": room["room_id"], "who": owner_side[0].participant_id},
+            ).scalar_one_or_none()
+        return stored == 4
+
+    try:
+        await eventually(score_stored, "the score's batch reaching the database")
+    finally:
+        engine.dispose()
     one.stop(kill=True)
 
     # Clients of the dead instance come back through the other one, resuming by token.
@@ -158,15 +202,6 @@ async def test_an_instance_killed_mid_workshop_loses_nothing_acknowledged(
 
         await person.wait_until(is_closed, timeout=15)
     everyone = survivors + [RoomClient(two.base_url, room["room_id"], p.token) for p in other_side]
-
-    async def reconnect(client: RoomClient) -> None:
-        async with asyncio.timeout(30):
-            while True:
-                try:
-                    await client.connect()
-                    return
-                except (CommandFailed, ConnectionError, OSError, TimeoutError):
-                    await asyncio.sleep(0.3)
 
     for client in everyone:
         await reconnect(client)
@@ -229,15 +264,6 @@ async def test_a_cut_redis_connection_makes_clients_resync_without_loss_or_dupli
 
         await person.wait_until(is_cut_off, timeout=15)
     assert {p.close_code for p in people} <= {4012, 1006, 1011, 1012}
-
-    async def reconnect(client: RoomClient) -> None:
-        async with asyncio.timeout(30):
-            while True:
-                try:
-                    await client.connect()
-                    return
-                except (CommandFailed, ConnectionError, OSError, TimeoutError):
-                    await asyncio.sleep(0.3)
 
     for person in people:
         await reconnect(person)
