@@ -20,7 +20,7 @@ from app import join_codes
 from app import models as m
 from app import protocol as p
 from app.clock import as_utc, now_utc
-from app.errors import ApiError, ErrorBody, field_problems
+from app.errors import INVALID_REQUEST, TOO_LARGE, UNPARSABLE_BODY, ApiError, Refusal, errors, field_problems
 from app.limits import AddressLimit
 from app.rows import room_row
 from app.services import Services
@@ -31,9 +31,27 @@ from app.tokens import hash_token
 
 router = APIRouter()
 JOIN_CODE_ATTEMPTS = 20
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 422, 429, 503)
-}
+# What each route can answer besides success, as its `responses` declare (app/errors.py).
+ROOM_NOT_FOUND = Refusal(404, "room_not_found", "no live room has this id (a wrong one, or it expired or was deleted)")
+UNAUTHORIZED = Refusal(401, "unauthorized", "no `Authorization: Bearer` token")
+# require_facilitator and require_main_facilitator
+FACILITATOR_ONLY = (
+    UNAUTHORIZED,
+    Refusal(403, "forbidden", "the token is not a key of this room (a revoked co-facilitator key is none)"),
+    ROOM_NOT_FOUND,
+)
+MAIN_FACILITATOR_ONLY = (
+    UNAUTHORIZED,
+    Refusal(403, "forbidden", "the token is not the room's facilitator token (a co-facilitator's key is refused)"),
+    ROOM_NOT_FOUND,
+)
+# RoomCreationLimit and open_room: creating or importing a room
+OPENS_A_ROOM = (
+    Refusal(
+        429, "rate_limited", "`rooms_created_per_hour` rooms created or imported from this address (`Retry-After`)"
+    ),
+    Refusal(503, "no_join_code", "every join code is held by a live room"),
+)
 
 
 def services(request: Request) -> Services:
@@ -113,7 +131,11 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/healthz", response_model=Health, responses=ERRORS)
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses=errors(Refusal(503, "store_unavailable", "the database does not answer")),
+)
 async def health(services: ServicesDep) -> Health:
     try:
         await asyncio.to_thread(services.store.ping)
@@ -122,12 +144,16 @@ async def health(services: ServicesDep) -> Health:
     return Health(status="ok")
 
 
-@router.get("/api/templates", response_model=list[Template])
+@router.get("/api/templates", response_model=list[Template], responses=errors())
 async def list_templates() -> list[Template]:
     return list(builtin_templates().values())
 
 
-@router.get("/api/templates/{template_id}", response_model=Template, responses=ERRORS)
+@router.get(
+    "/api/templates/{template_id}",
+    response_model=Template,
+    responses=errors(Refusal(404, "template_not_found", "no built-in template has this id")),
+)
 async def get_template(template_id: str) -> Template:
     template = builtin_templates().get(template_id)
     if template is None:
@@ -155,7 +181,19 @@ def room_urls(services: Services, room_id: str, facilitator_token: str) -> tuple
     return f"{base}/r/{room_id}", f"{base}/r/{room_id}/present#token={facilitator_token}"
 
 
-@router.post("/api/rooms", status_code=201, response_model=RoomCreated, responses=ERRORS)
+@router.post(
+    "/api/rooms",
+    status_code=201,
+    response_model=RoomCreated,
+    responses=errors(
+        INVALID_REQUEST,
+        Refusal(422, "template_not_found", "`template` names no built-in template"),
+        Refusal(422, "invalid_template", "the template object is not valid: `fields` names what"),
+        UNPARSABLE_BODY,
+        TOO_LARGE,
+        *OPENS_A_ROOM,
+    ),
+)
 async def create_room(body: RoomCreate, services: ServicesDep, _limit: RoomCreationLimit) -> RoomCreated:
     template = _resolve_template(body.template)
     created = now_utc()
@@ -199,7 +237,15 @@ async def open_room(services: Services, row: m.Room, store_room: Callable[[m.Roo
     )
 
 
-@router.get("/api/join/{join_code}", response_model=JoinTarget, responses=ERRORS)
+@router.get(
+    "/api/join/{join_code}",
+    response_model=JoinTarget,
+    responses=errors(
+        Refusal(429, "rate_limited", "`join_lookups_per_minute` lookups from this address (`Retry-After`)"),
+        Refusal(422, "invalid_join_code", "not six digits"),
+        Refusal(404, "room_not_found", "no live room has this code"),
+    ),
+)
 async def find_room_by_code(join_code: str, request: Request, services: ServicesDep) -> JoinTarget:
     """Rate-limited per client address, so the million codes cannot be walked."""
     client = services.addresses.client_of(request.scope)
@@ -260,7 +306,7 @@ async def _live_room_row(services: Services, room_id: str) -> m.Room:
 
 @router.get(
     "/api/rooms/{room_id}/qr.svg",
-    responses={200: {"content": {"image/svg+xml": {}}}, **ERRORS},
+    responses={200: {"content": {"image/svg+xml": {}}}, **errors(ROOM_NOT_FOUND)},
     response_class=Response,
 )
 async def room_qr(room_id: str, services: ServicesDep) -> Response:
@@ -274,7 +320,9 @@ async def room_qr(room_id: str, services: ServicesDep) -> Response:
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.delete("/api/rooms/{room_id}", status_code=204, responses=ERRORS, response_class=Response)
+@router.delete(
+    "/api/rooms/{room_id}", status_code=204, responses=errors(*MAIN_FACILITATOR_ONLY), response_class=Response
+)
 async def delete_room(
     room_id: str,
     services: ServicesDep,
@@ -285,3 +333,4 @@ async def delete_room(
     await require_main_facilitator(services, room_id, authorization)
     await services.rooms.delete(room_id)
     return Response(status_code=204)
+

@@ -26,9 +26,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import models as m
-from app.api import ERRORS, ServicesDep, require_main_facilitator, room_urls
+from app.api import MAIN_FACILITATOR_ONLY, ServicesDep, require_main_facilitator, room_urls
 from app.clock import now_utc
-from app.errors import ApiError, ErrorBody
+from app.errors import INVALID_REQUEST, TOO_LARGE, UNPARSABLE_BODY, ApiError, Refusal, errors
 from app.facilitator_link import NOT_STORED, qr_svg
 from app.text import PlainText
 from app.tokens import hash_token
@@ -70,7 +70,16 @@ class CoFacilitatorMade(CoFacilitator):
     PATH,
     status_code=201,
     response_model=CoFacilitatorMade,
-    responses={201: NO_STORE, **ERRORS, 409: {"model": ErrorBody}},
+    responses={
+        201: NO_STORE,
+        **errors(
+            *MAIN_FACILITATOR_ONLY,
+            Refusal(409, "too_many_co_facilitators", f"the room has {MAX_CO_FACILITATORS} links already"),
+            INVALID_REQUEST,
+            UNPARSABLE_BODY,
+            TOO_LARGE,
+        ),
+    },
 )
 async def make_co_facilitator(
     room_id: str,
@@ -100,7 +109,7 @@ async def make_co_facilitator(
     return JSONResponse(made.model_dump(mode="json"), status_code=201, headers=NOT_STORED)
 
 
-@router.get(PATH, response_model=list[CoFacilitator], responses={200: NO_STORE, **ERRORS})
+@router.get(PATH, response_model=list[CoFacilitator], responses={200: NO_STORE, **errors(*MAIN_FACILITATOR_ONLY)})
 async def list_co_facilitators(
     room_id: str, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
@@ -112,7 +121,14 @@ async def list_co_facilitators(
     return JSONResponse(listed, headers=NOT_STORED)
 
 
-@router.delete(PATH + "/{co_facilitator_id}", status_code=204, responses=ERRORS, response_class=Response)
+@router.delete(
+    PATH + "/{co_facilitator_id}",
+    status_code=204,
+    responses=errors(
+        *MAIN_FACILITATOR_ONLY, Refusal(404, "co_facilitator_not_found", "the room has no link with this id")
+    ),
+    response_class=Response,
+)
 async def revoke_co_facilitator(
     room_id: str, co_facilitator_id: str, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:

@@ -13,17 +13,25 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field, ValidationError
 
-from app.api import ERRORS, RoomCreated, RoomCreationLimit, ServicesDep, open_room, require_facilitator
+from app.api import (
+    FACILITATOR_ONLY,
+    OPENS_A_ROOM,
+    RoomCreated,
+    RoomCreationLimit,
+    ServicesDep,
+    open_room,
+    require_facilitator,
+)
 from app.clock import now_utc
-from app.errors import ApiError, FieldProblem, field_problems
+from app.errors import INVALID_REQUEST, ApiError, FieldProblem, Refusal, errors, field_problems
 from app.export import RENDERERS, file_name
 from app.export_answers import NotProven, Respondent, ShownFigures, answers_from_figures, open_answers
-from app.export_versions import OLDEST_READ, UnsupportedVersion, upgrade
+from app.export_versions import OLDEST_READ, SCHEMA_VERSION, UnsupportedVersion, upgrade
 from app.imports import Inconsistent, check, respondents_of
 from app.room import LiveRoom
 from app.rows import imported_room_row, imported_rows
 from app.services import Services
-from app.snapshot import SCHEMA_VERSION, BoardExport
+from app.snapshot import BoardExport
 from app.tokens import hash_token
 
 router = APIRouter()
@@ -41,8 +49,17 @@ ExportFormat = Literal["json", "csv", "md", "html"]
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {}, "text/markdown": {}, "text/html": {}}},
-    **ERRORS,
+    **errors(*FACILITATOR_ONLY, INVALID_REQUEST),
 }
+IMPORT_REFUSALS = (
+    Refusal(422, "invalid_json", "the body is not JSON, or is nested too deeply to be an export"),
+    Refusal(422, "unsupported_schema_version", "`schema_version` is missing or not one this server reads"),
+    Refusal(422, "invalid_export", "a field is missing or wrong, or the fields do not agree: `fields` names it"),
+    Refusal(422, "limit_reached", "more participants, notes or groups than a live room may have"),
+    Refusal(403, "forbidden", "the answers are sealed by this deployment and the token is not the exported room's"),
+    Refusal(413, "too_large", "the body is over 10 MB"),
+    *OPENS_A_ROOM,
+)
 
 
 @router.get("/api/rooms/{room_id}/export", responses=EXPORT_RESPONSES, response_class=Response)
@@ -69,13 +86,20 @@ async def export_room(
     )
 
 
-@router.get("/api/schema/export.json", response_model=None)
+@router.get("/api/schema/export.json", response_model=None, responses=errors())
 async def export_schema() -> dict[str, Any]:
     """The JSON Schema of a JSON export of the current version; see docs/export.md."""
     return EXPORT_SCHEMAS[SCHEMA_VERSION]
 
 
-@router.get("/api/schema/export-v{version}.json", response_model=None, responses={404: ERRORS[404]})
+@router.get(
+    "/api/schema/export-v{version}.json",
+    response_model=None,
+    responses=errors(
+        Refusal(404, "not_found", "a version this server does not read"),
+        Refusal(422, "invalid_request", "a version that is not a whole number"),
+    ),
+)
 async def export_schema_of(version: int) -> dict[str, Any]:
     """The JSON Schema of one version of the JSON export, as it was written (every version
     this server imports)."""
@@ -96,7 +120,7 @@ class RoomImported(RoomCreated):
     )
 
 
-@router.post(IMPORT_PATH, status_code=201, response_model=RoomImported, responses=ERRORS | {413: ERRORS[422]})
+@router.post(IMPORT_PATH, status_code=201, response_model=RoomImported, responses=errors(*IMPORT_REFUSALS))
 async def import_room(
     request: Request,
     services: ServicesDep,

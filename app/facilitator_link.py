@@ -18,7 +18,8 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api import ERRORS, ServicesDep, require_main_facilitator, room_urls
+from app.api import MAIN_FACILITATOR_ONLY, ServicesDep, require_main_facilitator, room_urls
+from app.errors import errors
 
 router = APIRouter()
 NOT_STORED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -40,7 +41,7 @@ def qr_svg(text: str) -> str:
 @router.post(
     "/api/rooms/{room_id}/facilitator-link",
     response_model=FacilitatorLink,
-    responses={200: {"headers": {"Cache-Control": {"description": "no-store"}}}, **ERRORS},
+    responses={200: {"headers": {"Cache-Control": {"description": "no-store"}}}, **errors(*MAIN_FACILITATOR_ONLY)},
 )
 async def facilitator_link(
     room_id: str, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
