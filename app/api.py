@@ -1,4 +1,5 @@
-"""The HTTP API: templates, creating, finding and deleting rooms, the QR code, health."""
+"""The HTTP API: templates, creating, finding and deleting rooms, the QR code, health, the
+live protocol's machine-readable document."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import segno
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from app import join_codes
+from app import join_codes, protocol_schema
 from app import models as m
 from app import protocol as p
 from app.clock import as_utc, now_utc
@@ -334,3 +335,14 @@ async def delete_room(
     await services.rooms.delete(room_id)
     return Response(status_code=204)
 
+
+@router.get(
+    "/api/schema/protocol.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, **errors()},
+)
+async def protocol_document() -> Response:
+    """The live protocol (docs/protocol.md) as an AsyncAPI 3.0 document, generated from its
+    models: every message and its payload's JSON Schema, the error and close codes, and the
+    protocol versions this server speaks."""
+    return Response(protocol_schema.document_json(), media_type="application/json")

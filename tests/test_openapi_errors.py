@@ -39,6 +39,7 @@ EXPECTED: dict[tuple[str, str], dict[int, set[str]]] = {
     ("GET", "/api/join/{join_code}"): {404: {"room_not_found"}, 422: {"invalid_join_code"}, 429: {"rate_limited"}},
     ("GET", "/api/rooms/{room_id}/qr.svg"): {404: {"room_not_found"}},
     ("DELETE", "/api/rooms/{room_id}"): FACILITATOR,
+    ("GET", "/api/schema/protocol.json"): {},
     ("GET", "/api/rooms/{room_id}/export"): {**FACILITATOR, 422: {"invalid_request"}},
     ("GET", "/api/schema/export.json"): {},
     ("GET", "/api/schema/export-v{version}.json"): {404: {"not_found"}, 422: {"invalid_request"}},
@@ -378,6 +379,7 @@ UNDECLARED: list[tuple[Route, int, str, dict[str, Any]]] = [
     (("POST", "/api/rooms/{room_id}/facilitator-link"), 400, "", {"content": NESTED, "headers": JSON}),
     (("POST", "/api/rooms/{room_id}/facilitator-link"), 422, "", {"content": b"{nope", "headers": JSON}),
     (("GET", "/api/schema/export.json"), 404, "/api/schema/export.json", {}),
+    (("GET", "/api/schema/protocol.json"), 404, "/api/schema/protocol.json", {}),
     (("POST", "/api/rooms/import"), 401, "", {"headers": {"Authorization": "Basic eA=="}}),
 ]
 
