@@ -17,6 +17,7 @@ import contextlib
 from collections import deque
 from typing import Any, Protocol
 
+from app import metrics
 from app.protocol import CloseCode, Role
 from app.transport import DirectWriter, direct_writer
 
@@ -84,6 +85,7 @@ class DirectConnection(_Identity):
         if self._closing:
             return
         if self._writer.buffered_bytes() > self._limit + self._largest_frame:
+            metrics.slow_client_dropped()
             self.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
             return
         self._largest_frame = max(self._largest_frame, len(frame))
@@ -119,6 +121,7 @@ class QueuedConnection(_Identity):
         if self._close_code is not None:
             return
         if self._queued_chars > self._limit + self._largest_frame:
+            metrics.slow_client_dropped()
             self.close(CloseCode.TOO_SLOW, TOO_SLOW_REASON)
             return
         self._largest_frame = max(self._largest_frame, len(frame))

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio
@@ -52,9 +52,12 @@ T = TypeVar("T")
 
 class Budgets:
     """The one place the budgets are kept, and whether it answers. Build one per process
-    (in the lifespan) and `close` it at shutdown."""
+    (in the lifespan) and `close` it at shutdown. `on_refused` hears each refusal, by the
+    budget's name (app/main.py counts them in app/metrics.py, which this module does not
+    import: it imports nothing of the app)."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, on_refused: Callable[[str], None] | None = None) -> None:
+        self.on_refused = on_refused
         self._pool: redis.asyncio.ConnectionPool | None = None
         storage: Storage
         if redis_url:
@@ -113,12 +116,17 @@ class AddressLimit:
     async def hit(self, address: str) -> bool:
         """Spend one of the address's budget: True if there was one left (or the storage
         does not answer), False if the address must wait."""
-        return await self._budgets.ask(self._budgets.window.hit(self._item, address), True)
+        return self._refused_unless(await self._budgets.ask(self._budgets.window.hit(self._item, address), True))
 
     async def test(self, address: str) -> bool:
         """Whether `hit` would succeed now, spending nothing: to refuse early a request
         whose cost is counted only once it has turned out valid."""
-        return await self._budgets.ask(self._budgets.window.test(self._item, address), True)
+        return self._refused_unless(await self._budgets.ask(self._budgets.window.test(self._item, address), True))
+
+    def _refused_unless(self, allowed: bool) -> bool:
+        if not allowed and self._budgets.on_refused is not None:
+            self._budgets.on_refused(self.name)
+        return allowed
 
     async def retry_after(self, address: str) -> int:
         """Whole seconds until the oldest hit in the address's window leaves it (at least

@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import api, co_facilitators, export_api, facilitator_link, ws
+from app import api, co_facilitators, export_api, facilitator_link, metrics, ws
 from app.addresses import ClientAddresses
 from app.body_limit import BodyLimit
 from app.bus import make_bus
 from app.clock import now_utc
 from app.connection_caps import PEER_GUARD, CapPerClient, OpenConnections, PeerGuard
 from app.db import make_engine
-from app.errors import install_error_handlers
+from app.errors import ApiError, install_error_handlers
 from app.limits import Budgets
 from app.locales import messages
 from app.open_files import install_accept_error_log
@@ -69,8 +70,10 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         sealer = Sealer(await asyncio.to_thread(store.server_key, "export-groups", new_key))
         bus = make_bus(settings.redis_url)
         await bus.start()
+        bus.on_connection_change(metrics.bus_connection_changed)
         rooms = RoomRegistry(store, writer, bus, settings, sealer)
-        budgets = Budgets(settings.redis_url)
+        app.state.metrics = metrics.registry_for(rooms.census)
+        budgets = Budgets(settings.redis_url, on_refused=metrics.limit_refused)
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -83,6 +86,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             addresses=ClientAddresses(settings.trusted_proxies),
         )
         sweeper = asyncio.create_task(_sweep_expired(rooms, settings.expiry_sweep_seconds))
+        loop_watch = asyncio.create_task(metrics.watch_event_loop())
         restore_exception_handler = install_accept_error_log(asyncio.get_running_loop())
         # For app/http_protocol.py, which reads it from the ASGI state the server keeps.
         peer_guard = PeerGuard(
@@ -95,9 +99,10 @@ def create_api(settings: Settings | None = None) -> FastAPI:
             yield {PEER_GUARD: peer_guard}
         finally:
             restore_exception_handler()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, loop_watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await rooms.shutdown()
             await bus.stop()
             await budgets.close()
@@ -115,6 +120,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     app.include_router(export_api.router)
     app.include_router(facilitator_link.router)
     app.include_router(co_facilitators.router)
+    _install_metrics(app, settings)
 
     async def room_standing(room_id: str) -> RoomStanding:
         services: Services = app.state.services
@@ -122,6 +128,24 @@ def create_api(settings: Settings | None = None) -> FastAPI:
 
     install_pages(app, room_standing, {language: messages(language) for language in LANGUAGES})
     return app
+
+
+def _install_metrics(app: FastAPI, settings: Settings) -> None:
+    """GET /metrics for a Prometheus holding the operator's token. Without a token set there
+    is no such route: a 404 like any unknown path, nothing to guess at."""
+    if settings.metrics_token is None:
+        return
+    expected = settings.metrics_token.get_secret_value().encode()
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape(request: Request) -> Response:
+        # On the loop, not in a thread: the census reads the rooms, which only the loop changes.
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"), expected):
+            message = "Send the metrics token as 'Authorization: Bearer …'."
+            raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+        body, content_type = metrics.exposition(app.state.metrics)
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 def _freeze_what_lives_forever() -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 from typing import Literal
 
+from app import metrics
 from app.bus import Bus
 from app.clock import as_utc, now_utc
 from app.cluster import OWNER_LEASE_MS, ClusterNode, RemoteRoom, RoomHost, Unavailable, lease_key, room_channel
@@ -77,10 +78,12 @@ class RoomRegistry:
                 remote = self.node.remote_rooms.get(room_id) or RemoteRoom(room_id, holder, self.node)
                 self.node.remote_rooms[room_id] = remote
                 return remote
+            metrics.lease_changed("gained")
             room = await asyncio.to_thread(self._load, room_id)
             if room is None:
                 self._loading.pop(room_id, None)
                 await self._bus.release(lease_key(room_id))
+                metrics.lease_changed("released")
                 return None
             room.on_empty = self._schedule_unload
             self._rooms[room_id] = room
@@ -107,6 +110,17 @@ class RoomRegistry:
         if expires_at is None:
             return "unknown"
         return "live" if as_utc(expires_at) > now_utc() else "expired"
+
+    def census(self) -> metrics.Census:
+        """What this instance holds now, for a scrape of /metrics (on the loop)."""
+        by_role: dict[str, int] = {}
+        online = 0
+        for room in self._rooms.values():
+            online += room.online_participants
+            for connection in room.connections:
+                by_role[connection.role] = by_role.get(connection.role, 0) + 1
+        relayed = sum(len(remote.connections) for remote in self.node.remote_rooms.values())
+        return metrics.Census(len(self._rooms), by_role, online, relayed, self._bus.connected)
 
     def _load(self, room_id: str) -> LiveRoom | None:
         stored = self._store.load_room(room_id)
@@ -147,13 +161,14 @@ class RoomRegistry:
         if not room.connections and self._rooms.get(room.room_id) is room:
             await self._forget(room, release=True)
 
-    async def _forget(self, room: LiveRoom, release: bool) -> None:
+    async def _forget(self, room: LiveRoom, release: bool, lost: bool = False) -> None:
         room.stop()
         if self._rooms.get(room.room_id) is room:
             del self._rooms[room.room_id]
         self._loading.pop(room.room_id, None)
         host = self._hosts.pop(room.room_id, None)
         if host is not None:
+            metrics.lease_changed("lost" if lost else "released")
             await host.stop(release=release)
 
     async def _lost(self, host: RoomHost) -> None:
@@ -166,7 +181,7 @@ class RoomRegistry:
         # Give the lease back if it is still ours (Redis may be back, or never left): the
         # next instance to get a client takes the room at once instead of waiting it out.
         with contextlib.suppress(Exception):
-            await self._forget(room, release=True)
+            await self._forget(room, release=True, lost=True)
 
     def _bus_changed(self, connected: bool) -> None:
         if connected:

@@ -9,14 +9,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.addresses import Network, parse_networks
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SAMSKAPA_", env_file=None, extra="ignore")
+    # An error names the setting, never the value given: it may be a token, or a database
+    # URL with its password, and start-up errors end up in logs.
+    model_config = SettingsConfigDict(env_prefix="SAMSKAPA_", env_file=None, extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Path("data")
     database_url: str = ""
@@ -64,11 +66,25 @@ class Settings(BaseSettings):
     max_notes_per_room: int = Field(default=5000, ge=1)
     # Keep an idle room in memory briefly after its last client leaves (brief disconnects).
     room_idle_unload_seconds: float = Field(default=60, ge=0)
+    # GET /metrics (Prometheus text format, app/metrics.py) answers only a request with
+    # "Authorization: Bearer <this>"; unset (the default), there is no /metrics at all (404).
+    # At least 16 visible ASCII characters: `openssl rand -hex 32` makes one.
+    metrics_token: SecretStr | None = None
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         return parse_networks(value) if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        text = "" if value is None else value.get_secret_value()
+        if not text:
+            return None  # SAMSKAPA_METRICS_TOKEN= (empty) leaves /metrics off, as unset does
+        if len(text) < 16 or not all("!" <= char <= "~" for char in text):
+            raise ValueError("the metrics token must be at least 16 visible ASCII characters, no spaces")
+        return value
 
     @field_validator("public_url")
     @classmethod

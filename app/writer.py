@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from app import metrics
 from app import models as m
 from app.store import Store, StoredCommand
 
@@ -97,6 +99,13 @@ class StoreWriter:
         """Store the commits (one transaction; item by item if that fails) and apply each
         stored one in order. `seq` is the room's seq before them; each is stored with the
         seq its last event will have (as far as the commits before it succeed)."""
+        started = time.perf_counter()
+        outcomes = await self._commit(room_id, commits, seq)
+        failed = sum(isinstance(outcome, WriteFailed) for outcome in outcomes)
+        metrics.commit_timed("events", time.perf_counter() - started, failed)
+        return outcomes
+
+    async def _commit(self, room_id: str, commits: Sequence[Commit], seq: int) -> list[Outcome]:
         if self._closed:
             return [WriteFailed("the server is stopping")] * len(commits)
         if self.commits_directly and not self._in_thread:
@@ -209,8 +218,14 @@ class StoreWriter:
                 return error
             return None
 
+        started = time.perf_counter()
         self._submit(guarded, on_loop=on_loop)
-        await done
+        try:
+            await done
+        except Exception:
+            metrics.commit_timed("other", time.perf_counter() - started, failed=1)
+            raise
+        metrics.commit_timed("other", time.perf_counter() - started)
 
     def _submit(self, call: Callable[..., Any], *args: Any, on_loop: Callable[[Any], None] | None = None) -> None:
         """Hand `call` to the thread(s); `on_loop` gets its result on the loop, in the

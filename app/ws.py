@@ -19,6 +19,7 @@ from pydantic_core import from_json
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from app import metrics
 from app import protocol as p
 from app.clock import now_utc
 from app.cluster import RemoteRoom, Unavailable
@@ -101,8 +102,11 @@ async def _receive_text(socket: WebSocket, connection: LocalConnection, limit: i
     while True:
         message = await socket.receive()
         if message["type"] == "websocket.disconnect":
+            if message.get("code") == p.CloseCode.MESSAGE_TOO_BIG:  # uvicorn refused a frame over ws_max_size
+                metrics.limit_refused("frame_size")
             return None
         if not bucket.take():
+            metrics.limit_refused("commands")
             connection.close(p.CloseCode.RATE_LIMITED, "too many messages")
             return None
         text: str | None = message.get("text")
@@ -111,6 +115,7 @@ async def _receive_text(socket: WebSocket, connection: LocalConnection, limit: i
             connection.send(error.model_dump_json())
             continue
         if len(text) > limit // 4 and len(text.encode()) > limit:
+            metrics.limit_refused("frame_size")
             connection.close(p.CloseCode.MESSAGE_TOO_BIG, "frame too big")
             return None
         return text
@@ -171,6 +176,7 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
                 error = p.Error(code=p.ErrorCode.ALREADY_GREETED, message="Hello is sent once.")
                 connection.send(error.model_dump_json())
             else:
+                metrics.command_received(message.type)
                 await room.handle(connection, message)
     except Exception as error:  # a disconnect mid-receive, or a bug: never take the room down
         if type(error).__name__ != "WebSocketDisconnect":
