@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
 import uvicorn
 
+from app import logs
 from app.db import migrate
 from app.open_files import raise_open_file_limit
 from app.settings import Settings, get_settings
@@ -27,7 +27,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     uvicorn's proxy headers stay off: by default it believes X-Forwarded-For from 127.0.0.1
     and rewrites the client address itself. The app reads forwarding headers in one place,
-    app/addresses.py, from the proxies SAMSKAPA_TRUSTED_PROXIES names and no others."""
+    app/addresses.py, from the proxies SAMSKAPA_TRUSTED_PROXIES names and no others.
+
+    Its logging is app/logs.py's, text or JSON lines (SAMSKAPA_LOG_FORMAT), for uvicorn's
+    own lines as for the app's."""
     return {
         "factory": True,
         "http": HTTP_PROTOCOL,
@@ -36,6 +39,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_per_message_deflate": True,
         "proxy_headers": False,
         "log_level": "info",
+        "log_config": logs.config(settings.log_format),
     }
 
 
@@ -50,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply database migrations and exit")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    logs.configure(settings.log_format)
     if args.command == "serve":
         raise_open_file_limit()
     if args.command == "migrate" or not args.no_migrate:

@@ -23,8 +23,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from app import logs, relay
 from app import protocol as p
-from app import relay
 from app.bus import Bus
 from app.connection import Peer
 from app.room import LiveRoom, Rejected
@@ -181,6 +181,7 @@ class RoomHost:
 
     async def _serve(self, peer: RemotePeer, hello: p.Hello) -> None:
         """One relayed client's commands, in order, as the local socket route does."""
+        logs.bind_room(self.room.room_id)  # this task's own context: its lines name the room
         try:
             await self.room.join(peer, hello)
         except Rejected as rejected:
@@ -204,7 +205,7 @@ class RoomHost:
             self.room.leave(peer)
 
     def _lease_lost(self) -> None:
-        log.warning("lost the lease on room %s; stepping down", self.room.room_id)
+        log.warning("lost the lease on room %s; stepping down", self.room.room_id, extra={"room": self.room.room_id})
         task = asyncio.get_running_loop().create_task(self._on_lost(self))
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
@@ -250,7 +251,8 @@ class RemoteRoom:
         """Only this client is sent to try again: an owner busy with a join burst is slow,
         not gone, and the lease watcher closes everyone once the owner is really gone."""
         self._node.awaiting.pop(conn_id, None)
-        log.warning("owner %s did not answer a hello for room %s; that client reconnects", self.owner, self.room_id)
+        message = "owner %s did not answer a hello for room %s; that client reconnects"
+        log.warning(message, self.owner, self.room_id, extra={"room": self.room_id})
         connection = self.connections.get(conn_id)
         if connection is not None:
             connection.close(p.CloseCode.SERVER_RESTART, "room moving; reconnect")

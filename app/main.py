@@ -7,13 +7,14 @@ import contextlib
 import gc
 import hmac
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import api, co_facilitators, export_api, facilitator_link, metrics, ws
+from app import api, co_facilitators, export_api, facilitator_link, logs, metrics, ws
 from app.addresses import ClientAddresses
 from app.body_limit import BodyLimit
 from app.bus import make_bus
@@ -31,9 +32,13 @@ from app.services import Services
 from app.settings import Settings, get_settings
 from app.store import Store
 from app.templates import LANGUAGES
+from app.text import is_room_id
 from app.writer import StoreWriter
 
 log = logging.getLogger("samskapa")
+
+# The room a request is about, for its log lines: /r/{room_id}/..., /api/rooms/{room_id}/...
+_ROOM_PATH = re.compile(r"^/(?:r|api/rooms)/([^/]+)")
 
 
 class Samskapa:
@@ -44,10 +49,24 @@ class Samskapa:
         self.api = api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and (room_id := ws.room_id_of(scope["path"])) is not None:
-            await ws.room_socket(scope, receive, send, self.api.state.services, room_id)
-        else:
-            await self.api(scope, receive, send)
+        bound = logs.bind_room(_room_of(scope)) if scope["type"] in {"http", "websocket"} else None
+        try:
+            if scope["type"] == "websocket" and (room_id := ws.room_id_of(scope["path"])) is not None:
+                await ws.room_socket(scope, receive, send, self.api.state.services, room_id)
+            else:
+                await self.api(scope, receive, send)
+        finally:
+            if bound is not None:
+                logs.unbind_room(bound)
+
+
+def _room_of(scope: Scope) -> str | None:
+    """The room id a request's path names, if it is one (never any other text of the path)."""
+    path: str = scope["path"]
+    found = ws.room_id_of(path)
+    if found is None and (match := _ROOM_PATH.match(path)) is not None:
+        found = match.group(1)
+    return found if found is not None and is_room_id(found) else None
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -70,6 +89,7 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         sealer = Sealer(await asyncio.to_thread(store.server_key, "export-groups", new_key))
         bus = make_bus(settings.redis_url)
         await bus.start()
+        logs.set_instance(bus.instance_id)
         bus.on_connection_change(metrics.bus_connection_changed)
         rooms = RoomRegistry(store, writer, bus, settings, sealer)
         app.state.metrics = metrics.registry_for(rooms.census)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # "Authorization: Bearer <this>"; unset (the default), there is no /metrics at all (404).
     # At least 16 visible ASCII characters: `openssl rand -hex 32` makes one.
     metrics_token: SecretStr | None = None
+    # "json": one JSON object per log line (app/logs.py), for a log collector; "text": lines
+    # for a person reading a terminal.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import sqlite3
 import time
@@ -250,7 +251,8 @@ class StoreWriter:
                 loop.call_soon_threadsafe(handled, work)
 
         try:
-            work = self._threads.submit(call, *args)
+            # In the submitter's context, so that what the thread logs names its room (app/logs.py).
+            work = self._threads.submit(contextvars.copy_context().run, call, *args)
         except RuntimeError as error:  # shut down: close() is under way
             raise WriteFailed("the server is stopping") from error
         self._in_thread += 1
