@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from pydantic_core import core_schema
 
-from app import protocol as p
+import app.protocol as p
 
 ASYNCAPI_VERSION = "3.0.0"
 SCHEMAS = "#/components/schemas/"
