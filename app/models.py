@@ -18,8 +18,17 @@ def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # ty
 
 
 class Room(SQLModel, table=True):
+    """A room. Its configuration and flow (`RoomConfig`, `RoomFlow`) lie in `config_json` and
+    `flow_json`, one JSON document each, so a field added to them needs no column here
+    (app/rows.py). The columns named like their fields (`title`, `groups_json`, `phase`,
+    `screen_json`…: app/rows.py's PREVIOUS_COLUMNS) are where the version before migration
+    0009 kept them: still written, until a later migration drops them."""
+
     id: str = Field(primary_key=True, max_length=64)
     join_code: str = Field(max_length=6, unique=True, index=True)
+    # The server default is for rows the previous version inserts: it knows no documents.
+    config_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    flow_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     title: str = Field(max_length=120)
     language: str = Field(max_length=8)
     template_json: str = Field(sa_column=Column(Text, nullable=False))
