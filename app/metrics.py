@@ -42,7 +42,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from app import protocol as p
+import app.protocol as p
 
 OTHER = "other"
 # No `_created` series beside each counter and histogram: it doubles every scrape for a

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from app import metrics
 from app import models as m
 from app import protocol as p
 from app.board import EVERYONE, FACILITATOR_ID, Actor, Audience, Board, DomainError, Emitted
@@ -316,6 +317,7 @@ class LiveRoom:
                 targets.extend(self._by_participant.get(audience.participant_id, ()))
         for connection in targets:
             connection.send(frame)
+        metrics.events_sent(event.type, len(targets))
         if isinstance(event, p.RoomDeleted):
             for connection in list(self.connections):
                 connection.close(p.CloseCode.ROOM_DELETED, "room deleted")
@@ -339,6 +341,7 @@ class LiveRoom:
         """At most `spectrum_hz` times a second: one frame per audience, not per change."""
         self._tick_handle = None
         self._last_tick = time.monotonic()
+        started = time.perf_counter()
         if self._spectrum_dirty:
             self._spectrum_dirty = False
             # Everyone, the facilitators too, sees figures only once they are revealed: until
@@ -348,6 +351,7 @@ class LiveRoom:
             encoded = shown.model_dump_json()
             for connection in self.connections:
                 connection.send(encoded)
+            metrics.events_sent(shown.type, len(self.connections))
         if self._presence_dirty:
             self._presence_dirty = False
             frame = p.Presence(
@@ -358,6 +362,8 @@ class LiveRoom:
             ).model_dump_json()
             for connection in self.connections:
                 connection.send(frame)
+            metrics.events_sent("presence", len(self.connections))
+        metrics.spectrum_tick(time.perf_counter() - started)
 
     async def drain(self) -> None:
         """Store everything pending (before unloading the room or stopping the server)."""

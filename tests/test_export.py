@@ -44,9 +44,9 @@ from app import export_answers
 from app.aggregates import UNKNOWN
 from app.client import RoomClient
 from app.db import make_engine
-from app.export_versions import OLDEST_READ
+from app.export_versions import OLDEST_READ, SCHEMA_VERSION
 from app.sealing import Sealer
-from app.snapshot import SCHEMA_VERSION, BoardExport
+from app.snapshot import BoardExport
 from app.templates import builtin_templates
 from app.tokens import hash_token
 from tests.conftest import MakeClient, NewRoom
