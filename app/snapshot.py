@@ -1,4 +1,5 @@
-"""The exported board: one versioned, self-describing document (schema_version 3).
+"""The exported board: one versioned, self-describing document (`SCHEMA_VERSION`, kept with
+the upgraders in app/export_versions.py).
 
 Built from a live room's state in one synchronous step, so an export is a consistent
 snapshot at one seq even while people keep writing. Every figure in it comes from
@@ -99,7 +100,8 @@ class ExportedGroup(_Part):
 class BoardExport(_Part):
     """Everything a group keeps of its workshop, and what `POST /api/rooms/import` reads."""
 
-    schema_version: Literal[3]
+    # The version the upgraders lead to: a file is raised to it before it is read here.
+    schema_version: Literal[SCHEMA_VERSION]  # type: ignore[valid-type]
     exported_at: datetime
     room: ExportedRoom
     template: Template
