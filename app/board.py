@@ -393,6 +393,11 @@ class Board:
         if note is None:
             raise DomainError(p.ErrorCode.NOT_FOUND, f"No note {command.note_id!r}.")
         voters = set(note.voters)
+        budget = self.config.votes_per_person
+        if command.voted and actor.id not in voters and budget and not actor.is_facilitator:
+            used = sum(actor.id in other.voters for other in self.notes.values())
+            if used >= budget:
+                raise DomainError(p.ErrorCode.VOTE_BUDGET_SPENT, f"You have used your {budget} votes.")
         if command.voted:
             voters.add(actor.id)
         else:

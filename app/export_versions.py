@@ -42,8 +42,18 @@ def _from_2(document: Document) -> Document:
     return upgraded
 
 
+def _from_3(document: Document) -> Document:
+    """Version 4's room has a dot-vote budget and a note order. A version-3 room had neither:
+    no limit on votes, notes as placed, which are the new fields' defaults."""
+    upgraded = dict(document)
+    if isinstance(room := upgraded.get("room"), dict):
+        upgraded["room"] = {"votes_per_person": 0, "note_order": "position", **room}
+    upgraded["schema_version"] = 4
+    return upgraded
+
+
 # The step from each version to the next.
-UPGRADERS: dict[int, Callable[[Document], Document]] = {2: _from_2}
+UPGRADERS: dict[int, Callable[[Document], Document]] = {2: _from_2, 3: _from_3}
 # The version written now: the one the last step leads to. A change of the export's shape
 # is one more step here (tests/test_export.py fails until there is one).
 SCHEMA_VERSION = max(UPGRADERS) + 1

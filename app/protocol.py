@@ -48,6 +48,9 @@ Insight = Literal["too_few", "agreement", "spread", "two_camps"]
 Title = Annotated[str, PlainText(min_length=1, max_length=120, strip=True)]
 # k: a group with fewer voters than this is never shown on its own.
 GroupMinSize = Annotated[int, Field(ge=2, le=50)]
+# How many notes each participant may vote for at once; 0 is no limit.
+VoteBudget = Annotated[int, Field(ge=0, le=20)]
+NoteOrder = Literal["position", "votes"]
 ProtocolVersion = Annotated[int, Field(ge=1)]
 # A public body's case number (sv diarienummer, fi diaarinumero), e.g. "KS 2026/123".
 CaseNumber = Annotated[str, PlainText(max_length=40, strip=True)]
@@ -72,6 +75,7 @@ class ErrorCode(StrEnum):
     LIMIT_REACHED = "limit_reached"
     UNAVAILABLE = "unavailable"
     GROUP_FIXED = "group_fixed"
+    VOTE_BUDGET_SPENT = "vote_budget_spent"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
 
 
@@ -275,6 +279,12 @@ class RoomConfig(_Message):
     desired_enabled: bool = False
     # The case the report is filed under; an empty one is none.
     case_number: CaseNumber | None = None
+    # Dot-voting with a budget forces a choice: each participant votes for at most this many
+    # notes (0: as many as they like).
+    votes_per_person: VoteBudget = 0
+    # How every board and the room's screen list the notes of an area: as placed, or most
+    # votes first.
+    note_order: NoteOrder = "position"
 
     @field_validator("case_number")
     @classmethod
@@ -312,6 +322,8 @@ class UpdateRoom(_Command):
     group_min_size: GroupMinSize | None = None
     desired_enabled: bool | None = None
     case_number: CaseNumber | None = Field(default=None, description='"" removes it.')
+    votes_per_person: VoteBudget | None = Field(default=None, description="0 removes the limit.")
+    note_order: NoteOrder | None = None
 
 
 class SetScreen(_Command):

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from app.export_versions import SCHEMA_VERSION
 from app.pages import ASSET_SECURITY_HEADERS, SECURITY_HEADERS
 from tests.servers import ROOT, ServerProcess
 from tests.test_comment_free import assert_source_less_its_comments
@@ -171,7 +172,7 @@ def test_the_qr_code_and_the_export_download_survive_compression(http: httpx.Cli
     assert export.headers["cache-control"] == "no-store"
     assert int(export.headers["content-length"]) == len(body)
     document = json.loads(gzip.decompress(body))
-    assert document["schema_version"] == 3 and document["room"]["title"] == "Vårdenheten Solsidan"
+    assert document["schema_version"] == SCHEMA_VERSION and document["room"]["title"] == "Vårdenheten Solsidan"
 
 
 def test_the_room_socket_is_not_touched_by_compression(server: ServerProcess, room: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from app.export_answers import NotProven, open_answers
+from app.export_versions import SCHEMA_VERSION
 from app.sealing import Sealer, new_key
 from app.snapshot import BoardExport
 from app.templates import builtin_templates
@@ -26,7 +27,7 @@ def test_the_generated_board_is_a_valid_export_whose_figures_match_its_answers()
     generated = exports.make_export(participants=PARTICIPANTS, notes=25, sealer=sealer, facilitator_token=TOKEN)
     document = BoardExport.model_validate(generated.document)
     statement_ids = builtin_templates()["tjanstelogik"].statement_ids()
-    assert document.schema_version == 3 and document.open_answers is None
+    assert document.schema_version == SCHEMA_VERSION and document.open_answers is None
     assert (document.participants, document.respondents, document.voters) == (PARTICIPANTS,) * 3
     assert len(document.notes) == 25 and sum(note.votes for note in document.notes) > 0
     # Every participant graded every statement, about one in twenty "don't know".

@@ -23,6 +23,8 @@ CHANGED: dict[str, Any] = {
     "group_min_size": 4,
     "desired_enabled": True,
     "case_number": "KS 2026/123",
+    "votes_per_person": 3,
+    "note_order": "votes",
 }
 
 

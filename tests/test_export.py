@@ -59,6 +59,7 @@ CORPUS = Path(__file__).parent / "export_corpus"
 CORPUS_SHA256 = {
     "v2-grades-groups-round2.json": "7572dea33aa1e8a4806560a6bb93cda2cf9296e77c72e296ffb60ce1e7e1063e",
     "v3-grades-groups-round2.json": "232e884e0560cc4abc5fa9930727ad5b8335208a3f36ac8c260323a90e75718a",
+    "v4-grades-groups-round2-votes.json": "7d5067f5c56721aaac51851e90c8336ccb7f7946e3d8cbc4759beb27da1fde64",
 }
 SCHEMAS = ROOT / "app" / "export_schemas"
 # The purpose a version-2 export sealed each respondent's group for (app/snapshot.py of
@@ -487,7 +488,7 @@ async def test_the_json_holds_every_figure_by_round_and_kind(
 ) -> None:
     room, _people = await workshop(new_room, clients)
     document = (await export(http, room, "json")).json()
-    assert document["schema_version"] == 3
+    assert document["schema_version"] == SCHEMA_VERSION
     assert document["participants"] == 9 and document["respondents"] == 7 and document["voters"] == 7
     assert "scores" not in document and document["open_answers"] is None
     figures = room_figures(document)
@@ -1114,7 +1115,7 @@ async def test_a_version_2_file_imports_with_its_answers_and_without_groups(
     assert (copy["restored"], copy["groups_not_restored"]) == ("answers", len(old["respondents"]))
     new = (await export(http, copy, "json")).json()
     BoardExport.model_validate(new)
-    assert new["schema_version"] == 3 and new["open_answers"] is None
+    assert new["schema_version"] == SCHEMA_VERSION and new["open_answers"] is None
     assert new["group_figures"] == [] and new["hidden_groups"] == 0
     assert new["respondents"] == len(old["respondents"]) and new["participants"] == old["participants"]
     by_hand = open_answer_figures(old["scores"])
@@ -1269,7 +1270,12 @@ async def test_bad_imports_are_refused_and_leave_nothing(
         cases: list[tuple[bytes, int, str, str]] = [
             (b"{not json", 422, "invalid_json", "not JSON"),
             (changed(schema_version=1), 422, "unsupported_schema_version", "schema_version 1 "),
-            (changed(schema_version=4), 422, "unsupported_schema_version", "schema_version 4 "),
+            (
+                changed(schema_version=SCHEMA_VERSION + 1),
+                422,
+                "unsupported_schema_version",
+                f"schema_version {SCHEMA_VERSION + 1} ",
+            ),
             (changed(schema_version="3"), 422, "unsupported_schema_version", "schema_version '3' "),
             (changed(schema_version=True), 422, "unsupported_schema_version", "schema_version True "),
             (

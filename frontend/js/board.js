@@ -9,7 +9,7 @@ import { h, keepFocus, syncChildren } from "./dom.js";
 import { enableDrag } from "./drag.js";
 import { pickText } from "./i18n.js";
 import { COLORS, MAX_TEXT, NoteCard, excerpt } from "./note-card.js";
-import { canChange, neighbourOf, notesIn } from "./state.js";
+import { canChange, neighbourOf, notesIn, sortedByVotes, votesLeft } from "./state.js";
 import { Undoable } from "./undo.js";
 
 export class Board {
@@ -53,12 +53,39 @@ export class Board {
     const columns = template.areas.filter((area) => area.kind === "column");
     const section = (areas, className) =>
       h("div", { class: className }, areas.map((area) => this.buildArea(area)));
+    if (!this.options.readOnly) this.root.append(this.buildVoting());
     this.root.append(section(free, "areas"));
     if (columns.length) this.root.append(section(columns, "columns"));
     this.moveDialog = h("dialog", { class: "move-dialog", "aria-labelledby": "move-dialog-title" });
     this.status = h("p", { class: "visually-hidden", role: "status" });
     this.root.append(this.moveDialog, this.status);
     this.update();
+  }
+
+  /**
+   * Above the notes: what is left of your votes (when the room limits them), and for whoever
+   * runs the room the choice of order, which every board and the room's screen follow.
+   */
+  buildVoting() {
+    const { t } = this;
+    this.votesLeft = h("p", { class: "votes-left", role: "status", hidden: true });
+    const order = (value, label) =>
+      h("button", { type: "button", dataset: { order: value }, on: { click: () => this.live.send({ type: "update_room", note_order: value }) } }, label);
+    this.orderButtons = [order("position", t("board.orderPosition")), order("votes", t("board.orderVotes"))];
+    this.orderChoice = h("div", { class: "note-order", role: "group", "aria-label": t("board.order"), hidden: true }, this.orderButtons);
+    return h("div", { class: "voting-bar" }, this.votesLeft, this.orderChoice);
+  }
+
+  updateVoting() {
+    if (!this.votesLeft) return;
+    const state = this.live.state;
+    const left = votesLeft(state);
+    this.votesLeft.hidden = left === null;
+    const text = left === null ? "" : left ? this.t("board.votesLeft", { n: left }) : this.t("board.votesSpent");
+    if (this.votesLeft.textContent !== text) this.votesLeft.textContent = text;
+    this.orderChoice.hidden = state.you?.role !== "facilitator";
+    const current = sortedByVotes(state) ? "votes" : "position";
+    for (const button of this.orderButtons) button.setAttribute("aria-pressed", String(button.dataset.order === current));
   }
 
   buildArea(area) {
@@ -156,6 +183,7 @@ export class Board {
   /** Bring the lists in line with the state, keeping elements (and so the focus) where they are. */
   update() {
     const focused = this.focusedNote();
+    this.updateVoting();
     const kept = keepFocus(this.root, () => this.sync());
     // The note the focus was on is gone (someone deleted it): stay in its place in the list.
     if (!kept && focused) this.focusInArea(focused.areaId, focused.index);
@@ -212,7 +240,7 @@ export class Board {
       this.cards.set(note.id, card);
       if (!this.options.readOnly) {
         enableDrag(card.element, card.handle, {
-          enabled: () => !card.editing && canChange(this.live.state, this.live.state.notes.get(note.id) ?? {}),
+          enabled: () => !card.editing && !sortedByVotes(this.live.state) && canChange(this.live.state, this.live.state.notes.get(note.id) ?? {}),
           targetAt: (x, y) => this.dropTarget(x, y),
           highlight: (target) => this.highlightDrop(target),
           drop: (target) => this.move(note.id, target.areaId, target.index),
@@ -224,6 +252,7 @@ export class Board {
       byline: note.author_name ? this.t("note.by", { name: note.author_name }) : mine ? this.t("note.mine") : "",
       voted: state.myVotes.has(note.id),
       changeable: canChange(state, note),
+      movable: canChange(state, note) && !sortedByVotes(state),
       statementNumber: note.statement_id ? this.statementNumber(note.statement_id) : null,
     });
     return card;

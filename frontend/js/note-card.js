@@ -46,9 +46,9 @@ export class NoteCard {
   }
 
   /** Bring the card in line with the note; `mine`, `voted`, `changeable` as the viewer sees them. */
-  update(note, { byline, voted, changeable, statementNumber }) {
+  update(note, { byline, voted, changeable, statementNumber, movable = changeable }) {
     const { t } = this;
-    const signature = JSON.stringify([note.version, note.votes, note.color, byline, voted, changeable, statementNumber]);
+    const signature = JSON.stringify([note.version, note.votes, note.color, byline, voted, changeable, statementNumber, movable]);
     if (signature === this.shown) return;
     this.shown = signature;
     this.element.className = `note note-${note.color}`;
@@ -70,8 +70,10 @@ export class NoteCard {
     this.editButton.setAttribute("aria-label", t("note.editLabel", { text: name }));
     this.moveButton.setAttribute("aria-label", t("note.moveLabel", { text: name }));
     this.deleteButton.setAttribute("aria-label", t("note.deleteLabel", { text: name }));
-    for (const control of [this.editButton, this.moveButton, this.deleteButton, this.handle]) control.hidden = !changeable;
-    this.element.classList.toggle("can-drag", changeable);
+    for (const control of [this.editButton, this.deleteButton]) control.hidden = !changeable;
+    // Sorted by votes, a place in the list is the note's rank, not where it was put.
+    for (const control of [this.moveButton, this.handle]) control.hidden = !movable;
+    this.element.classList.toggle("can-drag", movable);
   }
 
   get editing() {

@@ -23,6 +23,7 @@ export const ErrorCode = Object.freeze({
   LIMIT_REACHED: "limit_reached",
   UNAVAILABLE: "unavailable",
   GROUP_FIXED: "group_fixed",
+  VOTE_BUDGET_SPENT: "vote_budget_spent",
   UNSUPPORTED_PROTOCOL: "unsupported_protocol",
 });
 
@@ -91,6 +92,7 @@ export const EXPLAINED_ERRORS = Object.freeze([
   ErrorCode.NOT_AUTHOR,
   ErrorCode.NOT_FOUND,
   ErrorCode.GROUP_FIXED,
+  ErrorCode.VOTE_BUDGET_SPENT,
 ]);
 
 /** The room of this page's URL (`/r/<room id>…`), or null. */

@@ -1,6 +1,7 @@
 // The room's settings in the console: its title, its language, its case number (a Swedish
 // diarienummer, which heads every export) and k, the fewest grades any figure may be about
-// (docs/insight.md: a room of two needs k = 2 to see its figures at all). Saved with one
+// (docs/insight.md: a room of two needs k = 2 to see its figures at all), and how many notes
+// each participant may vote for (0: no limit). Saved with one
 // `update_room` carrying only what changed; the fields show what the server holds whenever
 // nobody is editing them.
 
@@ -10,6 +11,7 @@ import { LANGUAGES } from "./i18n.js";
 const MAX_CASE_NUMBER = 40;
 const K_MIN = 2;
 const K_MAX = 50;
+const VOTES_MAX = 20;
 
 export class RoomSettings {
   constructor({ live, locale }) {
@@ -20,6 +22,7 @@ export class RoomSettings {
       LANGUAGES.map((language) => h("option", { value: language, lang: language }, t(`lang.${language}`))));
     this.caseNumber = h("input", { id: "room-settings-case", type: "text", maxlength: MAX_CASE_NUMBER, autocomplete: "off", "aria-describedby": "room-settings-case-hint" });
     this.k = h("input", { id: "room-settings-k", type: "number", min: K_MIN, max: K_MAX, step: 1, inputmode: "numeric", required: true, "aria-describedby": "room-settings-k-hint" });
+    this.votes = h("input", { id: "room-settings-votes", type: "number", min: 0, max: VOTES_MAX, step: 1, inputmode: "numeric", required: true, "aria-describedby": "room-settings-votes-hint" });
     this.saved = h("p", { class: "muted small", role: "status" });
     this.form = h("form", { class: "room-settings-form" },
       h("label", { for: this.title.id }, t("rs.title")), this.title,
@@ -28,6 +31,8 @@ export class RoomSettings {
       h("p", { id: "room-settings-case-hint", class: "hint" }, t("rs.caseHint")),
       h("label", { for: this.k.id }, t("rs.k")), this.k,
       h("p", { id: "room-settings-k-hint", class: "hint" }, t("rs.kHint")),
+      h("label", { for: this.votes.id }, t("rs.votes")), this.votes,
+      h("p", { id: "room-settings-votes-hint", class: "hint" }, t("rs.votesHint")),
       h("button", { type: "submit" }, t("rs.save")),
       this.saved);
     this.form.addEventListener("submit", (event) => {
@@ -51,6 +56,8 @@ export class RoomSettings {
     if (caseNumber !== (settings.case_number ?? "")) changes.case_number = caseNumber;
     const k = Number(this.k.value);
     if (Number.isInteger(k) && k >= K_MIN && k <= K_MAX && k !== settings.group_min_size) changes.group_min_size = k;
+    const votes = Number(this.votes.value);
+    if (Number.isInteger(votes) && votes >= 0 && votes <= VOTES_MAX && votes !== (settings.votes_per_person ?? 0)) changes.votes_per_person = votes;
     if (!title) this.title.value = settings.title;
     if (!Object.keys(changes).length) return;
     this.live.send({ type: "update_room", ...changes });
@@ -66,6 +73,7 @@ export class RoomSettings {
     this.language.value = settings.language;
     this.caseNumber.value = settings.case_number ?? "";
     this.k.value = String(settings.group_min_size);
+    this.votes.value = String(settings.votes_per_person ?? 0);
   }
 
   update() {

@@ -148,9 +148,26 @@ export function applyMessage(state, message, nowMs = Date.now()) {
 
 /** The notes of one area in their board order. */
 export function notesIn(state, areaId) {
+  const byVotes = sortedByVotes(state);
   return [...state.notes.values()]
     .filter((note) => note.area_id === areaId)
-    .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : 1));
+    .sort((a, b) => (byVotes ? b.votes - a.votes : 0) || a.position - b.position || (a.id < b.id ? -1 : 1));
+}
+
+/** Whether the facilitator has the notes shown most votes first (the room's `note_order`). */
+export function sortedByVotes(state) {
+  return state.settings?.note_order === "votes";
+}
+
+/**
+ * How many votes you have left, or null when nothing limits them (no budget in the room, or
+ * you run it). Only votes on notes still on the board count, as on the server.
+ */
+export function votesLeft(state) {
+  const budget = state.settings?.votes_per_person ?? 0;
+  if (!budget || state.you?.role !== "participant") return null;
+  const used = [...state.myVotes].filter((id) => state.notes.has(id)).length;
+  return Math.max(0, budget - used);
 }
 
 /** Where to go when note `id` leaves `notes` (one area, in order): the next, else the one before. */

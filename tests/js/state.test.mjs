@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { applyMessage, canChange, endReason, initialState, neighbourOf, notesIn, statementFigures } from "../../frontend/js/state.js";
+import { applyMessage, canChange, endReason, initialState, neighbourOf, notesIn, statementFigures, votesLeft } from "../../frontend/js/state.js";
 
 const T0 = "2025-03-10T09:00:00+00:00";
 
@@ -226,6 +226,35 @@ describe("selectors", () => {
     assert.deepEqual(notesIn(state, "thoughts").map((n) => n.id), ["n2", "n0", "n1"]);
     assert.deepEqual(notesIn(state, "now").map((n) => n.id), ["n7"]);
     assert.deepEqual(notesIn(state, "needed"), []);
+  });
+
+  test("notesIn lists most votes first when the facilitator sets note_order to votes, ties as placed", () => {
+    const state = applyMessage(initialState(), welcome());
+    applyMessage(state, { type: "note_added", seq: 11, note: note("n0", { position: 1.5, votes: 2 }) });
+    applyMessage(state, { type: "note_added", seq: 12, note: note("n3", { position: 3, votes: 2 }) });
+    applyMessage(state, { type: "note_updated", seq: 13, note: { ...state.notes.get("n1"), votes: 5 } });
+    const order = () => notesIn(state, "thoughts").map((n) => n.id);
+    const placed = order();
+    applyMessage(state, { type: "room_updated", seq: 14, ...state.settings, note_order: "votes" });
+    assert.deepEqual(order(), ["n1", "n0", "n3", "n2"]);
+    applyMessage(state, { type: "room_updated", seq: 15, ...state.settings, note_order: "position" });
+    assert.deepEqual(order(), placed);
+  });
+
+  test("votesLeft: the budget less your votes on notes still there; none for the facilitator or without a budget", () => {
+    const state = applyMessage(initialState(), welcome());
+    state.you = { role: "participant", participant_id: "p-anna" };
+    assert.equal(votesLeft(state), null, "no budget, nothing to count down");
+    applyMessage(state, { type: "room_updated", seq: 11, ...state.settings, votes_per_person: 3 });
+    assert.equal(votesLeft(state), 2, "the welcome's my_votes holds n2");
+    applyMessage(state, { type: "my_vote", seq: 12, note_id: "n1", voted: true });
+    assert.equal(votesLeft(state), 1);
+    applyMessage(state, { type: "my_vote", seq: 13, note_id: "n1", voted: false });
+    applyMessage(state, { type: "my_vote", seq: 14, note_id: "n1", voted: true });
+    applyMessage(state, { type: "note_deleted", seq: 15, note_id: "n2" });
+    assert.equal(votesLeft(state), 2, "a vote on a deleted note is free again, as on the server");
+    state.you = { role: "facilitator", participant_id: null };
+    assert.equal(votesLeft(state), null);
   });
 
   test("canChange: my own notes, or every note for a facilitator", () => {

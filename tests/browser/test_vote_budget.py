@@ -1,0 +1,68 @@
+"""Dot-voting with a budget, on a phone: the votes left are said above the notes, the vote
+beyond the budget is refused in the person's language, and taking one back frees it. The
+facilitator lists the notes most votes first, and the phone and the board follow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import PHONE, Browse, Room, screenshot, wait_online
+
+
+def assert_accessible(page: Page) -> None:
+    violations = Axe().run(page).response["violations"]
+    blocking = [f"{v['impact']}: {v['id']} {v['help']}" for v in violations if v["impact"] in {"serious", "critical"}]
+    assert not blocking, blocking
+
+
+def vote_button(page: Page, text: str) -> Locator:
+    return page.get_by_role("button", name=re.compile(f"^Rösta på ”{text}”"))
+
+
+def test_a_phone_spends_its_votes_and_sees_the_notes_most_votes_first(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    room = new_room("Röstrummet")
+    texts = ["Tid att reflektera", "Färre möten", "Fråga brukarna"]
+    with room.facilitator() as facilitator, room.bot("Bo") as bo:
+        facilitator.send("set_phase", phase="document")
+        facilitator.send("update_room", votes_per_person=2)
+        for text in texts:
+            bo.add_note("thoughts", text)
+        page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+        wait_online(page)
+        left = page.locator(".votes-left")
+        expect(left).to_have_text("Du har 2 röster kvar")
+
+        vote_button(page, texts[0]).tap()
+        expect(left).to_have_text("Du har 1 röst kvar")
+        vote_button(page, texts[2]).tap()
+        expect(left).to_have_text("Du har använt alla dina röster. Ta tillbaka en för att rösta på en annan lapp.")
+        vote_button(page, texts[1]).tap()
+        expect(page.get_by_text("Du har använt alla dina röster. Ta tillbaka en röst först.")).to_be_visible()
+        expect(vote_button(page, texts[1])).to_have_attribute("aria-pressed", "false")
+
+        # Another participant votes too; the facilitator lists the notes most votes first.
+        bo.send("vote_note", note_id=next(n for n in bo.notes.values() if n["text"] == texts[2])["id"], voted=True)
+        facilitator.send("update_room", note_order="votes")
+        listed = page.locator('section.area[data-area="thoughts"] li.note .note-text')
+        expect(listed).to_have_text([texts[2], texts[0], texts[1]])
+        # Sorted by votes, a place is a rank: nothing offers to move a note.
+        expect(page.get_by_role("button", name=re.compile("^Flytta"))).to_have_count(0)
+        assert_accessible(page)
+        screenshot(page, "participant-vote-budget-sv-390x844")
+
+        vote_button(page, texts[0]).tap()  # taken back
+        expect(left).to_have_text("Du har 1 röst kvar")
+        vote_button(page, texts[1]).tap()
+        expect(vote_button(page, texts[1])).to_have_attribute("aria-pressed", "true")
+
+        page.get_by_label("Språk", exact=True).select_option("fi")
+        expect(page.locator(".votes-left")).to_have_text(
+            "Olet käyttänyt kaikki äänesi. Peru yksi äänestääksesi toista lappua."
+        )
+        screenshot(page, "participant-vote-budget-fi-390x844")
