@@ -66,3 +66,47 @@ def test_a_phone_spends_its_votes_and_sees_the_notes_most_votes_first(
             "Olet käyttänyt kaikki äänesi. Peru yksi äänestääksesi toista lappua."
         )
         screenshot(page, "participant-vote-budget-fi-390x844")
+
+
+def test_the_console_orders_the_notes_by_votes_and_the_screen_follows(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    room = new_room("Röstrummet")
+    texts = ["Tid att reflektera", "Färre möten", "Fråga brukarna"]
+    with room.facilitator() as facilitator, room.bot("Bo") as bo, room.bot("Cecilia") as cecilia:
+        facilitator.send("set_phase", phase="document")
+        facilitator.send("set_screen", view="board")
+        notes = [bo.add_note("thoughts", text) for text in texts]
+        for voter in (bo, cecilia):
+            voter.send("vote_note", note_id=notes[1]["id"], voted=True)
+        cecilia.send("vote_note", note_id=notes[2]["id"], voted=True)
+
+        console = browse.page(room.facilitator_url, {"width": 1920, "height": 1080})
+        wait_online(console)
+        console.get_by_role("button", name="Tavlan", exact=True).click()
+        screen = browse.page(f"/r/{room.room_id}/screen", {"width": 1920, "height": 1080})
+        order = console.get_by_role("group", name="Ordning på lapparna")
+        placed = order.get_by_role("button", name="Som de sitter")
+        by_votes = order.get_by_role("button", name="Flest röster först")
+        expect(placed).to_have_attribute("aria-pressed", "true")
+        on_screen = screen.locator('section.area[data-area="thoughts"] li.note .note-text')
+        expect(on_screen).to_have_text(texts)
+
+        by_votes.click()
+        expect(by_votes).to_have_attribute("aria-pressed", "true")
+        expect(on_screen).to_have_text([texts[1], texts[2], texts[0]])
+        # The console's own board (its preview of the screen shows the same notes in the same order).
+        in_console = console.get_by_role("region", name="Tavlan", exact=True).locator(
+            'section.area[data-area="thoughts"] li.note .note-text'
+        )
+        expect(in_console).to_have_text([texts[1], texts[2], texts[0]])
+        by_votes.scroll_into_view_if_needed()
+        screenshot(console, "console-board-by-votes-sv-1920x1080")
+        # The budget is set where the room's other settings are.
+        console.get_by_text("Rummets inställningar").click()
+        console.get_by_label("Röster per deltagare").fill("3")
+        console.get_by_role("button", name="Spara inställningarna").click()
+        facilitator.receive_until(lambda m: m["type"] == "room_updated" and m["votes_per_person"] == 3)
+        assert_accessible(console)
+        screenshot(console, "console-vote-order-sv-1920x1080")
+        screenshot(screen, "screen-board-by-votes-sv-1920x1080")
