@@ -11,9 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model, field_validator
 
 from app.templates.model import Language, Template
 from app.text import PlainText
@@ -266,8 +266,9 @@ class SetGroups(_Command):
 
 class RoomConfig(_Message):
     """What the facilitator sets about a room. One shape, defined here once, for the board,
-    the `room_updated` event, the snapshot's settings, the export's room and the database
-    row (app/rows.py maps its fields to columns of the same names)."""
+    the `room_updated` event, `update_room` (every field but the groups, each optional), the
+    snapshot's settings, the export's room and the database row (one JSON document,
+    app/rows.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -312,18 +313,36 @@ class RoomFlow(_Message):
     screen: ScreenState = Field(default_factory=ScreenState)
 
 
-class UpdateRoom(_Command):
-    """Change any of the room's configuration but its groups (`set_groups`). A field left
-    out or null stays as it is; each has the type it has in RoomConfig."""
+def _each_optional(config: type[BaseModel], without: frozenset[str]) -> dict[str, Any]:
+    """Every field of `config` but `without`, each with its own type and limits and optional:
+    left out or null, it stays as it is. Made from the model, so that a setting added to
+    RoomConfig can be changed by `update_room` without being declared twice."""
+    fields: dict[str, Any] = {}
+    for name, field in config.model_fields.items():
+        if name not in without:
+            limited: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            fields[name] = (limited | None, None)
+    return fields
 
-    type: Literal["update_room"]
-    title: Title | None = None
-    language: Language | None = None
-    group_min_size: GroupMinSize | None = None
-    desired_enabled: bool | None = None
-    case_number: CaseNumber | None = Field(default=None, description='"" removes it.')
-    votes_per_person: VoteBudget | None = Field(default=None, description="0 removes the limit.")
-    note_order: NoteOrder | None = None
+
+_UPDATE_ROOM_DOC = """Change any of the room's configuration but its groups (`set_groups`). A field left
+    out or null stays as it is; each has the type and limits it has in RoomConfig (a
+    `case_number` of "" removes it, a `votes_per_person` of 0 the limit)."""
+
+if TYPE_CHECKING:
+
+    class UpdateRoom(_Command):
+        type: Literal["update_room"]
+
+else:
+    UpdateRoom = create_model(
+        "UpdateRoom",
+        __base__=_Command,
+        __doc__=_UPDATE_ROOM_DOC,
+        __module__=__name__,
+        type=(Literal["update_room"], ...),
+        **_each_optional(RoomConfig, without=frozenset({"groups"})),
+    )
 
 
 class SetScreen(_Command):

@@ -13,7 +13,9 @@ import re
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from app import protocol as p
 from app.client import CommandFailed, RoomClient
 from tests.conftest import MakeClient, NewRoom
 from tests.test_protocol_doc import SERVER_TYPES, typed_examples
@@ -128,3 +130,30 @@ async def test_every_documented_server_message_has_the_shape_of_a_real_one(
             f"docs/protocol.md shows a {example['type']!r} the server never sends:\n{documented}\n"
             f"the server sent, e.g.:\n{real[example['type']][-1]}"
         )
+
+
+def test_update_room_changes_every_setting_but_the_groups_within_the_setting_s_own_limits() -> None:
+    """Made from RoomConfig: a setting added there is one `update_room` can change, with the
+    same limits, and nothing else is accepted."""
+    assert set(p.UpdateRoom.model_fields) == set(p.RoomConfig.model_fields) - {"groups"} | {"type", "cid"}
+    left_out = p.UpdateRoom.model_validate({"type": "update_room", "cid": "c1"})
+    assert all(getattr(left_out, name) is None for name in p.RoomConfig.model_fields if name != "groups")
+    for name in p.RoomConfig.model_fields:
+        if name == "groups":
+            continue
+        schema = p.RoomConfig.model_json_schema()["properties"][name]
+        limits = {key: schema[key] for key in ("minimum", "maximum", "maxLength", "enum") if key in schema}
+        given = p.UpdateRoom.model_json_schema()["properties"][name]
+        assert any(all(option.get(key) == value for key, value in limits.items()) for option in given["anyOf"]), (
+            name,
+            given,
+        )
+    refusals: list[dict[str, Any]] = [
+        {"group_min_size": 1},
+        {"votes_per_person": 21},
+        {"note_order": "x"},
+        {"groups": []},
+    ]
+    for refused in refusals:
+        with pytest.raises(ValidationError):
+            p.UpdateRoom.model_validate({"type": "update_room", "cid": "c1", **refused})
