@@ -32,6 +32,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from app import metrics
 from app import models as m
 from app import protocol as p
 from app.batching import GroupCommit
@@ -165,6 +166,8 @@ class CommandPipeline:
                     self._refuse_if_deleted()
                     emitted = self.board.decide(command, actor, now_utc())
                 except DomainError as error:
+                    if error.code is p.ErrorCode.LIMIT_REACHED:
+                        metrics.limit_refused("notes")
                     results.append(error)
                     continue
                 self.board.reserve(emitted)
@@ -199,6 +202,7 @@ class CommandPipeline:
             room_left = self._settings.max_participants_per_room - len(self.board.participants)
             for name in names:
                 if len(commits) >= room_left:
+                    metrics.limit_refused("participants")
                     error = p.Error(code=p.ErrorCode.LIMIT_REACHED, message="The room is full.")
                     results.append(Rejected(error, p.CloseCode.ROOM_FULL))
                     continue

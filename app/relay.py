@@ -207,8 +207,9 @@ def read_to_owner(raw: str | bytes) -> RelayBatch | None:
         pass
     try:
         header = _BatchHeader.model_validate(data)
-    except ValidationError:
-        log.exception("dropped a relayed batch whose envelope does not parse")
+    except ValidationError as error:
+        problems = error.errors(include_input=False, include_url=False)
+        log.warning("dropped a relayed batch whose envelope does not parse: %s", problems)
         return None
     items: list[ToOwner | UnreadableFrame] = []
     for raw_item in header.items:
@@ -288,4 +289,6 @@ def _skipped(item: object, error: ValidationError) -> None:
                 log.warning("skipping messages between instances of type %r, which this version does not know", tag)
         return
     kind: object = item.get("type") if isinstance(item, dict) else None
-    log.warning("skipped a message between instances (type %r) that does not parse: %s", kind, error)
+    # Where and why, never the input: a relayed command can hold a note's text or a name.
+    problems = error.errors(include_input=False, include_url=False)
+    log.warning("skipped a message between instances (type %r) that does not parse: %s", kind, problems)

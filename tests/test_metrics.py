@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from app import metrics
-from app.client import RoomClient
+from app.client import CommandFailed, RoomClient
 from app.connection import DirectConnection
 from app.main import create_api
 from app.settings import Settings
@@ -427,3 +427,39 @@ async def test_two_instances_count_each_client_once_and_a_lost_bus_returns(
     finally:
         await here.close()
         await there.close()
+
+
+@pytest.fixture(scope="module")
+def capped(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose rooms hold two participants and two notes."""
+    server = ServerProcess(
+        database_url,
+        tmp_path_factory.mktemp("capped"),
+        metrics_token=TOKEN,
+        max_participants_per_room="2",
+        max_notes_per_room="2",
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_a_full_room_and_a_board_out_of_room_are_counted(capped: ServerProcess) -> None:
+    before = await scrape(capped)
+    room = await create_room(capped)
+    people = [RoomClient(capped.base_url, room["room_id"]) for _ in range(3)]
+    try:
+        await people[0].connect()
+        await people[1].connect()
+        with pytest.raises(CommandFailed, match="limit_reached"):
+            await people[2].connect()
+        for text in ("Ett", "Två"):
+            await people[0].command("add_note", area_id="thoughts", text=text)
+        with pytest.raises(CommandFailed, match="limit_reached"):
+            await people[1].command("add_note", area_id="thoughts", text="Tre")
+    finally:
+        for person in people:
+            await person.close()
+    after = await scrape(capped)
+    assert moved(after, before, "samskapa_limit_refusals_total", limit="participants") == 1
+    assert moved(after, before, "samskapa_limit_refusals_total", limit="notes") == 1
