@@ -115,6 +115,8 @@ class Board:
     # respondent (the same id); a paper sheet typed in by the facilitator, an imported or a
     # baseline respondent has no socket. Everything below the decision is keyed on it.
     scores: dict[tuple[str, AggregateKey], int] = field(default_factory=dict)
+    # Respondents that are not participants, and the group each answers in (None: none).
+    respondents: dict[str, str | None] = field(default_factory=dict)
     aggregates: dict[AggregateKey, Aggregate] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
     # statement -> [moved left, moved right, stayed] since the previous round (O(1) upkeep).
@@ -437,9 +439,10 @@ class Board:
             case p.RoomUpdated():
                 self.config = p.RoomConfig.of(event)
                 known = {group.id for group in event.groups}
-                for participant in self.participants.values():
-                    if participant.group is not None and participant.group not in known:
-                        self._regroup(participant.id, None)
+                for respondent_id in [*self.participants, *self.respondents]:
+                    group = self.group_of(respondent_id)
+                    if group is not None and group not in known:
+                        self._regroup(respondent_id, None)
             case p.ParticipantJoined() | p.ParticipantUpdated():
                 person = event.participant
                 if person.id not in self.participants:
@@ -632,29 +635,37 @@ class Board:
         if group is not None:
             self.group_voters[group] = self.group_voters.get(group, 0) + (after > 0) - (before > 0)
 
-    def _regroup(self, participant_id: str, group: str | None) -> None:
-        """Move a person's answers from one group's aggregates to another's: O(their answers)."""
-        person = self.participants[participant_id]
-        old = person.group
+    def _regroup(self, respondent_id: str, group: str | None) -> None:
+        """Move a respondent's answers from one group's aggregates to another's: O(their
+        answers)."""
+        old = self.group_of(respondent_id)
         if old == group:
             return
-        for key in self.keys_of.get(participant_id, ()):
-            value = self.scores[(participant_id, key)]
+        for key in self.keys_of.get(respondent_id, ()):
+            value = self.scores[(respondent_id, key)]
             if old is not None:
                 self.aggregates[key._replace(group=old)].remove(value)
             if group is not None:
                 self.aggregates.setdefault(key._replace(group=group), Aggregate()).add(value)
-        if self.answered.get(participant_id, 0) > 0:
+        if self.answered.get(respondent_id, 0) > 0:
             if old is not None:
                 self.group_voters[old] -= 1
             if group is not None:
                 self.group_voters[group] = self.group_voters.get(group, 0) + 1
-        person.group = group
+        if respondent_id in self.participants:
+            self.participants[respondent_id].group = group
+        else:
+            self.respondents[respondent_id] = group
 
     def group_of(self, respondent_id: str) -> str | None:
         """The group a respondent's answers count in: a participant's is the one it chose."""
         person = self.participants.get(respondent_id)
-        return person.group if person else None
+        return person.group if person else self.respondents.get(respondent_id)
+
+    @property
+    def people(self) -> int:
+        """Everyone in the room: who joined, and who answers without having joined."""
+        return len(self.participants) + len(self.respondents)
 
     def load_score(self, respondent_id: str, key: AggregateKey, value: int) -> None:
         """Restore one stored score (used when a room is loaded, not for live changes)."""

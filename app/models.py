@@ -96,10 +96,23 @@ class NoteVote(SQLModel, table=True):
     room_id: str = Field(foreign_key="room.id", index=True, max_length=64, ondelete="CASCADE")
 
 
+class Respondent(SQLModel, table=True):
+    """Someone whose answers count without a socket of their own: a respondent of an
+    imported workshop (later a paper sheet typed in by the facilitator). A participant is
+    its own respondent and has no row here. Their answers are `Score` rows under this id."""
+
+    room_id: str = Field(foreign_key="room.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    id: str = Field(primary_key=True, max_length=64)
+    group: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc_column())
+
+
 class Score(SQLModel, table=True):
     """One answer: its key has room for rounds, kinds (today/desired) and more statements."""
 
     room_id: str = Field(foreign_key="room.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    # The respondent's id (a participant's, or a Respondent row's): named before respondents
+    # had a table, kept so that instances of the previous version read it during an upgrade.
     participant_id: str = Field(primary_key=True, max_length=64)
     round: int = Field(primary_key=True)
     kind: str = Field(primary_key=True, max_length=16)

@@ -50,7 +50,6 @@ from app.clock import as_utc
 from app.export_answers import Respondent
 from app.snapshot import BoardExport
 from app.templates.model import Template
-from app.tokens import hash_token
 
 Shape = TypeVar("Shape", bound=BaseModel)
 # Rows of an imported room by table, as column -> value dicts.
@@ -73,6 +72,7 @@ class StoredRoom:
     votes: list[m.NoteVote]
     scores: list[m.Score]
     applied: dict[tuple[str, str], int] = field(default_factory=dict)
+    respondents: list[m.Respondent] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the room row
@@ -256,6 +256,8 @@ def board_of(stored: StoredRoom, max_notes: int) -> Board:
     )
     for person in stored.participants:
         board.participants[person.id] = Participant(person.id, person.name, person.group)
+    for respondent in stored.respondents:
+        board.respondents[respondent.id] = respondent.group
     voters: dict[str, set[str]] = {}
     for vote in stored.votes:
         voters.setdefault(vote.note_id, set()).add(vote.voter_id)
@@ -320,12 +322,13 @@ def event_writes(room_id: str, actor_id: str, event: p.Event, note_upsert: Execu
             room_values["config_json"] = _with_keys("config_json", config.model_dump(mode="json"))
             room_values.update(_previous_columns(dict(config)))
             known = [g.id for g in event.groups]
-            yield (
-                update(m.Participant)
-                .where(col(m.Participant.room_id) == room_id, col(m.Participant.group).not_in(known))
-                .values(group=None),
-                None,
-            )
+            for answering in (m.Participant, m.Respondent):
+                yield (
+                    update(answering)
+                    .where(col(answering.room_id) == room_id, col(answering.group).not_in(known))
+                    .values(group=None),
+                    None,
+                )
         case p.ParticipantUpdated(participant=who):
             named = update(m.Participant).where(col(m.Participant.id) == who.id)
             yield named.values(name=who.name, group=who.group), None
@@ -355,23 +358,21 @@ def imported_room_row(export: BoardExport, room_id: str, now: datetime, expires_
 def imported_rows(export: BoardExport, room_id: str, now: datetime, respondents: list[Respondent]) -> ImportedRows:
     """The export's rows under fresh ids, as plain dicts for one bulk insert per table.
 
-    One anonymous participant per respondent (with its answers, and its group where the
-    import restored it), then as many silent ones as the room had beyond them. Note authors
-    and voters get ids of their own and no participant row: a note keeps its author's name
-    in its own column, and nobody can act as anyone from a file."""
-    people = [("p_" + secrets.token_urlsafe(12), respondent) for respondent in respondents]
-    silent = [("p_" + secrets.token_urlsafe(12), None) for _ in range(export.participants - len(people))]
-    participants: list[dict[str, object]] = [
+    One respondent per respondent of the file (with its answers, and its group where the
+    import restored it), then as many silent ones as the room had people beyond them: none
+    of them a participant, since nobody can join as anyone from a file. Note authors and
+    voters get ids of their own and no row: a note keeps its author's name in its own
+    column."""
+    people = [("r_" + secrets.token_urlsafe(12), respondent) for respondent in respondents]
+    silent = [("r_" + secrets.token_urlsafe(12), None) for _ in range(export.participants - len(people))]
+    answering: list[dict[str, object]] = [
         {
-            "id": participant_id,
+            "id": respondent_id,
             "room_id": room_id,
-            # Nobody holds this token: identities do not carry over from a file.
-            "token_hash": hash_token(secrets.token_urlsafe(32)),
-            "name": None,
             "group": respondent.group if respondent else None,
             "created_at": now,
         }
-        for participant_id, respondent in [*people, *silent]
+        for respondent_id, respondent in [*people, *silent]
     ]
     others: dict[str, str] = {FACILITATOR_ID: FACILITATOR_ID}
 
@@ -405,17 +406,17 @@ def imported_rows(export: BoardExport, room_id: str, now: datetime, respondents:
     scores: list[dict[str, object]] = [
         {
             "room_id": room_id,
-            "participant_id": participant_id,
+            "participant_id": respondent_id,
             "round": answer.round,
             "kind": answer.kind,
             "statement_id": answer.statement_id,
             "value": answer.grouped,
         }
-        for participant_id, respondent in people
+        for respondent_id, respondent in people
         for answer in respondent.answers
         # As the groups' figures counted it (the room's last full release): a change the k
         # rule had not released stays unshown (docs/insight.md); restoring it here would
         # release it in the new room.
         if answer.grouped is not None
     ]
-    return {m.Participant: participants, m.Note: notes, m.NoteVote: votes, m.Score: scores}
+    return {m.Respondent: answering, m.Note: notes, m.NoteVote: votes, m.Score: scores}

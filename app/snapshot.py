@@ -156,7 +156,7 @@ def snapshot(board: Board, seq: int, now: datetime, seal_answers: SealAnswers) -
         exported_at=now,
         room=ExportedRoom(**dict(board.config), **dict(board.flow), created_at=board.created_at, seq=seq),
         template=board.template,
-        participants=len(board.participants),
+        participants=board.people,
         respondents=len(respondents),
         answers_sealed=sealed,
         aggregates=aggregates,
@@ -171,18 +171,13 @@ def snapshot(board: Board, seq: int, now: datetime, seal_answers: SealAnswers) -
 def _respondents(board: Board) -> list[Respondent]:
     """Everyone who answered, with their group and answers, for the seal."""
     answers: dict[str, list[Answer]] = {}
-    for (participant_id, key), value in board.scores.items():
+    for (respondent_id, key), value in board.scores.items():
         kind: p.ScoreKind = "desired" if key.kind == "desired" else "today"
-        counted = board.released_value(participant_id, key)
-        grouped = board.released_value(participant_id, key, groups=True)
+        counted = board.released_value(respondent_id, key)
+        grouped = board.released_value(respondent_id, key, groups=True)
         answer = Answer(key.round, kind, key.statement_id, value, counted, grouped)
-        answers.setdefault(participant_id, []).append(answer)
-    return [Respondent(_group_of(board, participant_id), tuple(given)) for participant_id, given in answers.items()]
-
-
-def _group_of(board: Board, participant_id: str) -> str | None:
-    person = board.participants.get(participant_id)
-    return person.group if person else None
+        answers.setdefault(respondent_id, []).append(answer)
+    return [Respondent(board.group_of(respondent_id), tuple(given)) for respondent_id, given in answers.items()]
 
 
 def _pseudonyms(ids: set[str], prefix: str) -> dict[str, str]:

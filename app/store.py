@@ -147,7 +147,7 @@ class Store:
             with self._session() as session:
                 session.add(room)
                 session.flush()
-                for table in (m.Participant, m.Note, m.NoteVote, m.Score):
+                for table in (m.Participant, m.Respondent, m.Note, m.NoteVote, m.Score):
                     if rows.get(table):
                         session.execute(insert(table), rows[table])
                 session.commit()
@@ -189,6 +189,7 @@ class Store:
             notes = session.exec(select(m.Note).where(m.Note.room_id == room_id)).all()
             votes = session.exec(select(m.NoteVote).where(m.NoteVote.room_id == room_id)).all()
             scores = session.exec(select(m.Score).where(m.Score.room_id == room_id)).all()
+            respondents = session.exec(select(m.Respondent).where(m.Respondent.room_id == room_id)).all()
             applied = session.exec(select(m.AppliedCommand).where(m.AppliedCommand.room_id == room_id)).all()
             return StoredRoom(
                 room=room,
@@ -197,12 +198,13 @@ class Store:
                 votes=list(votes),
                 scores=list(scores),
                 applied={(a.actor_id, a.cid): a.seq for a in applied},
+                respondents=list(respondents),
             )
 
     def delete_room(self, room_id: str) -> bool:
         """Remove the room and everything in it, in one transaction."""
         with self._session() as session:
-            for table in (m.AppliedCommand, m.Score, m.NoteVote, m.Note, m.Participant, m.CoFacilitator):
+            for table in (m.AppliedCommand, m.Score, m.NoteVote, m.Note, m.Participant, m.Respondent, m.CoFacilitator):
                 session.execute(delete(table).where(table.__table__.c.room_id == room_id))  # type: ignore[union-attr]
             result = session.execute(delete(m.Room).where(col(m.Room.id) == room_id))
             session.commit()

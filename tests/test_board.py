@@ -770,3 +770,23 @@ def test_a_new_round_hides_the_results_again() -> None:
     assert figures.spectrum(board, seq=9, full=False).statements is None
     hidden_already = run(board, FACILITATOR, "start_round")
     assert [item.event.type for item in hidden_already] == ["round_started"], "nothing to hide"
+
+
+def test_a_respondent_without_a_socket_counts_in_its_group_until_the_group_is_removed() -> None:
+    """An imported respondent answers in the figures like a participant, in its group; it is
+    nobody who joined, and removing its group moves its answers out of that group's."""
+    board = new_board()
+    run(board, FACILITATOR, "set_groups", groups=[{"id": "chefer", "name": "Chefer"}])
+    key = AggregateKey(1, "today", "s1")
+    for respondent, value in (("r_a", 2), ("r_b", 4), ("r_c", 9)):
+        board.respondents[respondent] = "chefer"
+        board.load_score(respondent, key, value)
+    run(board, P1, "set_score", statement_id="s1", value=7)
+    chefer = board.aggregates[key._replace(group="chefer")]
+    assert (chefer.n, chefer.total) == (3, 15)
+    assert (board.aggregates[key].n, board.aggregates[key].total) == (4, 22)
+    assert board.group_voters == {"chefer": 3} and board.voters == 4
+    assert board.people == 5 and len(board.participants) == 2
+    run(board, FACILITATOR, "set_groups", groups=[])
+    assert board.aggregates[key._replace(group="chefer")].n == 0 and board.group_voters == {"chefer": 0}
+    assert board.group_of("r_a") is None and board.aggregates[key].n == 4
