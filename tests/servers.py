@@ -118,3 +118,15 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def running(*servers: ServerProcess) -> Iterator[tuple[ServerProcess, ...]]:
+    """Start the servers in order, and stop every one afterwards, however the test ended."""
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.client import CommandFailed, RoomClient
 from app.db import make_engine
 from tests.conftest import require_postgres
-from tests.servers import IN_CI, ServerProcess, fresh_postgres_database
+from tests.servers import IN_CI, ServerProcess, fresh_postgres_database, running
 
 REDIS_URL = os.environ.get("SAMSKAPA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 STATEMENTS = [f"s{i}" for i in range(1, 11)]
@@ -48,13 +48,8 @@ def pair(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     with fresh_postgres_database() as database_url:
         one = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL)
         two = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL)
-        one.start()
-        two.start()
-        try:
+        with running(one, two):
             yield one, two
-        finally:
-            one.stop()
-            two.stop()
 
 
 async def create_room(server: ServerProcess) -> dict[str, Any]:

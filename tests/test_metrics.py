@@ -24,7 +24,7 @@ from app.connection import DirectConnection
 from app.main import create_api
 from app.settings import Settings
 from tests.conftest import require_postgres
-from tests.servers import ServerProcess, fresh_postgres_database
+from tests.servers import ServerProcess, fresh_postgres_database, running
 from tests.test_cluster import REDIS_URL, require_redis
 from tests.test_connection import FakeWriter
 
@@ -369,13 +369,8 @@ def pair(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     with fresh_postgres_database() as database_url:
         one = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL, metrics_token=TOKEN)
         two = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL, metrics_token=TOKEN)
-        one.start()
-        two.start()
-        try:
+        with running(one, two):
             yield one, two
-        finally:
-            one.stop()
-            two.stop()
 
 
 @pytest.mark.postgres

@@ -26,7 +26,7 @@ from app import relay
 from app.client import RoomClient
 from app.protocol import Hello
 from tests.conftest import require_postgres
-from tests.servers import ServerProcess, fresh_postgres_database
+from tests.servers import ServerProcess, fresh_postgres_database, running
 from tests.test_cluster import REDIS_URL, require_redis
 
 NEXT_FIELD = "next_version_field"
@@ -193,13 +193,8 @@ def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
         this = ServerProcess(database_url, tmp_path, redis_url=REDIS_URL)
         command = ("-m", "tests.test_relay_versions", "serve", "--port", "{port}")
         following = ServerProcess(database_url, tmp_path, command=command, redis_url=REDIS_URL)
-        this.start()
-        following.start()
-        try:
+        with running(this, following):
             yield this, following
-        finally:
-            this.stop()
-            following.stop()
 
 
 async def write(client: RoomClient, index: int) -> list[str]:
