@@ -23,7 +23,7 @@ import redis
 
 from app.addresses import ClientAddresses
 from app.limits import KEY_PREFIX, Budgets
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port, running
 from tests.test_cluster import REDIS_URL, require_redis
 
 LOOKUPS = 6
@@ -74,14 +74,9 @@ def shared_server(tmp_path: Path) -> ServerProcess:
 
 @pytest.fixture
 def pair(tmp_path: Path, person: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    servers = (shared_server(tmp_path), shared_server(tmp_path))
-    try:
-        for server in servers:
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
+    one, two = shared_server(tmp_path), shared_server(tmp_path)
+    with running(one, two):
+        yield one, two
 
 
 async def test_two_instances_share_one_budget_per_address(
