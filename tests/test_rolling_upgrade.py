@@ -685,13 +685,6 @@ async def stops_in_time(seconds: float) -> bool:
     return bool(done)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/bus/redis.py, RedisBus.stop, cancels the publish loop and awaits it without a bound; "
-    "on Python 3.11 a cancel that lands in redis-py's asyncio.wait_for around a send that has just "
-    "completed is swallowed (CPython gh-86296), the loop goes back to waiting on its empty queue, and the "
-    "lifespan's shutdown never ends: SIGTERM leaves the instance running until it is killed",
-)
 async def test_the_bus_stops_while_messages_are_still_being_published() -> None:
     """An instance's last moments: its rooms handed over, the bus stopping while messages
     still go out. Twenty fresh buses, stopped so; none may hang (about half of them did)."""

@@ -32,6 +32,9 @@ LEASE_RENEW_SECONDS = 1.5
 READ_TIMEOUT_SECONDS = 30.0
 # A process whose event loop has not turned for this long stops renewing: it lets its rooms go.
 LOOP_STALL_SECONDS = 30.0
+# How long stopping waits for the bus's tasks to end, cancelling them again meanwhile.
+STOP_SECONDS = 5.0
+CANCEL_AGAIN_SECONDS = 0.1
 # Renew only if the lease still names us; a lost lease is never silently re-taken.
 _RENEW = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
@@ -69,11 +72,7 @@ class RedisBus:
     async def stop(self) -> None:
         if self._keeper is not None:
             await asyncio.to_thread(self._keeper.stop)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel(self._tasks)
         with contextlib.suppress(Exception):
             await self._redis.aclose()
 
@@ -174,3 +173,25 @@ class RedisBus:
     async def holder(self, key: str) -> str | None:
         value = await self._redis.get(key)
         return None if value is None else str(value)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait for them to end, cancelling again until they do or
+    STOP_SECONDS pass. Again, because one cancel can be lost: redis-py wraps a send in
+    `asyncio.wait_for` when a socket timeout is set, and on Python 3.11 a cancel that lands
+    just as the send completes is swallowed (CPython gh-86296), so the publish loop went back
+    to waiting on its empty queue and an instance given SIGTERM never exited. Waiting with
+    `asyncio.wait` never raises the tasks' cancellation here, and lets a cancellation of the
+    caller itself through."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_SECONDS
+    pending = {task for task in tasks if not task.done()}
+    while pending and loop.time() < deadline:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_SECONDS)
+    if pending:
+        log.warning("%d of the bus's tasks did not stop within %s s", len(pending), STOP_SECONDS)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning("a bus task had failed: %r", task.exception())
