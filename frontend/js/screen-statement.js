@@ -72,10 +72,12 @@ export class StatementView {
     this.notes.hidden = !linked.length;
     if (!linked.length) return this.notes.replaceChildren();
     const more = linked.length - NOTES_SHOWN;
-    this.notes.replaceChildren(
+    // replaceChildren is the DOM's own, not h(): it writes a null as the word "null".
+    const parts = [
       h("h3", {}, t("pr.linkedNotes", { n: linked.length })),
       h("ul", {}, linked.slice(0, NOTES_SHOWN).map((note) => h("li", { class: `screen-note note-${note.color}` }, note.text))),
-      more > 0 ? h("p", { class: "more-notes" }, t("screen.moreNotes", { n: more })) : null,
-    );
+    ];
+    if (more > 0) parts.push(h("p", { class: "more-notes" }, t("screen.moreNotes", { n: more })));
+    this.notes.replaceChildren(...parts);
   }
 }

@@ -220,6 +220,38 @@ def test_one_statement_for_discussion_shows_its_figures_and_linked_notes(
     assert_accessible(screen)
 
 
+@pytest.mark.parametrize(
+    ("language", "heading", "button"),
+    [
+        ("sv", "Lappar om påståendet (1)", "Ett påstående på skärmen"),
+        ("en", "Notes about the statement (1)", "One statement on the screen"),
+    ],
+)
+def test_a_linked_note_shows_on_the_screen_with_nothing_under_it(
+    browse: Browse, new_room: Callable[..., Room], language: str, heading: str, button: str
+) -> None:
+    """Issue 24: a note linked to a statement had "null" printed under it on the screen (a
+    missing "+n more" handed to the DOM as a child), and in the console's preview of it."""
+    room = new_room("Lappar om påståenden", language=language)
+    text = "Vi räknar det som är lätt att räkna" if language == "sv" else "We count what is easy to count"
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="document")
+        facilitator.send("add_note", area_id="thoughts", text=text, statement_id="s1")
+    connected = "Ansluten" if language == "sv" else "Connected"
+    screen = browse.page(f"/r/{room.room_id}/screen", PROJECTOR, name="screen")
+    expect(screen.locator(".room-header .status")).to_have_text(connected)
+    console = browse.page(room.facilitator_url, PROJECTOR, name="console")
+    expect(console.locator(".room-header .status")).to_have_text(connected)
+    console.get_by_role("button", name=button, exact=True).click()
+    for shown in (screen.locator(".screen-statement"), console.locator(".screen-preview .screen-statement")):
+        # Exactly the heading and the note: no stray word after the list.
+        expect(shown.locator(".statement-notes")).to_have_text(heading + text)
+        expect(shown.locator(".statement-notes li")).to_have_text([text])
+    fits_without_scrolling(screen)
+    screenshot(screen, f"screen-statement-linked-note-{language}-1920x1080")
+    assert_accessible(screen)
+
+
 # ---------------------------------------------------------------- steering from the console
 
 
