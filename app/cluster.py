@@ -157,10 +157,10 @@ class RoomHost:
                 unread_by = self._peers.get((instance_id, conn))
                 if unread_by is not None:
                     unread_by.inbox.put_nowait(item)
-            case relay.OpenSocket(conn=conn, hello=hello):
+            case relay.OpenSocket(conn=conn, hello=hello, speaks=speaks):
                 peer = RemotePeer(self._relay(instance_id), conn)
                 self._peers[(instance_id, conn)] = peer
-                worker = asyncio.get_running_loop().create_task(self._serve(peer, hello))
+                worker = asyncio.get_running_loop().create_task(self._serve(peer, hello, speaks))
                 self._workers.add(worker)
                 worker.add_done_callback(self._workers.discard)
             case relay.ClientFrame(conn=conn, command=command):
@@ -179,9 +179,18 @@ class RoomHost:
             case relay.RevokeAccess(co_facilitator=co_facilitator_id):
                 self.room.revoke(co_facilitator_id)
 
-    async def _serve(self, peer: RemotePeer, hello: p.Hello) -> None:
+    async def _serve(self, peer: RemotePeer, hello: p.Hello, speaks: list[int] | None) -> None:
         """One relayed client's commands, in order, as the local socket route does."""
         logs.bind_room(self.room.room_id)  # this task's own context: its lines name the room
+        # The owner speaks to the client, so the owner chooses the version: from the client's
+        # list when the relaying instance sent it, else the one that instance chose, which an
+        # owner of an older version may not speak.
+        chosen = p.choose_protocol(speaks or (hello.protocol,))
+        if isinstance(chosen, p.Unsupported):
+            peer.send(p.Error(code=p.ErrorCode.UNSUPPORTED_PROTOCOL, message=chosen.message).model_dump_json())
+            peer.close(chosen.close_code, chosen.message)
+            return
+        hello = hello.model_copy(update={"protocol": chosen})
         try:
             await self.room.join(peer, hello)
         except Rejected as rejected:
@@ -243,7 +252,12 @@ class RemoteRoom:
         conn_id = f"{id(self):x}-{next(self._ids)}"
         self.connections[conn_id] = connection
         self._node.register(conn_id, connection)
-        self.send(relay.OpenSocket(conn=conn_id, hello=hello))
+        # What the client and this instance both speak (this instance reads the client's
+        # commands before relaying them), for the owner to choose from. Only when the client
+        # gave a list: a message without it is what an owner from before the relay's
+        # envelope reads (it refuses fields it does not know).
+        speaks = sorted(hello.speaks() & set(p.SUPPORTED_PROTOCOLS)) if hello.protocols else None
+        self.send(relay.OpenSocket(conn=conn_id, hello=hello, speaks=speaks))
         loop = asyncio.get_running_loop()
         self._node.awaiting[conn_id] = loop.call_later(RELAY_ANSWER_SECONDS, self._unanswered, conn_id)
 

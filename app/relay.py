@@ -78,11 +78,23 @@ class _Envelope(_Relayed):
 
 
 class OpenSocket(_Relayed):
-    """A client connected to the relaying instance and said hello."""
+    """A client connected to the relaying instance and said hello. `speaks` is every protocol
+    version both the client and the relaying instance speak: the owner chooses among them
+    itself, since the relaying instance may speak versions the owner does not (a rolling
+    upgrade). Written only when the client named a list, and ignored by an owner from before
+    it (it reads tolerantly)."""
 
     type: Literal["open"] = "open"
     conn: str
     hello: Hello
+    speaks: list[int] | None = None
+
+    @model_serializer(mode="wrap")
+    def _speaks_only_when_given(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("speaks") is None:
+            data.pop("speaks", None)
+        return data
 
 
 class ClientFrame(_Relayed):

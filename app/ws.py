@@ -152,9 +152,9 @@ async def room_socket(scope: Scope, receive: Receive, send: Send, services: Serv
         if isinstance(chosen, p.Unsupported):
             _refuse(connection, p.ErrorCode.UNSUPPORTED_PROTOCOL, chosen.message, chosen.close_code)
             return
-        # From here on the hello names the version chosen, which the welcome repeats; the list
-        # is not passed on, so an owner instance reached through the relay sees one version.
-        hello = hello.model_copy(update={"protocol": chosen, "protocols": None})
+        # From here on the hello names the version chosen, which the welcome repeats. An owner
+        # reached through the relay chooses again from the hello's list (app/cluster.py).
+        hello = hello.model_copy(update={"protocol": chosen})
         address = services.addresses.client_of(scope)
         if hello.token is None and not hello.screen and not await services.identity_limiter.hit(address):
             refusal = "Too many new participants from your address; wait a minute."

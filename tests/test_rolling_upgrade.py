@@ -614,13 +614,6 @@ async def test_pages_are_told_to_reload_only_when_they_must(
         assert await greeted(versions.following, room["room_id"], NEXT_PAGE) == ("welcome", max(NEXT_PROTOCOLS))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/ws.py negotiates the protocol with the versions of the instance the socket reached and "
-    "relays the hello with that version alone; the owner (app/room.py, LiveRoom._welcome) names it in the "
-    "welcome without checking that it speaks it, so a next-version page relayed to a previous-version "
-    "owner is welcomed with protocol 2 and gets protocol-1 frames",
-)
 async def test_a_page_relayed_to_a_previous_version_owner_is_welcomed_in_a_protocol_the_owner_speaks(
     versions: Versions, room_of: MakeRoom
 ) -> None:
