@@ -178,9 +178,11 @@ class Report:
         return " · " + self.t(f"insight.{figures.insight}")
 
     def unknown_note(self, figures: ExportedAggregate | None) -> str:
+        """ " · 1 vet ej", after the figures: a separator of its own, or the standard
+        deviation and the count read as one ("0,9 1 vet ej")."""
         if not figures or not figures.unknown:
             return ""
-        return " " + self.t("stats.unknown", n=figures.unknown)
+        return " · " + self.t("stats.unknown", n=figures.unknown)
 
     # ------------------------------------------------------------ notes
 
