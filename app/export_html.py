@@ -7,6 +7,7 @@ anywhere; a print stylesheet sets A4 pages. User text is escaped. Pure.
 from __future__ import annotations
 
 import html
+import textwrap
 
 from app.export_markdown import round_headers, round_values
 from app.report import Report
@@ -26,7 +27,9 @@ svg { display: block; max-width: 100%; height: auto; }
 .count { font-size: 11px; font-weight: 700; } .mean { fill: #1b1f23; }
 .median { fill: #fff; stroke: #1b1f23; stroke-width: 2; }
 .profile-line { fill: none; stroke: #1f4e5f; stroke-width: 2.5; } .dot { fill: #1f4e5f; }
-.track { stroke: #9aa0a6; } .label { font-size: 11px; fill: #1b1f23; }
+.track { stroke: #9aa0a6; }
+.label { font-size: 12px; fill: #1b1f23; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
+svg.profile { max-width: 30rem; break-inside: avoid; } h2 { break-after: avoid; }
 table { border-collapse: collapse; } th, td { border: 1px solid #c9cdd2; padding: 0.2rem 0.5rem; }
 ul.notes { padding-left: 1.2rem; } ul.notes li { margin-bottom: 0.3rem; }
 .note-meta { color: #4f5660; font-size: 0.9em; }
@@ -66,35 +69,70 @@ def _histogram_svg(report: Report, label: str, figures: ExportedAggregate | None
     return "".join(parts)
 
 
+# The polarity profile, in its own units: drawn at most 30rem wide (REPORT_CSS), so its
+# labels are 12 units = 12-14 px on a screen and on A4, and no smaller than 10 px on a phone.
+PROFILE_WIDTH = 400
+PROFILE_PAD = 8
+LABEL_SIZE = 12
+LABEL_LINE = 15
+# SVG text does not wrap by itself: a label is broken into lines by an estimate of its
+# letters' width, that of DejaVu Sans (the widest of the usual sans-serifs) at LABEL_SIZE.
+LETTER_WIDTH = 0.6 * LABEL_SIZE
+# Each pole gets half a row, beside the other, above its track.
+LABEL_WIDTH = (PROFILE_WIDTH - 2 * PROFILE_PAD - 16) / 2
+TRACK_LEFT, TRACK_RIGHT = PROFILE_PAD + 8, PROFILE_WIDTH - PROFILE_PAD - 8
+
+
+def _profile_x(value: float) -> float:
+    return TRACK_LEFT + (value - 1) / 9 * (TRACK_RIGHT - TRACK_LEFT)
+
+
+def _label_lines(text: str) -> list[str]:
+    return textwrap.wrap(text, width=int(LABEL_WIDTH // LETTER_WIDTH), break_long_words=False) or [""]
+
+
+def _label(lines: list[str], x: float, top: float, anchor: str) -> str:
+    """One pole, every word of it, a line under the other (never cut short)."""
+    spans = "".join(
+        f'<tspan x="{x}" y="{top + LABEL_SIZE + index * LABEL_LINE:.1f}">{html.escape(line)}</tspan>'
+        for index, line in enumerate(lines)
+    )
+    return f'<text class="label" text-anchor="{anchor}">{spans}</text>'
+
+
 def _profile_svg(report: Report) -> str:
-    statements = report.template.statements
-    row = 30
-    height = row * len(statements) + 10
-    parts = [
-        f'<svg viewBox="0 0 700 {height}" role="img" aria-label="{html.escape(report.t("profile.heading"))}" '
-        'xmlns="http://www.w3.org/2000/svg">'
-    ]
+    """Each statement's two poles in full above its track (1 to 10), a dot at the mean and a
+    line through the dots."""
+    parts = []
+    labels = []
     points = []
-    for index, line in enumerate(report.statements):
-        y = index * row + row / 2 + 5
-        parts.append(f'<line class="track" x1="240" x2="460" y1="{y}" y2="{y}"/>')
-        left = html.escape(_shorten(line.left))
-        right = html.escape(_shorten(line.right))
-        parts.append(f'<text class="label" x="232" y="{y + 4}" text-anchor="end">{index + 1}. {left}</text>')
-        parts.append(f'<text class="label" x="468" y="{y + 4}">{right}</text>')
+    top = 4.0
+    for line in report.statements:
+        left = _label_lines(f"{line.number}. {line.left}")
+        right = _label_lines(line.right)
+        labels.append(_label(left, PROFILE_PAD, top, "start"))
+        labels.append(_label(right, PROFILE_WIDTH - PROFILE_PAD, top, "end"))
+        y = top + max(len(left), len(right)) * LABEL_LINE + 10
+        parts.append(f'<line class="track" x1="{_profile_x(1):.1f}" x2="{_profile_x(10):.1f}" y1="{y}" y2="{y}"/>')
+        parts += [
+            f'<line class="track" x1="{_profile_x(v):.1f}" x2="{_profile_x(v):.1f}" y1="{y - 3}" y2="{y + 3}"/>'
+            for v in range(1, 11)
+        ]
         figures = report.figures(line.statement.id)
         if figures and figures.mean is not None:
-            points.append((240 + (figures.mean - 1) / 9 * 220, y))
+            points.append((_profile_x(figures.mean), y))
+        top = y + 14
     if len(points) > 1:
         joined = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         parts.append(f'<polyline class="profile-line" points="{joined}"/>')
     parts += [f'<circle class="dot" cx="{px:.1f}" cy="{py:.1f}" r="5"/>' for px, py in points]
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _shorten(text: str, limit: int = 38) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    # The labels last, over the line where it crosses them, each on a white halo.
+    parts += labels
+    label = html.escape(report.t("profile.heading"))
+    return (
+        f'<svg class="profile" viewBox="0 0 {PROFILE_WIDTH} {top:.0f}" role="img" aria-label="{label}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )
 
 
 def render_html(export: BoardExport) -> bytes:

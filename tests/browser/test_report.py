@@ -6,13 +6,18 @@ word of each figure line and of the polarity profile, and where each label lands
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
+from pypdf import PdfReader
 
-from tests.browser.conftest import PROJECTOR, Bot, Browse, PageWatch, Room
+from app.templates import builtin_templates
+from app.templates.model import Language
+from tests.browser.conftest import PROJECTOR, Bot, Browse, PageWatch, Room, screenshot
 
 # The widths a report is read at, and an A4 page's printable width (210 mm less the
 # report's 14 mm margins each side) at 96 CSS px to the inch.
@@ -86,3 +91,70 @@ def test_each_figure_line_separates_dont_know_from_the_standard_deviation(
     report = downloaded_report(browse, graded_room(language), language)
     page = opened(browse, report, "laptop")
     expect(page.locator("section.statement .figures").first).to_have_text(FIGURES[language])
+
+
+# Where each label of the profile lands, in CSS px, and how large its letters are drawn.
+PROFILE_LABELS = """(heading) => {
+  const title = [...document.querySelectorAll("h2")].find((h2) => h2.textContent === heading);
+  const svg = title.nextElementSibling;
+  const box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  return {
+    svg: { left: box.left, right: box.right, top: box.top, bottom: box.bottom },
+    labels: [...svg.querySelectorAll("text")].map((text) => {
+      const r = text.getBoundingClientRect();
+      return {
+        // A label of several lines is one <text>, a line to each <tspan>.
+        text: [...text.children].map((span) => span.textContent).join(" ") || text.textContent,
+        px: parseFloat(getComputedStyle(text).fontSize) * scale,
+        left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+      };
+    }),
+    dots: [...svg.querySelectorAll("circle")].map((dot) => {
+      const r = dot.getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    }),
+  };
+}"""
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_profile_names_every_pole_in_full_where_the_report_is_read_and_printed(
+    browse: Browse, graded_room: Callable[[str], Room], language: Language, tmp_path: Path
+) -> None:
+    """Issue 24: the profile cut its labels at 38 letters ("Vi ger professionellt
+    handlingsutrymme…") in letters of 6 px on a phone. Each pole is now there in full, inside
+    the picture, clear of every other label and of the dots, at least 10 px high."""
+    template = builtin_templates()["tjanstelogik"]
+    poles = [
+        label
+        for number, statement in enumerate(template.statements, start=1)
+        for label in (f"{number}. {statement.left[language]}", statement.right[language])
+    ]
+    report = downloaded_report(browse, graded_room(language), language)
+    heading = "Polaritetsprofil" if language == "sv" else "Polarity profile"
+    for width in WIDTHS:
+        page = opened(browse, report, width)
+        drawn = page.evaluate(PROFILE_LABELS, heading)
+        labels = drawn["labels"]
+        assert [label["text"] for label in labels] == poles, width
+        svg = drawn["svg"]
+        for label in labels:
+            assert label["px"] >= 10, (width, label)
+            inside = svg["left"] <= label["left"] and label["right"] <= svg["right"]
+            assert inside and svg["top"] <= label["top"] and label["bottom"] <= svg["bottom"], (width, label, svg)
+            for other in [*labels, *drawn["dots"]]:
+                assert other is label or not overlap(label, other), (width, label, other)
+        page.get_by_role("heading", name=heading).evaluate("title => title.scrollIntoView()")
+        screenshot(page, f"report-profile-{language}-{width}")
+    # Printed on A4 as Chromium prints it: every pole's words are in the PDF.
+    pdf = tmp_path / "report.pdf"
+    opened(browse, report, "a4").pdf(path=str(pdf), format="A4", print_background=True)
+    text = unicodedata.normalize("NFKC", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    printed = " ".join(text.split())  # NFKC: the "fi" and "ff" the font draws as one letter, as two
+    for pole in poles:
+        assert pole in printed, pole
