@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -27,6 +28,8 @@ from app import logs, relay
 from app import protocol as p
 from app.bus import Bus
 from app.connection import Peer
+from app.export import RENDERERS, file_name
+from app.export_versions import upgrade
 from app.room import LiveRoom, Rejected
 from app.snapshot import BoardExport
 
@@ -171,13 +174,26 @@ class RoomHost:
                 leaving = self._peers.pop((instance_id, conn), None)
                 if leaving is not None:
                     leaving.inbox.put_nowait(None)
-            case relay.ExportRequest(req=request_id):
-                body = self.room.export().model_dump_json()
-                self._relay(instance_id).send(relay.ExportReply(req=request_id, body=body))
+            case relay.ExportRequest(req=request_id, format=wanted):
+                export = self.room.export()  # now, in one step: one consistent seq
+                if wanted in RENDERERS:
+                    rendering = self._send_rendered(instance_id, request_id, export, wanted)
+                    task = asyncio.get_running_loop().create_task(rendering)
+                    self._workers.add(task)
+                    task.add_done_callback(self._workers.discard)
+                else:
+                    body = export.model_dump_json()
+                    self._relay(instance_id).send(relay.ExportReply(req=request_id, body=body))
             case relay.DeleteRoom():
                 self.room.mark_deleted()
             case relay.RevokeAccess(co_facilitator=co_facilitator_id):
                 self.room.revoke(co_facilitator_id)
+
+    async def _send_rendered(self, instance_id: str, request_id: str, export: BoardExport, format: str) -> None:
+        render, _ = RENDERERS[format]
+        body = (await asyncio.to_thread(render, export)).decode()
+        reply = relay.ExportReply(req=request_id, body=body, file_name=file_name(export, format))
+        self._relay(instance_id).send(reply)
 
     async def _serve(self, peer: RemotePeer, hello: p.Hello, speaks: list[int] | None) -> None:
         """One relayed client's commands, in order, as the local socket route does."""
@@ -286,8 +302,9 @@ class RemoteRoom:
         if not self.connections:
             self._node.drop_remote(self)
 
-    async def request_export(self) -> BoardExport:
-        return await self._node.request_export(self)
+    async def request_export(self, format: str) -> tuple[bytes, str]:
+        """The room's export as a file in `format`, and its name."""
+        return await self._node.request_export(self, format)
 
     def send(self, message: relay.ToOwner) -> None:
         """Gathered per event-loop turn into one bus message, in order: under a storm, a
@@ -332,7 +349,7 @@ class ClusterNode:
         self.remote_rooms: dict[str, RemoteRoom] = {}
         self._by_conn: dict[str, Peer] = {}
         self._conn_ids: dict[int, str] = {}
-        self._exports: dict[str, asyncio.Future[str]] = {}
+        self._exports: dict[str, asyncio.Future[relay.ExportReply]] = {}
         self.awaiting: dict[str, asyncio.TimerHandle] = {}
         self._requests = itertools.count(1)
         self._unsubscribe = bus.subscribe(instance_channel(self.instance_id), self._receive)
@@ -376,22 +393,29 @@ class ClusterNode:
                 closing = self._by_conn.get(conn_id)
                 if closing is not None:
                     closing.close(code, reason)
-            case relay.ExportReply(req=request_id, body=body):
+            case relay.ExportReply(req=request_id):
                 future = self._exports.pop(request_id, None)
                 if future is not None and not future.done():
-                    future.set_result(body)
+                    future.set_result(message)
 
-    async def request_export(self, room: RemoteRoom) -> BoardExport:
+    async def request_export(self, room: RemoteRoom, format: str) -> tuple[bytes, str]:
+        """The owner's export of the room as a file, and its name: rendered by the owner, or
+        by this instance from the JSON document an owner from before rendering sends."""
         request_id = f"{self.instance_id}-{next(self._requests)}"
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[relay.ExportReply] = asyncio.get_running_loop().create_future()
         self._exports[request_id] = future
-        room.send(relay.ExportRequest(req=request_id))
+        room.send(relay.ExportRequest(req=request_id, format=format))
         try:
             async with asyncio.timeout(EXPORT_TIMEOUT_SECONDS):
-                body = await future
+                reply = await future
         finally:
             self._exports.pop(request_id, None)
-        return BoardExport.model_validate_json(body)
+        if reply.file_name is not None:
+            return reply.body.encode(), reply.file_name
+        # An owner of an older version: its document is raised to this version, as an import is.
+        export = BoardExport.model_validate(upgrade(json.loads(reply.body)))
+        render, _ = RENDERERS[format]
+        return await asyncio.to_thread(render, export), file_name(export, format)
 
     def close_all(self) -> None:
         for room in list(self.remote_rooms.values()):

@@ -75,10 +75,13 @@ async def export_room(
     if room is None:
         raise ApiError(404, "room_not_found", "No such room.")
     # Taken in one synchronous step by the room's owner: one seq, whatever people do meanwhile.
-    export = room.export() if isinstance(room, LiveRoom) else await room.request_export()
     render, media_type = RENDERERS[format]
-    body = await asyncio.to_thread(render, export)
-    name = file_name(export, format)
+    if isinstance(room, LiveRoom):
+        export = room.export()
+        body = await asyncio.to_thread(render, export)
+        name = file_name(export, format)
+    else:  # rendered by the room's owner, which reads its own version of the export
+        body, name = await room.request_export(format)
     return Response(
         body,
         media_type=media_type,

@@ -111,8 +111,21 @@ class LeaveSocket(_Relayed):
 
 
 class ExportRequest(_Relayed):
+    """An export asked for through the relaying instance. The owner renders it in `format`
+    itself: it reads its own version of the export, which the relaying instance may not
+    (a rolling upgrade). Without `format` (an instance from before it) the owner sends the
+    JSON document, and an owner from before it does so anyway."""
+
     type: Literal["export"] = "export"
     req: str
+    format: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _format_only_when_given(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("format") is None:
+            data.pop("format", None)
+        return data
 
 
 class DeleteRoom(_Relayed):
@@ -177,9 +190,13 @@ class CloseSocket(_Envelope):
 
 
 class ExportReply(_Envelope):
+    """The export: the file the owner rendered, named by `file_name`; or, without a name,
+    the JSON document for the relaying instance to render."""
+
     type: Literal["export"] = "export"
     req: str
     body: str
+    file_name: str | None = None
 
 
 ToRelay = Annotated[Deliver | CloseSocket | ExportReply, Field(discriminator="type")]

@@ -11,8 +11,8 @@ versions share during an upgrade.
 - The live protocol: it speaks NEXT_PROTOCOLS, this version's and the one after, so a hello
   listing 2 is welcomed with 2 here and with 1 by this version.
 - Exports: the JSON it writes (a file, or an owner's export reply on the bus) says
-  NEXT_SCHEMA_VERSION and carries a field this version does not know; it reads its own
-  version and this one's.
+  NEXT_SCHEMA_VERSION and carries a field this version does not know. A room's owner
+  renders its exports itself (app/cluster.py), so neither version reads the other's.
 
 Test code only: it patches the app before the app is created, and imports of the tests
 only that one helper.
@@ -40,34 +40,20 @@ def as_next_export(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema_version": NEXT_SCHEMA_VERSION, NEXT_EXPORT_FIELD: {"new": True}}
 
 
-def as_this_export(document: dict[str, Any]) -> dict[str, Any]:
-    """The next version's reading of an export, its own or this version's, as this version's."""
-    if document.get("schema_version") != NEXT_SCHEMA_VERSION:
-        return document
-    kept = {key: value for key, value in document.items() if key != NEXT_EXPORT_FIELD}
-    return {**kept, "schema_version": SCHEMA_VERSION}
-
-
 def as_next_message(message: str) -> str:
-    """A bus message as the next version publishes it: an export reply's body in the next
-    export version, and a field unknown to this version in every object."""
+    """A bus message as the next version publishes it: an export reply's JSON (a document,
+    or a file the owner rendered as JSON) in the next export version, and a field unknown to
+    this version in every object."""
     data = json.loads(message)
     if isinstance(data, dict) and data.get("type") == "export" and isinstance(data.get("body"), str):
-        data["body"] = json.dumps(as_next_export(json.loads(data["body"])))
+        name = data.get("file_name")
+        if name is None or str(name).endswith(".json"):
+            data["body"] = json.dumps(as_next_export(json.loads(data["body"])))
     return json.dumps(with_next_field(data))
-
-
-class _ReadsBothExportVersions:
-    """Stands in for BoardExport where app/cluster.py reads an owner's export reply."""
-
-    @staticmethod
-    def model_validate_json(body: str | bytes) -> BoardExport:
-        return BoardExport.model_validate(as_this_export(json.loads(body)))
 
 
 def patch() -> None:
     """Make this process the next version."""
-    from app import cluster
     from app import export as exports
     from app.bus.redis import RedisBus
 
@@ -94,7 +80,6 @@ def patch() -> None:
         return json.dumps(as_next_export(json.loads(render(export))), indent=2).encode()
 
     exports.RENDERERS["json"] = (render_next, media_type)
-    cluster.BoardExport = _ReadsBothExportVersions  # type: ignore[attr-defined,assignment]
 
 
 def main(argv: list[str]) -> None:
