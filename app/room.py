@@ -341,8 +341,8 @@ class LiveRoom:
         """At most `spectrum_hz` times a second: one frame per audience, not per change."""
         self._tick_handle = None
         self._last_tick = time.monotonic()
-        started = time.perf_counter()
         if self._spectrum_dirty:
+            started = time.perf_counter()
             self._spectrum_dirty = False
             # Everyone, the facilitators too, sees figures only once they are revealed: until
             # then nothing is released, so the reveal shows every answer at once and no
@@ -352,6 +352,7 @@ class LiveRoom:
             for connection in self.connections:
                 connection.send(encoded)
             metrics.events_sent(shown.type, len(self.connections))
+            metrics.spectrum_tick(time.perf_counter() - started)
         if self._presence_dirty:
             self._presence_dirty = False
             frame = p.Presence(
@@ -363,7 +364,6 @@ class LiveRoom:
             for connection in self.connections:
                 connection.send(frame)
             metrics.events_sent("presence", len(self.connections))
-        metrics.spectrum_tick(time.perf_counter() - started)
 
     async def drain(self) -> None:
         """Store everything pending (before unloading the room or stopping the server)."""
