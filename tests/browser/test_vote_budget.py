@@ -110,3 +110,9 @@ def test_the_console_orders_the_notes_by_votes_and_the_screen_follows(
         assert_accessible(console)
         screenshot(console, "console-vote-order-sv-1920x1080")
         screenshot(screen, "screen-board-by-votes-sv-1920x1080")
+
+        console.get_by_label("Språk", exact=True).select_option("en")
+        in_english = console.get_by_role("group", name="Order of the notes")
+        expect(in_english.get_by_role("button", name="Most votes first")).to_have_attribute("aria-pressed", "true")
+        in_english.scroll_into_view_if_needed()
+        screenshot(console, "console-board-by-votes-en-1920x1080")
