@@ -1,22 +1,88 @@
 """The report as Markdown, to paste into a wiki or a mail: the tables of app/report.py, the
-questions, the notes, and the action columns as a checklist. User text is escaped, so a
-note cannot break the layout. Pure.
+questions, the notes, and the action columns as a checklist. User text is escaped where it
+would be read as markup, and only there (md), so a note cannot break the layout and the file
+reads as plain text too. Pure.
 """
 
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
+from typing import Literal
 
 from app.report import Mean, Report, RoundCells
 from app.snapshot import BoardExport, ExportedAggregate
 
 SPARKS = "▁▂▃▄▅▆▇█"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+Where = Literal["inline", "block", "heading"]
+# What opens a block where a line (or a list item's content) begins: a heading, a quote, a
+# list item or a thematic break (CommonMark 4.1-4.2, 5.1-5.3).
+_BLOCK_START = re.compile(r"#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|(?:-\s*){3,}$")
+# An entity or character reference, which Markdown turns into its character.
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
-def md(text: str) -> str:
-    """User text as literal Markdown: special characters escaped, lines kept together."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+def md(text: str, where: Where = "inline") -> str:
+    """User text as literal Markdown (CommonMark with GitHub's tables, strikethrough and task
+    lists), on one line. Only what Markdown would read as markup where the text stands is
+    escaped, so that "2026-12-07" or "(silos)" reads the same in the file as rendered: a
+    report pasted into Word is the file's text. `where` is "inline" (a table cell, after a
+    marker, between our own emphasis), "block" (where a block can begin: the start of a line
+    or of a list item's content) or "heading" (after "#", where trailing "#"s would close it).
+    """
+    text = " ".join(text.split())
+    escape = [False] * len(text)
+    brackets = "[" in text and "]" in text[text.index("[") :]
+    for index, char in enumerate(text):
+        after = text[index + 1 : index + 2]
+        if char in "`|" or (brackets and char in "[]"):
+            escape[index] = True  # a code span, a table's cell, a link or a task's box
+        elif char == "\\":
+            escape[index] = after in _ASCII_PUNCTUATION or not after  # an escape, or a line break
+        elif char == "<":
+            escape[index] = after.isascii() and (after.isalpha() or after in "/!?")  # HTML, an autolink
+        elif char == "&":
+            escape[index] = bool(_ENTITY.match(text, index))
+    for match in re.finditer(r"\*+|_+|~+", text):
+        if _may_delimit(text, match.start(), match.end()):
+            escape[match.start() : match.end()] = [True] * (match.end() - match.start())
+    if where == "block" and _BLOCK_START.match(text):
+        # \# \> \- \+ \*, and an ordered item's number as written, its mark escaped: 1\.
+        number = re.match(r"\d+([.)])", text)
+        escape[number.start(1) if number else 0] = True
+    if where == "heading" and (closing := re.search(r"(?:^|\s)(#+)$", text)):
+        escape[closing.start(1)] = True
+    return "".join("\\" + char if escaped else char for char, escaped in zip(text, escape, strict=True))
+
+
+def _may_delimit(text: str, start: int, end: int) -> bool:
+    """Whether a run of * _ or ~ may open or close emphasis or strikethrough (CommonMark 6.2's
+    flanking rules, with punctuation as either version of the spec counts it). A run at an
+    end of the text is escaped whatever follows: our own "*" may stand beside it."""
+    if start == 0 or end == len(text):
+        return True
+    before, after = text[start - 1], text[end]
+    for punctuation in (_is_punctuation, _is_punctuation_or_symbol):
+        left = not after.isspace() and (not punctuation(after) or before.isspace() or punctuation(before))
+        right = not before.isspace() and (not punctuation(before) or after.isspace() or punctuation(after))
+        if text[start] != "_" and (left or right):
+            return True
+        if text[start] == "_" and (
+            (left and (not right or punctuation(before))) or (right and (not left or punctuation(after)))
+        ):
+            return True
+    return False
+
+
+def _is_punctuation(char: str) -> bool:
+    return char in _ASCII_PUNCTUATION or unicodedata.category(char).startswith("P")
+
+
+def _is_punctuation_or_symbol(char: str) -> bool:
+    return _is_punctuation(char) or unicodedata.category(char).startswith("S")
 
 
 def sparkline(histogram: list[int]) -> str:
@@ -28,11 +94,11 @@ def render_markdown(export: BoardExport) -> bytes:
     report = Report(export)
     t = report.t
     lines = [
-        f"# {md(export.room.title)}",
+        f"# {md(export.room.title, 'heading')}",
         "",
-        md(report.meta_line()),
+        md(report.meta_line(), "block"),
         "",
-        f"## {md(report.text(report.template.grading.title))}",
+        f"## {md(report.text(report.template.grading.title), 'heading')}",
         "",
         f"1 = {md(report.text(report.template.grading.left_label))}, "
         f"10 = {md(report.text(report.template.grading.right_label))}",
@@ -52,18 +118,18 @@ def render_markdown(export: BoardExport) -> bytes:
         lines += [f"*{md(report.withheld_note())}*", ""]
     if report.template.questions:
         title = report.text(report.template.reflection_title) or t("phase.reflect")
-        lines += [f"## {md(title)}", ""]
-        lines += [f"{i}. {md(report.text(q.text))}" for i, q in enumerate(report.template.questions, start=1)]
+        lines += [f"## {md(title, 'heading')}", ""]
+        lines += [f"{i}. {md(report.text(q.text), 'block')}" for i, q in enumerate(report.template.questions, start=1)]
         lines.append("")
     for area in (a for a in report.template.areas if a.kind == "area"):
-        lines += [f"## {md(report.text(area.title))}", ""]
+        lines += [f"## {md(report.text(area.title), 'heading')}", ""]
         lines += _notes(report, area.id, checkbox=False)
     columns = [a for a in report.template.areas if a.kind == "column"]
     if columns:
         lines += [f"## {t('report.actions')}", ""]
         for area in columns:
             prompt = f"{md(report.text(area.prompt))} – " if area.prompt else ""
-            lines += [f"### {prompt}{md(report.text(area.title))}", ""]
+            lines += [f"### {prompt}{md(report.text(area.title), 'heading')}", ""]
             lines += _notes(report, area.id, checkbox=True)
     if report.template.credit:
         lines += ["---", "", f"*{t('credit.label')}: {md(report.text(report.template.credit))}*", ""]
@@ -153,6 +219,7 @@ def _notes(report: Report, area_id: str, checkbox: bool) -> list[str]:
             extra.append(f"({report.t('report.votes', n=note.votes)})")
         if linked := report.linked_note(note):
             extra.append(f"(↔ {md(linked)})")
-        bullet = "- [ ]" if checkbox else "-"
-        lines.append(" ".join([bullet, md(note.text), *extra]))
+        # A task's text follows its box; a plain item's begins the item, where "1." or "-" would nest a list.
+        item = f"- [ ] {md(note.text)}" if checkbox else f"- {md(note.text, 'block')}"
+        lines.append(" ".join([item, *extra]))
     return [*lines, ""]
