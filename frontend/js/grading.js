@@ -48,7 +48,9 @@ export class Grading {
     const { t } = this.locale;
     const template = this.live.state.template;
     this.progress = h("p", { class: "progress", "aria-live": "off" });
-    this.lockNote = h("p", { class: "lock-note", hidden: true }, t("slider.locked"));
+    // The one place that says the grading is locked: to the eye, and to a screen reader as a
+    // status (its text comes and goes with the lock, so the change is spoken, once).
+    this.lockNote = h("p", { class: "lock-note", role: "status" });
     this.hiddenNote = h("p", { class: "results-hidden muted" });
     this.legend = h("div", { class: "legend-slot", hidden: true }); // the legend, with the figures
     this.legendRound = null;
@@ -201,7 +203,8 @@ export class Grading {
       }
     }
     this.progress.textContent = t("p.progress", { n: answeredCount(state, outbox), total: this.items.length });
-    this.lockNote.hidden = !locked;
+    const lockText = locked ? t("slider.locked") : "";
+    if (this.lockNote.textContent !== lockText) this.lockNote.textContent = lockText;
     if (charts && this.legendRound !== state.settings.round) {
       // What the phone's charts draw: last round's bars from round 2 on, desired where
       // asked, and the ring of your own answer.

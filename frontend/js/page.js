@@ -66,6 +66,8 @@ export function reloadPrompt(live, t) {
  *   are known, and returns `{ update() }`, called on every change (at most once a frame).
  *   A language change or the room's own language at the first welcome draws a new frame
  *   and mounts the view again, so a view may keep the locale it was mounted with.
+ *   `explains(error)`, if the view has it, is true of a refusal the view already says in
+ *   its own words (a lock note above the answers): shown again, it would be said twice.
  *   `room` is `{ roomId, live, locale, frame, text }`, `text` picking a template text in
  *   the page's language.
  * - `title(settings, t)`: the document's title.
@@ -172,7 +174,7 @@ export async function startRoomPage({
     live.addEventListener("change", frameThrottle(render));
     live.addEventListener("message", ({ detail: message }) => {
       if (!room) return;
-      if (message.type === "error" && message.cid) showError(room.frame, locale.t, message);
+      if (message.type === "error" && message.cid && !view?.explains?.(message)) showError(room.frame, locale.t, message);
       onMessage?.(message, room);
     });
     // Until someone picks a language, a room page speaks the room's language.

@@ -29,7 +29,8 @@ startRoomPage({
     if (message.type === "phase_changed") announcer.now(t("live.phase", { phase: t(`phase.${message.phase}`) }));
     if (message.type === "round_started") announcer.now(t("live.round", { n: message.round }));
     if (message.type === "results_visibility") announcer.now(t(message.visible ? "live.revealed" : "live.hidden"));
-    if (message.type === "voting_locked") announcer.now(t(message.locked ? "live.locked" : "live.unlocked"));
+    // Locked, the note above the answers says so itself (a status); said here too, it was said twice.
+    if (message.type === "voting_locked" && !message.locked) announcer.now(t("live.unlocked"));
     if (message.type === "timer_changed" && message.seconds) announcer.now(t("live.timer", { n: Math.round(message.seconds / 60) }));
     if (message.type === "spectrum" && message.statements) announcer.later(t("live.results", { n: message.voters }));
   },
@@ -45,6 +46,11 @@ class ParticipantView {
     this.sections = {};
     // Once this first screen is painted; a failed import (offline) is tried again when needed.
     afterPaint(() => Promise.allSettled([loadBoard(), loadCharts()]));
+  }
+
+  /** An answer refused because the grading is locked: the lock note already says it. */
+  explains(error) {
+    return error.code === "voting_locked" && Boolean(this.sections.grading) && this.live.state.settings.voting_locked;
   }
 
   /** Each section, built anew only when what it shows changed shape. */

@@ -12,6 +12,7 @@ answer is never a figure."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import PHONE, Bot, Browse, Room, radio, scale, wait_online
+from tests.browser.conftest import PHONE, Bot, Browse, Room, radio, scale, screenshot, wait_online
 
 Answer = int | str | None  # 1-10, "unknown" or None (cleared), as the server stores it
 
@@ -336,3 +337,45 @@ def test_a_lock_a_phase_change_and_a_language_keep_the_focus(browse: Browse, gra
     page.get_by_label("Språk", exact=True).select_option("en")
     expect(page.get_by_role("heading", name="Document the reflection")).to_be_visible()
     expect(page.get_by_label("Language", exact=True)).to_be_focused()
+
+
+def test_a_lock_is_said_once_on_the_phone_also_to_an_answer_sent_from_offline(
+    browse: Browse, grading_room: tuple[Room, Bot]
+) -> None:
+    """Issue 24: the lock was said twice. The note above the answers is the one place that
+    says it, to the eye and (a status) to a screen reader; an answer sent while offline and
+    refused on reconnecting adds no second message beside it."""
+    room, _ = grading_room
+    page = phone(browse, room)
+    console = browse.page(room.facilitator_url, LAPTOP, name="console")
+    wait_online(console)
+    locked = page.get_by_text(re.compile("låst", re.IGNORECASE))
+    radio(page, 1, 3).tap()
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Ditt svar: 3")
+
+    console.get_by_role("button", name="Lås graderingen").click()
+    expect(page.get_by_role("status").filter(has_text="Graderingen är låst.")).to_have_count(1)
+    expect(locked).to_have_count(1)
+    screenshot(page, "participant-grade-locked-sv-390x844")
+    assert_accessible(page)
+    console.get_by_role("button", name="Lås upp graderingen").click()
+    expect(locked).to_have_count(0)
+
+    # Offline, an answer waits to be sent; the facilitator locks meanwhile; back online, the
+    # server refuses it and the phone shows the answer it keeps.
+    page.context.set_offline(True)
+    expect(page.locator(".room-header .status")).not_to_have_text("Ansluten")
+    radio(page, 1, 7).tap()
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Ditt svar: 7")
+    console.get_by_role("button", name="Lås graderingen").click()
+    expect(console.get_by_role("button", name="Lås upp graderingen")).to_be_visible()
+    page.context.set_offline(False)
+    wait_online(page)
+    expect(scale(page, 1).locator(".scale-status")).to_have_text("Ditt svar: 3")
+    expect(locked).to_have_count(1)
+    expect(page.locator(".alerts .alert")).to_have_count(0)
+
+    page.get_by_label("Språk", exact=True).select_option("en")
+    expect(page.get_by_role("status").filter(has_text="Grading is locked.")).to_have_count(1)
+    expect(page.get_by_text(re.compile("locked", re.IGNORECASE))).to_have_count(1)
+    screenshot(page, "participant-grade-locked-en-390x844")
