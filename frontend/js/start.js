@@ -56,11 +56,33 @@ async function createRoom(form, feedback) {
   }
 }
 
-async function joinRoom(code, feedback) {
+/**
+ * The forms check their fields themselves (novalidate): the browser's own check shows a
+ * bubble in the browser's language, beside the page's. A wrong field says why in the page's
+ * words, next to it, is marked invalid and has the focus; typing in it clears that.
+ */
+function refuse(field, feedback, message) {
+  feedback.textContent = message;
+  field.setAttribute("aria-invalid", "true");
+  field.setAttribute("aria-describedby", [field.dataset.hint, feedback.id].filter(Boolean).join(" "));
+  field.focus();
+}
+
+function checkedAgain(field, feedback) {
+  field.addEventListener("input", () => {
+    if (field.getAttribute("aria-invalid") !== "true") return;
+    field.removeAttribute("aria-invalid");
+    if (field.dataset.hint) field.setAttribute("aria-describedby", field.dataset.hint);
+    else field.removeAttribute("aria-describedby");
+    feedback.textContent = "";
+  });
+}
+
+async function joinRoom(input, feedback) {
   const { t } = locale;
-  const digits = code.replace(/\s+/g, "");
+  const digits = input.value.replace(/\s+/g, "");
   if (!/^\d{6}$/.test(digits)) {
-    feedback.textContent = t("start.join.invalid");
+    refuse(input, feedback, t("start.join.invalid"));
     return;
   }
   const response = await fetch(`/api/join/${digits}`);
@@ -69,7 +91,8 @@ async function joinRoom(code, feedback) {
     location.assign(`/r/${encodeURIComponent(roomId)}`);
     return;
   }
-  feedback.textContent = t(response.status === 429 ? "start.join.limited" : response.status === 404 ? "start.join.notFound" : "start.join.invalid");
+  if (response.status === 429) feedback.textContent = t("start.join.limited");
+  else refuse(input, feedback, t(response.status === 404 ? "start.join.notFound" : "start.join.invalid"));
 }
 
 /**
@@ -147,15 +170,18 @@ function myRoomsList(t, language) {
 function render() {
   const { t, language } = locale;
   document.title = `Samskapa – ${t("app.tagline")}`;
-  const createFeedback = h("p", { class: "feedback", role: "alert" });
-  const joinFeedback = h("p", { class: "feedback", role: "alert" });
+  const createFeedback = h("p", { class: "feedback", role: "alert", id: "create-feedback" });
+  const joinFeedback = h("p", { class: "feedback", role: "alert", id: "join-feedback" });
+  const titleInput = h("input", {
+    id: "room-title", name: "title", required: true, maxlength: 120, "aria-describedby": "room-title-hint", dataset: { hint: "room-title-hint" },
+  });
   const createForm = h(
     "form",
-    { class: "card" },
+    { class: "card", novalidate: true },
     h("h2", {}, t("start.create.heading")),
     h("div", { class: "field" },
       h("label", { for: "room-title" }, t("start.create.title")),
-      h("input", { id: "room-title", name: "title", required: true, maxlength: 120, "aria-describedby": "room-title-hint" }),
+      titleInput,
       h("p", { id: "room-title-hint", class: "hint" }, t("start.create.titleHint"))),
     h("div", { class: "field" },
       h("label", { for: "room-language" }, t("start.create.language")),
@@ -165,16 +191,17 @@ function render() {
     h("button", { type: "submit", class: "primary" }, t("start.create.submit")),
     createFeedback,
   );
+  checkedAgain(titleInput, createFeedback);
   createForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    createRoom(createForm, createFeedback);
+    if (!titleInput.value.trim()) refuse(titleInput, createFeedback, t("start.create.titleMissing"));
+    else createRoom(createForm, createFeedback);
   });
-  const codeInput = h("input", {
-    id: "join-code", name: "code", inputmode: "numeric", autocomplete: "off", pattern: "\\s*\\d{3}\\s*\\d{3}\\s*", maxlength: 7, required: true,
-  });
+  const codeInput = h("input", { id: "join-code", name: "code", inputmode: "numeric", autocomplete: "off", maxlength: 7, required: true });
+  checkedAgain(codeInput, joinFeedback);
   const joinForm = h(
     "form",
-    { class: "card" },
+    { class: "card", novalidate: true },
     h("h2", {}, t("start.join.heading")),
     h("div", { class: "field" }, h("label", { for: "join-code" }, t("start.join.code")), codeInput),
     h("button", { type: "submit", class: "primary" }, t("start.join.submit")),
@@ -182,7 +209,7 @@ function render() {
   );
   joinForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    joinRoom(codeInput.value, joinFeedback);
+    joinRoom(codeInput, joinFeedback);
   });
   const prefill = new URLSearchParams(location.search).get("code");
   if (prefill) codeInput.value = prefill;

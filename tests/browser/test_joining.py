@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PHONE, Bot, Browse, Room, choose, screenshot, wait_online
 
@@ -156,3 +156,67 @@ def test_the_group_is_fixed_once_you_have_answered(browse: Browse, new_room: Cal
         expect(profile.get_by_text("Ryhmää ei voi vaihtaa, kun olet vastannut.")).to_be_visible()
         assert_accessible(page)
         screenshot(page, "participant-group-fixed-fi-390x844")
+
+
+# Every "invalid" event the page's forms fire: the browser's own check of a field, which
+# shows its own bubble in the browser's language (English here, whatever the page speaks).
+RECORD_INVALID = "window.invalidFields = []; addEventListener('invalid', (e) => invalidFields.push(e.target.id), true)"
+
+
+def retype(field: Locator, text: str) -> None:
+    """Tap the field, select what is in it, and type over it."""
+    field.tap()
+    field.page.keyboard.press("Control+A")
+    field.page.keyboard.press("Backspace")
+    field.page.keyboard.type(text)
+
+
+def test_the_start_pages_forms_say_whats_wrong_in_the_pages_language_only(
+    browse: Browse, new_room: Callable[..., Room]
+) -> None:
+    """Issue 24: a mistyped join code showed the browser's English "Please match the
+    requested format." beside the page's Swedish error. The forms check themselves, and say
+    it in the page's language, next to the field, which is marked invalid."""
+    room = new_room("Kodrummet")
+    page = browse.page("/", context=browse.context(PHONE, touch=True))
+    page.evaluate(RECORD_INVALID)
+    code = page.get_by_label("Rummets kod, sex siffror")
+    join = page.get_by_role("button", name="Gå med", exact=True)
+    code.tap()
+    page.keyboard.type("12")
+    join.tap()
+    expect(page.get_by_text("Koden är sex siffror.")).to_be_visible()
+    expect(code).to_have_attribute("aria-invalid", "true")
+    expect(code).to_have_accessible_description("Koden är sex siffror.")
+    expect(code).to_be_focused()
+    screenshot(page, "start-join-invalid-sv-390x844")
+    assert_accessible(page)
+    # Typing again clears the error; an unknown code of six digits is the server's answer.
+    page.keyboard.type("3 999")
+    expect(page.get_by_text("Koden är sex siffror.")).to_have_count(0)
+    expect(code).not_to_have_attribute("aria-invalid", "true")
+    retype(code, "000000" if room.join_code != "000000" else "000001")
+    join.tap()
+    expect(page.get_by_text("Inget rum har den koden. Kontrollera siffrorna.")).to_be_visible()
+    # A room's name is asked for the same way.
+    page.get_by_role("button", name="Skapa rummet").tap()
+    expect(page.get_by_text("Skriv ett namn på rummet.")).to_be_visible()
+    expect(page.get_by_label("Rummets namn")).to_be_focused()
+    expect(page.get_by_label("Rummets namn")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Språk", exact=True).select_option("en")
+    page.evaluate(RECORD_INVALID.replace("window.invalidFields = []; ", ""))
+    page.get_by_label("The room's code, six digits").tap()
+    page.keyboard.type("12")
+    page.get_by_role("button", name="Join", exact=True).tap()
+    expect(page.get_by_text("The code is six digits.")).to_be_visible()
+    screenshot(page, "start-join-invalid-en-390x844")
+    page.get_by_role("button", name="Create the room").tap()
+    expect(page.get_by_text("Write a name for the room.")).to_be_visible()
+    assert page.evaluate("invalidFields") == [], "the browser checked a field itself and said so in its own words"
+    assert_accessible(page)
+
+    # The right code, typed as people read it off the screen, joins.
+    retype(page.get_by_label("The room's code, six digits"), f"{room.join_code[:3]} {room.join_code[3:]}")
+    page.get_by_role("button", name="Join", exact=True).tap()
+    page.wait_for_url(f"**{room.participant_path}")
