@@ -33,6 +33,7 @@ export class Grading {
     this.memory = memory;
     memory.mode ??= window.matchMedia?.(NARROW).matches ? "one" : "all";
     memory.index ??= 0;
+    memory.round ??= live.state.settings.round;
     this.scales = []; // in order: each { scale, kind, statementId, index }
     this.items = []; // one <li> per statement
     this.results = new Map(); // statement -> { element, label }
@@ -51,6 +52,9 @@ export class Grading {
     // The one place that says the grading is locked: to the eye, and to a screen reader as a
     // status (its text comes and goes with the lock, so the change is spoken, once).
     this.lockNote = h("p", { class: "lock-note", role: "status" });
+    // From round 2 on, which round this is, above the statements (the live region announces
+    // a new one as it starts: participant.js).
+    this.roundNote = h("p", { class: "round-note", hidden: true });
     this.hiddenNote = h("p", { class: "results-hidden muted" });
     this.legend = h("div", { class: "legend-slot", hidden: true }); // the legend, with the figures
     this.legendRound = null;
@@ -74,6 +78,7 @@ export class Grading {
         h("span", {}, `10 = ${this.text(template.grading.right_label)}`)),
       h("p", { class: "key-hint muted small" }, t("grade.keys")),
       this.lockNote,
+      this.roundNote,
       list,
       this.pager.element,
       h("div", { class: "grading-foot" }, this.progress, this.modeButton),
@@ -176,10 +181,25 @@ export class Grading {
     this.modeButton.textContent = t(one ? "grade.showAll" : "grade.showOne");
   }
 
+  /** A new round: everyone grades again from the first statement, so the phone goes there. */
+  newRound() {
+    const focused = this.root.contains(document.activeElement);
+    this.memory.index = 0;
+    this.showMode();
+    this.updatePager();
+    if (focused) this.scales[0].scale.focus({ preventScroll: true });
+    this.roundNote.scrollIntoView({ block: "start" });
+  }
+
   update() {
     const { t, language } = this.locale;
     const state = this.live.state;
     const outbox = this.live.outbox;
+    const round = state.settings.round;
+    this.roundNote.hidden = round < 2;
+    this.roundNote.textContent = round < 2 ? "" : t("round.label", { n: round });
+    if (round > this.memory.round) this.newRound();
+    this.memory.round = round;
     const visible = Boolean(state.spectrum?.statements);
     if (visible && !charts) loadCharts().then(() => this.update(), () => {});
     const locked = state.settings.voting_locked || state.settings.phase === "closed";

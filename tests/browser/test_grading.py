@@ -379,3 +379,48 @@ def test_a_lock_is_said_once_on_the_phone_also_to_an_answer_sent_from_offline(
     expect(page.get_by_role("status").filter(has_text="Grading is locked.")).to_have_count(1)
     expect(page.get_by_text(re.compile("locked", re.IGNORECASE))).to_have_count(1)
     screenshot(page, "participant-grade-locked-en-390x844")
+
+
+ROUND_WORDS = {  # connected, "New round", its confirmation, "1 of 10", the round, what is announced
+    "sv": ("Ansluten", "Ny omgång", "Ja, ny omgång", "{n} av 10", "Omgång 2", "Omgång 2 har börjat: gradera igen."),
+    "en": ("Connected", "New round", "Yes, new round", "{n} of 10", "Round 2", "Round 2 has begun: grade again."),
+    "fi": (
+        "Yhdistetty",
+        "Uusi kierros",
+        "Kyllä, uusi kierros",
+        "{n}/10",
+        "Kierros 2",
+        "Kierros 2 on alkanut: arvioi uudelleen.",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ROUND_WORDS)
+def test_a_new_round_takes_the_phone_back_to_statement_1_and_says_which_round(
+    browse: Browse, new_room: Callable[..., Room], language: str
+) -> None:
+    """Issue 24: a phone on statement 10 stayed there when the facilitator started round 2,
+    and nothing on it said "Omgång 2"."""
+    connected, new_round, yes, position, said, announced = ROUND_WORDS[language]
+    room = new_room("Omgångarna", language=language)
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+    page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+    expect(page.locator(".room-header .status")).to_have_text(connected)
+    page.locator(".overview .jump").nth(9).tap()
+    expect(page.locator(".pager-position")).to_have_text(position.format(n=10))
+    scale(page, 10).get_by_role("radio", name="6", exact=True).tap()
+    expect(scale(page, 10).locator("input:checked")).to_have_count(1)
+    expect(page.get_by_text(said, exact=True)).to_have_count(0)
+
+    console = browse.page(room.facilitator_url, LAPTOP, name="console")
+    expect(console.locator(".room-header .status")).to_have_text(connected)
+    console.get_by_role("button", name=new_round, exact=True).click()
+    console.get_by_role("button", name=yes, exact=True).click()
+    expect(page.locator(".pager-position")).to_have_text(position.format(n=1))
+    expect(page.locator("li.statement").first).to_be_in_viewport()
+    expect(page.get_by_text(said, exact=True)).to_be_in_viewport()
+    expect(page.locator('#app > [aria-live="polite"]')).to_have_text(announced)
+    expect(scale(page, 1).locator("input:checked")).to_have_count(0)
+    screenshot(page, f"participant-grade-round-2-{language}-390x844")
+    assert_accessible(page)
