@@ -127,9 +127,12 @@ export class Grading {
     const position = h("p", { class: "pager-position" });
     const jumps = this.items.map((_, index) =>
       h("li", {}, h("button", { type: "button", class: "jump", on: { click: () => this.go(index) } }, String(index + 1))));
+    // Named on the screen and drawn apart (small round chips, not the answer's boxes): two
+    // rows of 1-10 that look alike take each other's taps.
     const element = h("nav", { class: "pager", "aria-label": t("grade.pager") },
       h("div", { class: "pager-steps" }, previous, position, next),
-      h("ol", { class: "overview", "aria-label": t("grade.overview") }, jumps));
+      h("p", { class: "overview-label", id: "overview-label" }, t("grade.navigator")),
+      h("ol", { class: "overview", "aria-labelledby": "overview-label" }, jumps));
     return { element, previous, next, position, jumps: jumps.map((li) => li.firstChild) };
   }
 

@@ -424,3 +424,53 @@ def test_a_new_round_takes_the_phone_back_to_statement_1_and_says_which_round(
     expect(scale(page, 1).locator("input:checked")).to_have_count(0)
     screenshot(page, f"participant-grade-round-2-{language}-390x844")
     assert_accessible(page)
+
+
+# The box of a thing on the page, its corners' radius and its letters' size, in CSS px.
+LOOKS = """(element) => {
+  const box = element.getBoundingClientRect();
+  const style = getComputedStyle(element);
+  return { top: box.top, bottom: box.bottom, width: box.width, height: box.height,
+           radius: parseFloat(style.borderTopLeftRadius), font: parseFloat(style.fontSize),
+           border: style.borderTopColor, background: style.backgroundColor };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("language", "connected", "label"), [("sv", "Ansluten", "Påstående"), ("en", "Connected", "Statement")]
+)
+def test_the_statement_row_does_not_look_like_the_answer_row(
+    browse: Browse, new_room: Callable[..., Room], language: str, connected: str, label: str
+) -> None:
+    """Issue 24: the phone's two rows of 1-10, the answer and the row that goes to another
+    statement, looked alike, so a tap meant for one landed on the other. The statement row is
+    named on the screen ("Påstående") and drawn apart: small round outlined chips under the
+    name, against the answer's large square boxes."""
+    room = new_room("Två rader", language=language)
+    with room.facilitator() as facilitator:
+        facilitator.send("set_phase", phase="grade")
+    page = browse.page(room.participant_path, context=browse.context(PHONE, touch=True))
+    expect(page.locator(".room-header .status")).to_have_text(connected)
+    row = page.get_by_role("list", name=label, exact=True)
+    expect(row).to_be_visible()
+    caption = page.get_by_text(label, exact=True)
+    expect(caption).to_be_visible()
+    chips = row.get_by_role("button")
+    expect(chips).to_have_count(10)
+    answer = scale(page, 1).locator(".scale-option input").first.evaluate(LOOKS)
+    chip = chips.nth(1).evaluate(LOOKS)
+    assert caption.evaluate(LOOKS)["bottom"] <= chip["top"], "the row's name stands above its chips"
+    assert chip["height"] <= 0.8 * answer["height"], (chip, answer)
+    assert chip["font"] < answer["font"], (chip, answer)
+    assert chip["radius"] >= chip["height"] / 2 - 1 and answer["radius"] < answer["height"] / 4, (chip, answer)
+    assert chip["border"] != answer["border"], (chip, answer)
+    assert chip["width"] >= 24 and chip["height"] >= 24, "still a target a thumb can hit (WCAG 2.5.8)"
+
+    # Still the way to another statement, tapped as before.
+    chips.nth(4).tap()
+    expect(page.locator(".pager-position")).to_have_text("5 av 10" if language == "sv" else "5 of 10")
+    scale(page, 5).get_by_role("radio", name="7", exact=True).tap()
+    expect(chips.nth(4)).to_have_class(re.compile(r"\banswered\b"))
+    row.scroll_into_view_if_needed()
+    screenshot(page, f"participant-grade-statement-row-{language}-390x844")
+    assert_accessible(page)
