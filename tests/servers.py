@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -130,3 +131,14 @@ def running(*servers: ServerProcess) -> Iterator[tuple[ServerProcess, ...]]:
     finally:
         for server in servers:
             server.stop()
+
+
+async def export_through(server: ServerProcess, room: dict[str, Any], fmt: str = "json") -> httpx.Response:
+    """The room's export asked of `server` with the facilitator's token, whichever instance
+    owns the room: answered as it is, for the test to judge."""
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=15) as http:
+        return await http.get(
+            f"/api/rooms/{room['room_id']}/export",
+            params={"format": fmt},
+            headers={"Authorization": f"Bearer {room['facilitator_token']}"},
+        )

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app.client import CommandFailed, RoomClient
 from app.db import make_engine
 from tests.conftest import require_postgres
-from tests.servers import IN_CI, ServerProcess, fresh_postgres_database, running
+from tests.servers import IN_CI, ServerProcess, export_through, fresh_postgres_database, running
 
 REDIS_URL = os.environ.get("SAMSKAPA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 STATEMENTS = [f"s{i}" for i in range(1, 11)]
@@ -135,12 +135,7 @@ async def test_clients_on_both_instances_share_one_room(pair: tuple[ServerProces
         assert all(order == orders[0] for order in orders), "one order on every instance"
         # The facilitator exports through the instance that does not own the room (the
         # facilitator's own, two, took it first): the owner answers over the bus.
-        async with httpx.AsyncClient(base_url=one.base_url) as http:
-            response = await http.get(
-                f"/api/rooms/{room['room_id']}/export",
-                params={"format": "json"},
-                headers={"Authorization": f"Bearer {room['facilitator_token']}"},
-            )
+        response = await export_through(one, room)
         assert response.status_code == 200, response.text
         exported = response.json()
         assert sorted(note["text"] for note in exported["notes"]) == sorted(f"Lapp {i}" for i in range(8))

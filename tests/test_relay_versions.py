@@ -26,7 +26,7 @@ from app import relay
 from app.client import RoomClient
 from app.protocol import Hello
 from tests.conftest import require_postgres
-from tests.servers import ServerProcess, fresh_postgres_database, running
+from tests.servers import ServerProcess, export_through, fresh_postgres_database, running
 from tests.test_cluster import REDIS_URL, require_redis
 
 NEXT_FIELD = "next_version_field"
@@ -243,12 +243,7 @@ async def test_two_versions_side_by_side_lose_no_acknowledged_command(
         acked = [text for texts in await asyncio.gather(*(write(c, i) for i, c in enumerate(people))) for text in texts]
         assert len(acked) == CLIENTS * NOTES_EACH
         # Exported through the relaying instance: the owner answers over the bus.
-        async with httpx.AsyncClient(base_url=relaying.base_url) as http:
-            response = await http.get(
-                f"/api/rooms/{room['room_id']}/export",
-                params={"format": "json"},
-                headers={"Authorization": f"Bearer {room['facilitator_token']}"},
-            )
+        response = await export_through(relaying, room)
         assert response.status_code == 200, response.text
         exported = response.json()
         assert sorted(note["text"] for note in exported["notes"]) == sorted(acked), "every acknowledged note"

@@ -43,7 +43,7 @@ from app.client import CommandFailed, Message, RoomClient
 from app.export_versions import SCHEMA_VERSION
 from tests.conftest import require_postgres
 from tests.next_version import NEXT_PROTOCOLS, NEXT_SCHEMA_VERSION
-from tests.servers import ServerProcess, fresh_postgres_database, running
+from tests.servers import ServerProcess, export_through, fresh_postgres_database, running
 from tests.test_bad_input import close_code_of
 from tests.test_cluster import REDIS_URL, require_redis
 from tests.test_protocol_versions import hello_reply
@@ -385,15 +385,6 @@ def database_and_pair(tmp_path: Path) -> Iterator[tuple[str, ServerProcess, Serv
             yield database_url, one, two
 
 
-async def export_of(server: ServerProcess, room: dict[str, Any]) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=15) as http:
-        return await http.get(
-            f"/api/rooms/{room['room_id']}/export",
-            params={"format": "json"},
-            headers={"Authorization": f"Bearer {room['facilitator_token']}"},
-        )
-
-
 async def test_a_rolling_upgrade_loses_no_acknowledged_command_and_every_page_comes_back(
     database_and_pair: tuple[str, ServerProcess, ServerProcess],
 ) -> None:
@@ -434,7 +425,7 @@ async def test_a_rolling_upgrade_loses_no_acknowledged_command_and_every_page_co
             for page in pages:
                 page.stopping = True
             await asyncio.wait_for(asyncio.gather(*tasks), 20)
-            response = await export_of(two, room)
+            response = await export_through(two, room)
     finally:
         for task in tasks:
             task.cancel()
@@ -631,7 +622,7 @@ async def test_an_export_through_the_next_version_of_a_room_this_version_owns(
 ) -> None:
     """The room's owner writes the file, in its own version: whichever instance relays it."""
     room = await room_of(versions.this)
-    response = await export_of(versions.following, room)
+    response = await export_through(versions.following, room)
     assert response.status_code == 200, response.text
     assert response.json()["schema_version"] == SCHEMA_VERSION
     assert [note["text"] for note in response.json()["notes"]] == ["Skriven före exporten"]
@@ -643,17 +634,12 @@ async def test_an_export_through_the_previous_version_of_a_room_the_next_version
     """The previous version cannot read the next one's export; it does not need to: the
     owner renders the file, every format, and the instance in between passes it on."""
     room = await room_of(versions.following)
-    response = await export_of(versions.this, room)
+    response = await export_through(versions.this, room)
     assert response.status_code == 200, response.text
     assert response.json()["schema_version"] == NEXT_SCHEMA_VERSION
     assert [note["text"] for note in response.json()["notes"]] == ["Skriven före exporten"]
     for format in ("csv", "md", "html"):
-        async with httpx.AsyncClient(base_url=versions.this.base_url, timeout=15) as http:
-            rendered = await http.get(
-                f"/api/rooms/{room['room_id']}/export",
-                params={"format": format},
-                headers={"Authorization": f"Bearer {room['facilitator_token']}"},
-            )
+        rendered = await export_through(versions.this, room, format)
         assert rendered.status_code == 200, (format, rendered.text)
         # The report's words: its notes in Markdown and HTML, its figures' table in CSV.
         expected = "Siffror per omgång" if format == "csv" else "Skriven före exporten"
