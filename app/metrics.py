@@ -24,10 +24,9 @@ Must not import: `fastapi`, `starlette`, `sqlalchemy`, and of the app nothing bu
 from __future__ import annotations
 
 import asyncio
-import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import get_args
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -50,17 +49,8 @@ OTHER = "other"
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the library leaves it unannotated
 
 
-def _message_types(union: Any) -> frozenset[str]:
-    """The `type` values of a discriminated union of protocol models (nested ones too)."""
-    if get_origin(union) is Annotated:
-        return _message_types(get_args(union)[0])
-    if get_origin(union) in (Union, types.UnionType):
-        return frozenset().union(*(_message_types(member) for member in get_args(union)))
-    return frozenset(get_args(union.model_fields["type"].annotation))
-
-
-COMMAND_TYPES = _message_types(p.Command)
-SENT_TYPES = _message_types(p.ServerMessage)
+COMMAND_TYPES = frozenset(p.type_of(model) for model in p.models_of(p.Command))
+SENT_TYPES = frozenset(p.type_of(model) for model in p.models_of(p.ServerMessage))
 ROLES: tuple[p.Role, ...] = get_args(p.Role)
 # Per-address budgets (app/limits.py: join, identity, room), a socket's own limits
 # (app/ws.py: commands, frame_size) and a room's (participants, notes) and the connection

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model, field_validator
 
@@ -695,3 +696,25 @@ ServerMessage = Annotated[Welcome | Ack | Error | Pong | Presence | Spectrum | E
 
 client_message_adapter: TypeAdapter[Hello | Ping | Command] = TypeAdapter(ClientMessage)
 server_message_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
+
+
+def models_of(union: Any) -> list[type[BaseModel]]:
+    """The models of a (possibly Annotated, possibly nested) union of messages, in order:
+    what the AsyncAPI document, the metrics' label sets and the docs' tests go over."""
+    if isinstance(union, type) and issubclass(union, BaseModel):
+        return [union]
+    origin = get_origin(union)
+    if origin is Annotated:
+        return models_of(get_args(union)[0])
+    if origin in (Union, UnionType):
+        return [model for arg in get_args(union) for model in models_of(arg)]
+    raise TypeError(f"not a union of models: {union!r}")
+
+
+def type_of(model: type[BaseModel]) -> str:
+    """The message's `type` on the wire."""
+    annotation = model.model_fields["type"].annotation
+    if get_origin(annotation) is not Literal:
+        raise TypeError(f"{model.__name__}.type is not a Literal")
+    (value,) = get_args(annotation)
+    return str(value)

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import inspect
 import json
-import typing
 from functools import cache
-from types import UnionType
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
@@ -47,27 +45,6 @@ class _ServerSendsEveryField(GenerateJsonSchema):
         return super().field_is_required(field, total)
 
 
-def models_of(union: Any) -> list[type[BaseModel]]:
-    """The models of a (possibly Annotated, possibly nested) union, in their order."""
-    if isinstance(union, type) and issubclass(union, BaseModel):
-        return [union]
-    origin = typing.get_origin(union)
-    if origin is Annotated:
-        return models_of(typing.get_args(union)[0])
-    if origin in (Union, UnionType):
-        return [model for arg in typing.get_args(union) for model in models_of(arg)]
-    raise TypeError(f"not a union of models: {union!r}")
-
-
-def type_of(model: type[BaseModel]) -> str:
-    """The message's `type` on the wire."""
-    annotation = model.model_fields["type"].annotation
-    if typing.get_origin(annotation) is not Literal:
-        raise TypeError(f"{model.__name__}.type is not a Literal")
-    (value,) = typing.get_args(annotation)
-    return str(value)
-
-
 # Client messages are described as the server reads them, server messages as it writes them.
 _UNIONS: dict[str, tuple[Any, JsonSchemaMode]] = {
     "ClientMessage": (p.ClientMessage, "validation"),
@@ -82,7 +59,7 @@ def _schemas() -> dict[str, Any]:
     inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
         (model.__name__, mode, TypeAdapter(model))
         for union, mode in (_UNIONS["ClientMessage"], _UNIONS["ServerMessage"])
-        for model in models_of(union)
+        for model in p.models_of(union)
     ]
     inputs += [(name, mode, TypeAdapter(union)) for name, (union, mode) in _UNIONS.items()]
     keys, top = TypeAdapter.json_schemas(
@@ -105,7 +82,7 @@ def _schemas() -> dict[str, Any]:
 
 def _message(model: type[BaseModel], tags: list[str]) -> dict[str, Any]:
     doc = inspect.cleandoc(model.__doc__ or "")
-    message: dict[str, Any] = {"name": type_of(model), "title": model.__name__}
+    message: dict[str, Any] = {"name": p.type_of(model), "title": model.__name__}
     if doc:
         message["summary"] = doc.split("\n\n", 1)[0].replace("\n", " ")
         message["description"] = doc
@@ -116,22 +93,22 @@ def _message(model: type[BaseModel], tags: list[str]) -> dict[str, Any]:
 
 
 def _tags(model: type[BaseModel]) -> list[str]:
-    name = type_of(model)
-    if model in models_of(p.Command):
+    name = p.type_of(model)
+    if model in p.models_of(p.Command):
         return ["command", "facilitator"] if name in p.FACILITATOR_COMMANDS else ["command"]
-    if model in models_of(p.Event):
+    if model in p.models_of(p.Event):
         return ["event"]
     return []
 
 
 def _refs(models: list[type[BaseModel]]) -> list[dict[str, str]]:
-    return [{"$ref": f"{CHANNEL_REF}/messages/{type_of(model)}"} for model in models]
+    return [{"$ref": f"{CHANNEL_REF}/messages/{p.type_of(model)}"} for model in models]
 
 
 def _operations() -> dict[str, Any]:
     """What the server does with each message: from the server's side, as AsyncAPI 3 asks."""
-    commands = models_of(p.Command)
-    pushed: list[type[BaseModel]] = [*models_of(p.Event), p.Spectrum, p.Presence, p.Error]
+    commands = p.models_of(p.Command)
+    pushed: list[type[BaseModel]] = [*p.models_of(p.Event), p.Spectrum, p.Presence, p.Error]
 
     def receive(models: list[type[BaseModel]], replies: list[type[BaseModel]], summary: str) -> dict[str, Any]:
         channel = {"$ref": CHANNEL_REF}
@@ -158,9 +135,9 @@ def _operations() -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document, computed anew (the server serves `document()`, computed once)."""
-    client = models_of(p.ClientMessage)
-    server = models_of(p.ServerMessage)
-    messages = {type_of(model): _message(model, _tags(model)) for model in [*client, *server]}
+    client = p.models_of(p.ClientMessage)
+    server = p.models_of(p.ServerMessage)
+    messages = {p.type_of(model): _message(model, _tags(model)) for model in [*client, *server]}
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import types
 import typing
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 
 import annotated_types
 import pytest
@@ -36,27 +35,8 @@ NESTED_SHAPES: tuple[type[BaseModel], ...] = (
 )
 
 
-def message_models(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models inside a (possibly Annotated, possibly nested) union."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return message_models(typing.get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return [model for arg in typing.get_args(annotation) for model in message_models(arg)]
-    raise TypeError(f"not a message union: {annotation!r}")
-
-
-def type_literal(model: type[BaseModel]) -> str:
-    annotation = model.model_fields["type"].annotation
-    assert typing.get_origin(annotation) is Literal, model
-    (value,) = typing.get_args(annotation)
-    return str(value)
-
-
-CLIENT_TYPES = {type_literal(model): model for model in message_models(p.ClientMessage)}
-SERVER_TYPES = {type_literal(model): model for model in message_models(p.ServerMessage)}
+CLIENT_TYPES = {p.type_of(model): model for model in p.models_of(p.ClientMessage)}
+SERVER_TYPES = {p.type_of(model): model for model in p.models_of(p.ServerMessage)}
 
 
 @cache
@@ -89,8 +69,8 @@ def typed_examples() -> list[dict[str, Any]]:
 def test_client_and_server_type_names_do_not_overlap() -> None:
     """The example check below picks the adapter by type name, so the names must be unique."""
     assert not CLIENT_TYPES.keys() & SERVER_TYPES.keys()
-    assert len(CLIENT_TYPES) == len(message_models(p.ClientMessage))
-    assert len(SERVER_TYPES) == len(message_models(p.ServerMessage))
+    assert len(CLIENT_TYPES) == len(p.models_of(p.ClientMessage))
+    assert len(SERVER_TYPES) == len(p.models_of(p.ServerMessage))
 
 
 @pytest.mark.parametrize("type_name", sorted(CLIENT_TYPES | SERVER_TYPES))
@@ -158,7 +138,7 @@ def test_every_json_example_is_a_valid_message() -> None:
                 p.server_message_adapter.validate_python(event)
         except ValidationError as error:
             pytest.fail(f"the {kind!r} example is not valid:\n{error}\n{json.dumps(example, indent=2)}")
-        assert type_literal(type(parsed)) == kind
+        assert p.type_of(type(parsed)) == kind
         checked += 1
     assert checked >= len(CLIENT_TYPES) + len(SERVER_TYPES)
 
